@@ -1,0 +1,633 @@
+package dev.supervisor;
+
+import dev.supervisor.event.ChildGaveUp;
+import dev.supervisor.event.ChildStartFailed;
+import dev.supervisor.event.ChildStateChanged;
+import dev.supervisor.event.HealthCheckFailed;
+import dev.supervisor.event.RestartScheduled;
+import dev.supervisor.internal.Executables;
+import dev.supervisor.internal.ProcessGroups;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state machine of one child. Every method runs on the supervisor's event thread (the
+ * "loop"); the only state read from other threads is the volatile {@link #snapshot}.
+ */
+final class ChildRunner {
+  private static final Logger log = LoggerFactory.getLogger(ChildRunner.class);
+
+  /** Why a live run is being terminated. */
+  enum StopPurpose {
+    OPERATOR_STOP(true),
+    OPERATOR_RESTART(true),
+    STRATEGY(true),
+    SHUTDOWN(true),
+    /** A failed health check or readiness timeout: the exit is a failure. */
+    UNHEALTHY(false);
+
+    final boolean requested;
+
+    StopPurpose(boolean requested) {
+      this.requested = requested;
+    }
+  }
+
+  /** What other threads may read: one consistent view of this child. */
+  record Snapshot(ChildState state, OptionalLong pid, long runId, Optional<Instant> startedAt, int restarts,
+      Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
+      Optional<String> reason, boolean desiredRunning) {}
+
+  final ChildSpec spec;
+  final int index;
+  private final Supervisor sup;
+  private final Path logFile;
+
+  // ---- loop-confined state
+  private ChildState state = ChildState.STOPPED;
+  /** Written by the caller's thread on operator commands (so awaitHealthy sees the intent at once) and by the loop. */
+  private volatile boolean desiredRunning = true;
+  private Process process;
+  private long runId;
+  private Instant startedAt;
+  private boolean currentRunAutomatic;
+  private boolean nextStartAutomatic;
+  private int restarts;
+  private ExitStatus lastExit;
+  private Instant lastExitAt;
+  private Instant nextRestartAt;
+  private String reason;
+  private final Deque<RunRecord> history = new ArrayDeque<>();
+  private final Deque<Instant> recentRestarts = new ArrayDeque<>();
+  private ScheduledFuture<?> backoffTimer;
+  private ScheduledFuture<?> graceTimer;
+  private ScheduledFuture<?> probeTimer;
+  private StopPurpose stopPurpose;
+  private String unhealthyReason;
+  private Instant graceDeadline;
+  private int healthFailures;
+  private GroupRestart group;
+  private Instant readinessDeadline;
+
+  volatile Snapshot snapshot;
+
+  ChildRunner(Supervisor sup, ChildSpec spec, int index, Path logFile) {
+    this.sup = sup;
+    this.spec = spec;
+    this.index = index;
+    this.logFile = logFile;
+    publish();
+  }
+
+  String name() {
+    return spec.name();
+  }
+
+  ChildState state() {
+    return state;
+  }
+
+  boolean desiredRunning() {
+    return desiredRunning;
+  }
+
+  /** Operator commands accepted but not yet run by the loop: the snapshot is about to change. */
+  final java.util.concurrent.atomic.AtomicInteger pendingCommands = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Records the operator's intent before the command reaches the loop. */
+  void setDesiredRunning(boolean desired) {
+    desiredRunning = desired;
+  }
+
+  Optional<Path> logFile() {
+    return Optional.ofNullable(logFile);
+  }
+
+  /** Up means dependents may start: READY, or RUNNING when no readiness is configured. */
+  boolean isUp() {
+    return state == ChildState.READY || (state == ChildState.RUNNING && spec.readiness().isEmpty());
+  }
+
+  GroupRestart group() {
+    return group;
+  }
+
+  // ------------------------------------------------------------------ starting
+
+  /** Operator or supervisor start: clears FATAL and the restart history. */
+  void operatorStart() {
+    desiredRunning = true;
+    switch (state) {
+      case STOPPED:
+      case EXITED:
+      case FATAL:
+      case BACKOFF:
+        cancelTimer(backoffTimer);
+        leaveGroup();
+        clearHistory();
+        requestStart(false);
+        break;
+      case STOPPING:
+        if (stopPurpose != StopPurpose.SHUTDOWN) {
+          stopPurpose = StopPurpose.OPERATOR_RESTART;
+        }
+        break;
+      default:
+        break; // STARTING, RUNNING, READY: already on its way
+    }
+  }
+
+  void operatorStop() {
+    desiredRunning = false;
+    leaveGroup();
+    switch (state) {
+      case RUNNING:
+      case READY:
+        beginStop(StopPurpose.OPERATOR_STOP, null);
+        break;
+      case STOPPING:
+        if (stopPurpose != StopPurpose.SHUTDOWN) {
+          stopPurpose = StopPurpose.OPERATOR_STOP;
+        }
+        break;
+      case STARTING:
+      case BACKOFF:
+      case EXITED:
+      case FATAL:
+        cancelTimer(backoffTimer);
+        nextRestartAt = null;
+        transition(ChildState.STOPPED, null, "stopped by operator");
+        break;
+      default:
+        break;
+    }
+  }
+
+  void operatorRestart() {
+    desiredRunning = true;
+    if (state == ChildState.RUNNING || state == ChildState.READY) {
+      leaveGroup();
+      beginStop(StopPurpose.OPERATOR_RESTART, null);
+    } else {
+      operatorStart();
+    }
+  }
+
+  /** Moves to STARTING and spawns as soon as the dependencies are up. */
+  void requestStart(boolean automatic) {
+    if (sup.isShuttingDown() || !desiredRunning) {
+      return;
+    }
+    nextStartAutomatic = automatic;
+    nextRestartAt = null;
+    if (state != ChildState.STARTING) {
+      transition(ChildState.STARTING, null, null);
+    }
+    trySpawn();
+  }
+
+  /** Spawns if in STARTING and every dependency is up; otherwise keeps waiting (called again when one comes up). */
+  void trySpawn() {
+    if (state != ChildState.STARTING || sup.isShuttingDown()) {
+      return;
+    }
+    for (String dep : spec.dependsOn()) {
+      if (!sup.runner(dep).isUp()) {
+        String why = "waiting for " + dep + " (" + sup.runner(dep).state() + ")";
+        if (!why.equals(reason)) {
+          reason = why;
+          publish();
+        }
+        return;
+      }
+    }
+    spawn();
+  }
+
+  private void spawn() {
+    runId++;
+    startedAt = sup.now();
+    currentRunAutomatic = nextStartAutomatic;
+    if (currentRunAutomatic) {
+      restarts++;
+    }
+    Map<String, String> env = spec.effectiveEnv(sup.hostEnv());
+    Path dir = spec.workingDirectory().orElse(null);
+    Optional<String> problem = Executables.problem(spec.argv().get(0), env, dir);
+    if (problem.isPresent()) {
+      startFailed(problem.get());
+      return;
+    }
+    List<String> command = new ArrayList<>(ProcessGroups.groupLeaderPrefix());
+    command.addAll(spec.argv());
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().clear();
+    pb.environment().putAll(env);
+    if (dir != null) {
+      pb.directory(dir.toFile());
+    }
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    if (logFile != null) {
+      pb.redirectErrorStream(true);
+      pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    } else {
+      pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+    }
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException | RuntimeException e) {
+      startFailed("cannot start " + spec.argv() + ": " + e.getMessage());
+      return;
+    }
+    process = p;
+    healthFailures = 0;
+    stopPurpose = null;
+    unhealthyReason = null;
+    long myRun = runId;
+    p.onExit().whenCompleteAsync((proc, err) -> onExit(myRun, p), sup.loopExecutor());
+    transition(ChildState.RUNNING, null, null);
+    if (spec.readiness().isPresent()) {
+      readinessDeadline = sup.now().plus(spec.readiness().get().timeout());
+      scheduleProbe(spec.readiness().get().interval());
+    } else {
+      becameUp();
+    }
+  }
+
+  private void startFailed(String why) {
+    log.error("child '{}' could not start: {}", name(), why);
+    sup.emit(new ChildStartFailed(sup.now(), name(), runId, why));
+    runEnded(ExitStatus.startFailed(why));
+  }
+
+  private void becameUp() {
+    spec.health().ifPresent(h -> scheduleProbe(h.startGrace()));
+    sup.childUp(this);
+  }
+
+  // ------------------------------------------------------------------ probes
+
+  private void scheduleProbe(Duration delay) {
+    long myRun = runId;
+    probeTimer = sup.schedule(() -> runProbe(myRun), delay);
+  }
+
+  private void runProbe(long myRun) {
+    if (myRun != runId || !(state == ChildState.RUNNING || state == ChildState.READY)) {
+      return;
+    }
+    boolean readiness = state == ChildState.RUNNING && spec.readiness().isPresent();
+    HealthCheck check = readiness ? spec.readiness().get().probe() : spec.health().get().check();
+    Duration timeout = readiness ? spec.readiness().get().timeout() : spec.health().get().every();
+    ChildView view = new ChildView(spec, process.pid(), myRun, logFile());
+    CompletableFuture.supplyAsync(() -> {
+          try {
+            return check.check(view);
+          } catch (Exception e) {
+            return HealthResult.unhealthy(e.getClass().getSimpleName() + ": " + e.getMessage());
+          }
+        }, sup.probeExecutor())
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .whenCompleteAsync((result, err) -> {
+          HealthResult r = result != null ? result
+              : HealthResult.unhealthy(err instanceof java.util.concurrent.TimeoutException
+                  ? "check did not answer within " + Durations.format(timeout) : String.valueOf(err));
+          probeDone(myRun, readiness, r);
+        }, sup.loopExecutor());
+  }
+
+  private void probeDone(long myRun, boolean readiness, HealthResult r) {
+    if (myRun != runId || !(state == ChildState.RUNNING || state == ChildState.READY)) {
+      return;
+    }
+    if (readiness) {
+      if (r.passed()) {
+        transition(ChildState.READY, null, null);
+        becameUp();
+      } else if (!sup.now().isBefore(readinessDeadline)) {
+        String why = "not ready within " + Durations.format(spec.readiness().get().timeout()) + ": " + r.message();
+        sup.emit(new HealthCheckFailed(sup.now(), name(), runId, 1, 1, why));
+        beginStop(StopPurpose.UNHEALTHY, why);
+      } else {
+        scheduleProbe(spec.readiness().get().interval());
+      }
+      return;
+    }
+    ChildSpec.Health h = spec.health().get();
+    if (r.passed()) {
+      healthFailures = 0;
+    } else {
+      healthFailures++;
+      sup.emit(new HealthCheckFailed(sup.now(), name(), runId, healthFailures, h.failuresToRestart(), r.message()));
+      log.warn("child '{}' health check failed ({} of {}): {}", name(), healthFailures, h.failuresToRestart(), r.message());
+      if (healthFailures >= h.failuresToRestart()) {
+        beginStop(StopPurpose.UNHEALTHY, "health check failed " + healthFailures + " times: " + r.message());
+        return;
+      }
+    }
+    scheduleProbe(h.every());
+  }
+
+  // ------------------------------------------------------------------ stopping
+
+  /** Sends the stop signal to the process group and arms the grace timer. */
+  void beginStop(StopPurpose purpose, String why) {
+    if (!(state == ChildState.RUNNING || state == ChildState.READY)) {
+      return;
+    }
+    stopPurpose = purpose;
+    unhealthyReason = purpose == StopPurpose.UNHEALTHY ? why : null;
+    cancelTimer(probeTimer);
+    transition(ChildState.STOPPING, null, why);
+    Duration grace = spec.stopGrace();
+    graceDeadline = sup.now().plus(grace);
+    ProcessGroups.signalGroup(process.pid(), spec.stopSignal().name(), process.toHandle());
+    long myRun = runId;
+    graceTimer = sup.schedule(() -> graceExpired(myRun), grace);
+  }
+
+  /** Shutdown entry: stop a live child, settle a dormant one. Returns true if the caller must wait for it. */
+  boolean stopForShutdown() {
+    cancelTimer(backoffTimer);
+    leaveGroup();
+    switch (state) {
+      case RUNNING:
+      case READY:
+        beginStop(StopPurpose.SHUTDOWN, "supervisor stopping");
+        return true;
+      case STOPPING:
+        stopPurpose = stopPurpose == StopPurpose.UNHEALTHY ? StopPurpose.UNHEALTHY : StopPurpose.SHUTDOWN;
+        return true;
+      case STARTING:
+      case BACKOFF:
+        nextRestartAt = null;
+        transition(ChildState.STOPPED, null, "supervisor stopping");
+        return false;
+      default:
+        return false; // STOPPED, EXITED, FATAL stay as they are
+    }
+  }
+
+  private void graceExpired(long myRun) {
+    if (myRun != runId || state != ChildState.STOPPING) {
+      return;
+    }
+    log.warn("child '{}' (pid {}) did not stop within {} after SIG{}: sending SIGKILL to its process group",
+        name(), process.pid(), Durations.format(spec.stopGrace()), spec.stopSignal());
+    ProcessGroups.signalGroup(process.pid(), "KILL", process.toHandle());
+  }
+
+  /** SIGKILL to the group now, without a grace (used when shutdown times out). */
+  void forceKill() {
+    if (process != null && state.isAlive()) {
+      ProcessGroups.signalGroupAndWait(process.pid(), "KILL", process.toHandle());
+    }
+  }
+
+  // ------------------------------------------------------------------ exits
+
+  private void onExit(long myRun, Process p) {
+    if (myRun != runId) {
+      return;
+    }
+    cancelTimer(probeTimer);
+    ExitStatus exit = ExitStatus.fromExitValue(p.exitValue());
+    if (state == ChildState.STOPPING && stopPurpose != null) {
+      if (stopPurpose.requested) {
+        exit = exit.asRequested();
+      } else if (unhealthyReason != null) {
+        exit = exit.withReason(unhealthyReason);
+      }
+      if (ProcessGroups.groupsSupported() && stopPurpose.requested) {
+        awaitGroupEmpty(myRun, p.pid(), exit, false);
+        return;
+      }
+    }
+    cancelTimer(graceTimer);
+    if (ProcessGroups.groupsSupported()) {
+      // Leftover grandchildren of a crashed child: SIGKILL them off the hot path.
+      long pgid = p.pid();
+      sup.ioExecutor().execute(() -> {
+        if (ProcessGroups.hasMembers(pgid)) {
+          log.warn("child '{}' exited but its process group {} still has processes {}: killing them",
+              name(), pgid, ProcessGroups.members(pgid));
+          ProcessGroups.signalGroup(pgid, "KILL", null);
+        }
+      });
+    }
+    runEnded(exit);
+  }
+
+  /** During a requested stop, the leader is gone: wait for the rest of its group (grace, then SIGKILL). */
+  private void awaitGroupEmpty(long myRun, long pgid, ExitStatus exit, boolean killed) {
+    sup.ioExecutor().execute(() -> {
+      boolean members = ProcessGroups.hasMembers(pgid);
+      sup.loopExecutor().execute(() -> {
+        if (myRun != runId || state != ChildState.STOPPING) {
+          return;
+        }
+        if (!members) {
+          cancelTimer(graceTimer);
+          runEnded(exit);
+          return;
+        }
+        boolean kill = killed;
+        if (!killed && !sup.now().isBefore(graceDeadline)) {
+          log.warn("child '{}' exited but processes of its group {} remain after the grace period: SIGKILL", name(), pgid);
+          ProcessGroups.signalGroup(pgid, "KILL", null);
+          kill = true;
+        }
+        boolean k = kill;
+        sup.schedule(() -> awaitGroupEmpty(myRun, pgid, exit, k), Duration.ofMillis(20));
+      });
+    });
+  }
+
+  /** A run is over (exit observed, or the start failed): record it and decide what comes next. */
+  private void runEnded(ExitStatus exit) {
+    Instant now = sup.now();
+    process = null;
+    lastExit = exit;
+    lastExitAt = now;
+    history.addLast(new RunRecord(runId, startedAt == null ? now : startedAt, now, exit, currentRunAutomatic));
+    while (history.size() > RestartContext.HISTORY_LIMIT) {
+      history.removeFirst();
+    }
+    StopPurpose purpose = stopPurpose;
+    stopPurpose = null;
+    if (sup.isShuttingDown()) {
+      transition(ChildState.STOPPED, exit, null);
+      sup.childSettled(this);
+      return;
+    }
+    if (purpose != null && purpose.requested) {
+      switch (purpose) {
+        case OPERATOR_RESTART:
+          transition(ChildState.STOPPED, exit, "restart requested");
+          clearHistory();
+          requestStart(false);
+          return;
+        case STRATEGY:
+          transition(ChildState.BACKOFF, exit, "stopped by the " + sup.strategy() + " strategy, restarting with its group");
+          if (group != null) {
+            group.memberStopped(this);
+          }
+          return;
+        default:
+          transition(ChildState.STOPPED, exit, purpose == StopPurpose.OPERATOR_STOP ? "stopped by operator" : null);
+          return;
+      }
+    }
+    RestartDecision decision;
+    RestartContext ctx = RestartContext.of(name(), now, List.copyOf(history), List.copyOf(recentRestarts));
+    try {
+      decision = spec.restartPolicy().decide(ctx);
+      if (decision == null) {
+        decision = RestartDecision.giveUp("restart policy " + spec.restartPolicy() + " returned null");
+      }
+    } catch (RuntimeException e) {
+      log.error("restart policy of child '{}' threw; giving up on the child", name(), e);
+      decision = RestartDecision.giveUp("restart policy threw " + e);
+    }
+    switch (decision.action()) {
+      case RESTART:
+        log.info("child '{}' (run {}) ended with {}: {}", name(), runId, exit, decision.reason());
+        sup.restartWithStrategy(this, exit, decision.delay().get(), decision.reason());
+        break;
+      case NO_RESTART:
+        log.info("child '{}' (run {}) ended with {}: not restarted ({})", name(), runId, exit, decision.reason());
+        transition(ChildState.EXITED, exit, decision.reason());
+        break;
+      default:
+        String message = "child '" + name() + "' is FATAL: " + decision.reason()
+            + "; fix it, then restart it (Supervisor.restart(\"" + name() + "\"))";
+        log.error(message);
+        transition(ChildState.FATAL, exit, decision.reason());
+        sup.emit(new ChildGaveUp(now, name(), runId, decision.reason()));
+        break;
+    }
+  }
+
+  /** Enters BACKOFF and starts again after {@code delay} (ONE_FOR_ONE, and the exited child of a group). */
+  void scheduleRestart(ExitStatus exit, Duration delay, String why, Runnable whenDue) {
+    recordAutomaticRestart();
+    nextRestartAt = sup.now().plus(delay);
+    transition(ChildState.BACKOFF, exit, why);
+    sup.emit(new RestartScheduled(sup.now(), name(), runId, delay, why));
+    if (delay.isZero()) {
+      whenDue.run();
+    } else {
+      backoffTimer = sup.schedule(whenDue, delay);
+    }
+  }
+
+  private void recordAutomaticRestart() {
+    recentRestarts.addLast(sup.now());
+    while (recentRestarts.size() > RestartContext.HISTORY_LIMIT) {
+      recentRestarts.removeFirst();
+    }
+  }
+
+  /** Joins a ONE_FOR_ALL / REST_FOR_ONE group restart as a sibling; returns false if it has nothing to restart. */
+  boolean joinGroup(GroupRestart g) {
+    if (!desiredRunning || group != null) {
+      return false;
+    }
+    switch (state) {
+      case RUNNING:
+      case READY:
+        group = g;
+        beginStop(StopPurpose.STRATEGY, "restarting with " + g.cause() + " (" + sup.strategy() + ")");
+        return true;
+      case STARTING:
+      case BACKOFF:
+        group = g;
+        cancelTimer(backoffTimer);
+        nextRestartAt = null;
+        if (state != ChildState.BACKOFF) {
+          transition(ChildState.BACKOFF, null, "restarting with " + g.cause() + " (" + sup.strategy() + ")");
+        }
+        g.memberStopped(this);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  void setGroup(GroupRestart g) {
+    this.group = g;
+  }
+
+  void leaveGroup() {
+    if (group != null) {
+      GroupRestart g = group;
+      group = null;
+      g.memberLeft(this);
+    }
+  }
+
+  /** Called by a group restart when its time has come. */
+  void groupStart() {
+    group = null;
+    if (state == ChildState.BACKOFF) {
+      requestStart(true);
+    }
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private void clearHistory() {
+    history.clear();
+    recentRestarts.clear();
+  }
+
+  private void cancelTimer(ScheduledFuture<?> f) {
+    if (f != null) {
+      f.cancel(false);
+    }
+  }
+
+  private void transition(ChildState to, ExitStatus exit, String why) {
+    ChildState from = state;
+    state = to;
+    reason = why;
+    if (to != ChildState.BACKOFF) {
+      nextRestartAt = null;
+    }
+    OptionalLong pid = process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty();
+    publish();
+    log.debug("child '{}' run {}: {} -> {}{}", name(), runId, from, to, why == null ? "" : " (" + why + ")");
+    sup.emit(new ChildStateChanged(sup.now(), name(), runId, pid, from, to, Optional.ofNullable(exit), Optional.ofNullable(why)));
+  }
+
+  private void publish() {
+    snapshot = new Snapshot(state,
+        process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty(),
+        runId,
+        process != null ? Optional.ofNullable(startedAt) : Optional.empty(),
+        restarts,
+        Optional.ofNullable(lastExit),
+        Optional.ofNullable(lastExitAt),
+        Optional.ofNullable(nextRestartAt),
+        Optional.ofNullable(reason),
+        desiredRunning);
+    sup.changed();
+  }
+}

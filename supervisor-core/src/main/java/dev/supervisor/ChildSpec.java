@@ -1,0 +1,342 @@
+package dev.supervisor;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Immutable description of one child: what to run and how to keep it running. Threadsafe; build
+ * one with {@link #builder(String)} (the builder is not threadsafe) and change one with
+ * {@link #toBuilder()}.
+ *
+ * <p>Defaults: no working directory (the supervisor's), environment {@code PATH HOME LANG TZ}
+ * inherited and nothing else, {@link RestartPolicy#standard()}, stop with {@code TERM} to the
+ * process group and {@code KILL} after 10 s, no readiness probe, no health check,
+ * {@link LogConfig#defaults()}, no dependencies.
+ */
+public final class ChildSpec {
+  private static final Pattern NAME = Pattern.compile("[a-z0-9._-]+");
+  /** The variables a child inherits from the supervisor unless told otherwise. */
+  public static final Set<String> DEFAULT_INHERITED_ENV = Set.of("PATH", "HOME", "LANG", "TZ");
+
+  /**
+   * A readiness probe: polled every {@code interval} after the spawn until it passes
+   * ({@code RUNNING -> READY}); not passing within {@code timeout} is a failure: the child is
+   * killed and handled by its restart policy.
+   */
+  public record Readiness(HealthCheck probe, Duration timeout, Duration interval) {}
+
+  /**
+   * A periodic health check: run every {@code every}, starting {@code startGrace} after the spawn
+   * (or after READY); {@code failuresToRestart} failures in a row kill the child as a crash.
+   */
+  public record Health(HealthCheck check, Duration every, int failuresToRestart, Duration startGrace) {}
+
+  private final String name;
+  private final List<String> argv;
+  private final Optional<Path> workingDirectory;
+  private final Map<String, String> env;
+  private final Set<String> inheritEnv;
+  private final RestartPolicy restartPolicy;
+  private final StopSignal stopSignal;
+  private final Duration stopGrace;
+  private final Optional<Readiness> readiness;
+  private final Optional<Health> health;
+  private final LogConfig logs;
+  private final List<String> dependsOn;
+
+  private ChildSpec(Builder b) {
+    this.name = b.name;
+    this.argv = List.copyOf(b.argv);
+    this.workingDirectory = Optional.ofNullable(b.workingDirectory);
+    this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
+    this.inheritEnv = Collections.unmodifiableSet(new LinkedHashSet<>(b.inheritEnv));
+    this.restartPolicy = b.restartPolicy;
+    this.stopSignal = b.stopSignal;
+    this.stopGrace = b.stopGrace;
+    this.readiness = Optional.ofNullable(b.readiness);
+    this.health = Optional.ofNullable(b.health);
+    this.logs = b.logs;
+    this.dependsOn = List.copyOf(b.dependsOn);
+  }
+
+  /**
+   * A builder for a child named {@code name}.
+   *
+   * @throws IllegalArgumentException if {@code name} does not match {@code [a-z0-9._-]+}
+   */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** A builder holding this spec's values. */
+  public Builder toBuilder() {
+    Builder b = new Builder(name);
+    b.argv = new ArrayList<>(argv);
+    b.workingDirectory = workingDirectory.orElse(null);
+    b.env = new LinkedHashMap<>(env);
+    b.inheritEnv = new LinkedHashSet<>(inheritEnv);
+    b.restartPolicy = restartPolicy;
+    b.stopSignal = stopSignal;
+    b.stopGrace = stopGrace;
+    b.readiness = readiness.orElse(null);
+    b.health = health.orElse(null);
+    b.logs = logs;
+    b.dependsOn = new ArrayList<>(dependsOn);
+    return b;
+  }
+
+  public String name() { return name; }
+
+  /** The command and its arguments, executed directly (no shell unless argv says {@code sh -c}). */
+  public List<String> argv() { return argv; }
+
+  public Optional<Path> workingDirectory() { return workingDirectory; }
+
+  /** Variables set explicitly; they win over inherited ones. */
+  public Map<String, String> env() { return env; }
+
+  /** Names of the supervisor's variables the child inherits. */
+  public Set<String> inheritEnv() { return inheritEnv; }
+
+  public RestartPolicy restartPolicy() { return restartPolicy; }
+
+  public StopSignal stopSignal() { return stopSignal; }
+
+  public Duration stopGrace() { return stopGrace; }
+
+  public Optional<Readiness> readiness() { return readiness; }
+
+  public Optional<Health> health() { return health; }
+
+  public LogConfig logs() { return logs; }
+
+  /** Children that must be up (READY if they have readiness, else RUNNING) before this one starts. */
+  public List<String> dependsOn() { return dependsOn; }
+
+  /** The environment the child gets, given the supervisor's environment. */
+  public Map<String, String> effectiveEnv(Map<String, String> supervisorEnv) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String key : inheritEnv) {
+      String v = supervisorEnv.get(key);
+      if (v != null) {
+        out.put(key, v);
+      }
+    }
+    out.putAll(env);
+    return out;
+  }
+
+  @Override
+  public String toString() {
+    return "ChildSpec[" + name + " " + argv + ", " + restartPolicy + ", stop " + stopSignal + " grace "
+        + Durations.format(stopGrace) + (dependsOn.isEmpty() ? "" : ", dependsOn " + dependsOn) + "]";
+  }
+
+  /** Builds a {@link ChildSpec}. Not threadsafe. */
+  public static final class Builder {
+    private final String name;
+    private List<String> argv = new ArrayList<>();
+    private Path workingDirectory;
+    private Map<String, String> env = new LinkedHashMap<>();
+    private Set<String> inheritEnv = new LinkedHashSet<>(List.of("PATH", "HOME", "LANG", "TZ"));
+    private RestartPolicy restartPolicy = RestartPolicy.standard();
+    private StopSignal stopSignal = StopSignal.TERM;
+    private Duration stopGrace = Duration.ofSeconds(10);
+    private Readiness readiness;
+    private Health health;
+    private LogConfig logs = LogConfig.defaults();
+    private List<String> dependsOn = new ArrayList<>();
+
+    private Builder(String name) {
+      Objects.requireNonNull(name, "name");
+      if (!NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException("child name '" + name + "' is invalid: use lower-case letters, digits, '.', '_' and '-'");
+      }
+      this.name = name;
+    }
+
+    /**
+     * The command: {@code argv[0]} is looked up on the child's {@code PATH} unless it contains a
+     * {@code /}; it is never run through a shell.
+     *
+     * @throws IllegalArgumentException if {@code argv} is empty or an element is null or {@code argv[0]} is blank
+     */
+    public Builder argv(String... argv) {
+      return argv(Arrays.asList(Objects.requireNonNull(argv, "argv")));
+    }
+
+    /** As {@link #argv(String...)}. */
+    public Builder argv(List<String> argv) {
+      Objects.requireNonNull(argv, "argv");
+      if (argv.isEmpty()) {
+        throw new IllegalArgumentException("argv of child '" + name + "' is empty: give the command to run");
+      }
+      for (String a : argv) {
+        if (a == null) {
+          throw new IllegalArgumentException("argv of child '" + name + "' contains null: " + argv);
+        }
+      }
+      if (argv.get(0).isBlank()) {
+        throw new IllegalArgumentException("argv[0] of child '" + name + "' is blank: give the command to run");
+      }
+      this.argv = new ArrayList<>(argv);
+      return this;
+    }
+
+    /** The working directory (must exist when the child starts); null means the supervisor's. */
+    public Builder workingDirectory(Path dir) {
+      this.workingDirectory = dir;
+      return this;
+    }
+
+    /** Sets one variable. */
+    public Builder env(String key, String value) {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(value, "value");
+      if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException("environment variable name '" + key + "' of child '" + name + "' is invalid");
+      }
+      env.put(key, value);
+      return this;
+    }
+
+    /** Sets all {@code vars}. */
+    public Builder env(Map<String, String> vars) {
+      vars.forEach(this::env);
+      return this;
+    }
+
+    /** Replaces the inherited allow-list (default {@code PATH HOME LANG TZ}); no names means inherit nothing. */
+    public Builder inheritEnv(String... names) {
+      inheritEnv = new LinkedHashSet<>();
+      for (String n : names) {
+        inheritEnv.add(Objects.requireNonNull(n, "names"));
+      }
+      return this;
+    }
+
+    public Builder restartPolicy(RestartPolicy policy) {
+      this.restartPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    public Builder stopSignal(StopSignal signal) {
+      this.stopSignal = Objects.requireNonNull(signal, "signal");
+      return this;
+    }
+
+    /**
+     * How long a child may take to exit after the stop signal before its group gets SIGKILL.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder stopGrace(Duration grace) {
+      if (Objects.requireNonNull(grace, "grace").isNegative()) {
+        throw new IllegalArgumentException("stopGrace must not be negative, got " + grace);
+      }
+      this.stopGrace = grace;
+      return this;
+    }
+
+    /**
+     * Readiness probe polled every 100 ms until it passes or {@code timeout} elapses.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is not positive
+     */
+    public Builder readiness(HealthCheck probe, Duration timeout) {
+      return readiness(probe, timeout, Duration.ofMillis(100));
+    }
+
+    /**
+     * Readiness probe polled every {@code interval} until it passes or {@code timeout} elapses.
+     *
+     * @throws IllegalArgumentException if a duration is not positive
+     */
+    public Builder readiness(HealthCheck probe, Duration timeout, Duration interval) {
+      this.readiness = new Readiness(Objects.requireNonNull(probe, "probe"), positive(timeout, "timeout"), positive(interval, "interval"));
+      return this;
+    }
+
+    /**
+     * Periodic health check, first run after {@code every}.
+     *
+     * @throws IllegalArgumentException if {@code every} is not positive or {@code failuresToRestart < 1}
+     */
+    public Builder healthCheck(HealthCheck check, Duration every, int failuresToRestart) {
+      return healthCheck(check, every, failuresToRestart, every);
+    }
+
+    /**
+     * Periodic health check, first run {@code startGrace} after the child is up.
+     *
+     * @throws IllegalArgumentException if {@code every} is not positive, {@code startGrace} negative or {@code failuresToRestart < 1}
+     */
+    public Builder healthCheck(HealthCheck check, Duration every, int failuresToRestart, Duration startGrace) {
+      if (failuresToRestart < 1) {
+        throw new IllegalArgumentException("failuresToRestart must be >= 1, got " + failuresToRestart);
+      }
+      if (Objects.requireNonNull(startGrace, "startGrace").isNegative()) {
+        throw new IllegalArgumentException("startGrace must not be negative, got " + startGrace);
+      }
+      this.health = new Health(Objects.requireNonNull(check, "check"), positive(every, "every"), failuresToRestart, startGrace);
+      return this;
+    }
+
+    public Builder logs(LogConfig config) {
+      this.logs = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /** Children that must be up before this one starts (and stop after it). Replaces earlier calls. */
+    public Builder dependsOn(String... names) {
+      return dependsOn(Arrays.asList(names));
+    }
+
+    /** As {@link #dependsOn(String...)}. */
+    public Builder dependsOn(List<String> names) {
+      List<String> deps = new ArrayList<>();
+      for (String n : names) {
+        Objects.requireNonNull(n, "dependsOn");
+        if (n.equals(name)) {
+          throw new IllegalArgumentException("child '" + name + "' cannot depend on itself");
+        }
+        if (!deps.contains(n)) {
+          deps.add(n);
+        }
+      }
+      this.dependsOn = deps;
+      return this;
+    }
+
+    /**
+     * Builds the spec.
+     *
+     * @throws IllegalStateException if no argv was given
+     */
+    public ChildSpec build() {
+      if (argv.isEmpty()) {
+        throw new IllegalStateException("child '" + name + "' has no command: call argv(...)");
+      }
+      return new ChildSpec(this);
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive, got " + d);
+      }
+      return d;
+    }
+  }
+}

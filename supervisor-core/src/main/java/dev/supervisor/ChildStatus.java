@@ -1,0 +1,26 @@
+package dev.supervisor;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The state of one child at the moment of a {@link SupervisorStatus} snapshot.
+ *
+ * @param name the child's name
+ * @param state its state
+ * @param pid the pid (and process group id) of the live run
+ * @param runId the id of the latest run (0 before the first spawn)
+ * @param uptime how long the live run has been up
+ * @param restarts restarts made by the restart policy or a strategy since the supervisor started (operator restarts not counted)
+ * @param lastExit how the previous run ended
+ * @param lastExitAt when the previous run ended
+ * @param nextRestartAt when the child is in BACKOFF, when it starts again
+ * @param reason the latest decision or failure in a sentence ("5 restarts in 60s (last exit code 3)")
+ * @param cpuTime user + system CPU time of the live process (from /proc), when readable
+ * @param rssBytes resident memory of the live process (from /proc), when readable
+ */
+public record ChildStatus(String name, ChildState state, OptionalLong pid, long runId, Optional<Duration> uptime,
+    int restarts, Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
+    Optional<String> reason, Optional<Duration> cpuTime, OptionalLong rssBytes) {}

@@ -1,0 +1,60 @@
+package dev.supervisor;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parses and prints the duration strings of the config format: {@code 250ms}, {@code 1s}, {@code 1.5s}, {@code 5m}, {@code 2h}, {@code 1d}. */
+public final class Durations {
+  private static final Pattern FORMAT = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h|d)");
+
+  private Durations() {}
+
+  /**
+   * Parses {@code text}.
+   *
+   * @throws IllegalArgumentException naming the text and the accepted form, if it does not parse
+   */
+  public static Duration parse(String text) {
+    if (text == null) {
+      throw new IllegalArgumentException("missing duration (use e.g. 250ms, 1s, 5m, 2h)");
+    }
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    if (t.equals("0")) {
+      return Duration.ZERO;
+    }
+    Matcher m = FORMAT.matcher(t);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("bad duration '" + text + "' (use e.g. 250ms, 1s, 1.5s, 5m, 2h, 1d)");
+    }
+    long unitMillis;
+    switch (m.group(2)) {
+      case "ms": unitMillis = 1; break;
+      case "s": unitMillis = 1_000; break;
+      case "m": unitMillis = 60_000; break;
+      case "h": unitMillis = 3_600_000; break;
+      default: unitMillis = 86_400_000; break;
+    }
+    BigDecimal millis = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(unitMillis));
+    if (millis.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 1_000_000)) > 0) {
+      throw new IllegalArgumentException("duration '" + text + "' is too large");
+    }
+    return Duration.ofNanos(millis.multiply(BigDecimal.valueOf(1_000_000)).longValue());
+  }
+
+  /** An exact short form that {@link #parse} reads back: {@code 30s}, {@code 60s}, {@code 250ms}, {@code 5m}, {@code 1500ms}; sub-millisecond parts are rounded down. */
+  public static String format(Duration d) {
+    long ms = d.toMillis();
+    if (ms == 0) {
+      return d.isZero() ? "0s" : d.toNanos() / 1000 + "us";
+    }
+    // 60s stays 60s and 60m stays 60m: a unit is used from two of it up.
+    if (ms % 86_400_000 == 0 && ms > 86_400_000) return ms / 86_400_000 + "d";
+    if (ms % 3_600_000 == 0 && ms > 3_600_000) return ms / 3_600_000 + "h";
+    if (ms % 60_000 == 0 && ms > 60_000) return ms / 60_000 + "m";
+    if (ms % 1_000 == 0) return ms / 1_000 + "s";
+    return ms + "ms";
+  }
+}

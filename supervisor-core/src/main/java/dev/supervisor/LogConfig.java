@@ -1,0 +1,84 @@
+package dev.supervisor;
+
+import java.util.Objects;
+
+/**
+ * Where a child's stdout and stderr go. The default writes both to {@code <home>/logs/<name>.log},
+ * rotated at 10 MiB, keeping 7 rotated files, gzipped. Immutable.
+ *
+ * <p>The child writes straight into the file (opened with {@code O_APPEND}): no supervisor thread
+ * copies its output, so a child writing fast is never blocked and the supervisor's memory does not
+ * grow with it. Rotation is therefore copy-then-truncate (as logrotate's {@code copytruncate}),
+ * checked every {@code Supervisor.Builder.logCheckInterval} (default 1 s): a rotated file can hold
+ * more than {@code maxBytes} (what the child wrote within one interval), and bytes written in the
+ * microseconds between the final copy and the truncate can be lost.
+ */
+public final class LogConfig {
+  /** 10 MiB. */
+  public static final long DEFAULT_MAX_BYTES = 10L * 1024 * 1024;
+  /** 7 files. */
+  public static final int DEFAULT_KEEP = 7;
+
+  private static final LogConfig DEFAULT = new LogConfig(true, DEFAULT_MAX_BYTES, DEFAULT_KEEP, true);
+  private static final LogConfig DISCARD = new LogConfig(false, 0, 0, false);
+
+  private final boolean enabled;
+  private final long maxBytes;
+  private final int keep;
+  private final boolean gzip;
+
+  private LogConfig(boolean enabled, long maxBytes, int keep, boolean gzip) {
+    this.enabled = enabled;
+    this.maxBytes = maxBytes;
+    this.keep = keep;
+    this.gzip = gzip;
+  }
+
+  /** 10 MiB, keep 7, gzip. */
+  public static LogConfig defaults() {
+    return DEFAULT;
+  }
+
+  /**
+   * Rotate at {@code maxBytes}, keep {@code keep} rotated files ({@code <name>.log.1[.gz]} newest).
+   *
+   * @throws IllegalArgumentException if {@code maxBytes < 1} or {@code keep} is not in 1..1000
+   */
+  public static LogConfig rotating(long maxBytes, int keep, boolean gzip) {
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("maxBytes must be positive, got " + maxBytes);
+    }
+    if (keep < 1 || keep > 1000) {
+      throw new IllegalArgumentException("keep must be in 1..1000, got " + keep);
+    }
+    return new LogConfig(true, maxBytes, keep, gzip);
+  }
+
+  /** Output goes to {@code /dev/null}. */
+  public static LogConfig discard() {
+    return DISCARD;
+  }
+
+  public boolean enabled() { return enabled; }
+
+  public long maxBytes() { return maxBytes; }
+
+  public int keep() { return keep; }
+
+  public boolean gzip() { return gzip; }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof LogConfig c && enabled == c.enabled && maxBytes == c.maxBytes && keep == c.keep && gzip == c.gzip;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(enabled, maxBytes, keep, gzip);
+  }
+
+  @Override
+  public String toString() {
+    return enabled ? "rotating(" + maxBytes + " bytes, keep " + keep + (gzip ? ", gzip)" : ")") : "discard()";
+  }
+}

@@ -1,0 +1,818 @@
+package dev.supervisor;
+
+import dev.supervisor.event.SupervisorEvent;
+import dev.supervisor.event.SupervisorStateChanged;
+import dev.supervisor.internal.DependencyOrder;
+import dev.supervisor.internal.EventLog;
+import dev.supervisor.internal.LogFiles;
+import dev.supervisor.internal.ProcStat;
+import dev.supervisor.internal.SerialExecutor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a family of OS processes alive. Threadsafe.
+ *
+ * <pre>{@code
+ * try (Supervisor sup = Supervisor.builder(home)
+ *     .child(ChildSpec.builder("worker").argv("my-worker", "--port", "8080").build())
+ *     .build()) {
+ *   sup.startAsync().awaitHealthy(Duration.ofSeconds(30));
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>All supervision work runs on one platform thread (the event loop), which also spawns every
+ * child; exits are noticed through {@link Process#onExit()} (no polling). Each child leads its
+ * own process group; stopping sends the child's stop signal to the group, waits its grace period,
+ * then SIGKILLs the group. Children stop in reverse start order. Listeners run on the executor
+ * given at registration, in event order, never on the event loop.
+ *
+ * <p>Files under {@code home}: {@code logs/<child>.log} (the children's output, rotated) and
+ * {@code logs/supervisor-events.jsonl} (every event, one JSON object per line).
+ */
+public final class Supervisor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+  private final Path home;
+  private final Path logDir;
+  private final Strategy strategy;
+  private final Duration shutdownTimeout;
+  private final Duration logCheckInterval;
+  private final Clock clock;
+  private final boolean shutdownHook;
+  private final boolean eventLog;
+  private final Map<String, String> hostEnv;
+  private final List<ChildRunner> children = new ArrayList<>();
+  private final Map<String, ChildRunner> byName = new LinkedHashMap<>();
+  private final CopyOnWriteArrayList<ListenerEntry> listeners = new CopyOnWriteArrayList<>();
+
+  private final ScheduledThreadPoolExecutor loop;
+  private final ExecutorService io;
+  private final ThreadPoolExecutor probes;
+  private final Executor loopExecutor;
+
+  private final Object monitor = new Object();
+  private volatile SupervisorState state = SupervisorState.NEW;
+  private volatile Throwable failureCause;
+  private Thread hook;
+  private EventLog eventLogWriter;
+  private final AtomicBoolean rotationRunning = new AtomicBoolean();
+
+  // loop-confined
+  private boolean shuttingDown;
+  private boolean terminated;
+  private int stopCursor;
+  private SupervisorState finalState = SupervisorState.TERMINATED;
+  private ScheduledFuture<?> rotationTimer;
+
+  private record ListenerEntry(SupervisorListener listener, SerialExecutor executor) {}
+
+  private Supervisor(Builder b) {
+    this.home = b.home;
+    this.logDir = home.resolve("logs");
+    this.strategy = b.strategy;
+    this.shutdownTimeout = b.shutdownTimeout;
+    this.logCheckInterval = b.logCheckInterval;
+    this.clock = b.clock;
+    this.shutdownHook = b.shutdownHook;
+    this.eventLog = b.eventLog;
+    this.hostEnv = Map.copyOf(b.hostEnv);
+    List<ChildSpec> ordered = DependencyOrder.startOrder(b.children);
+    for (int i = 0; i < ordered.size(); i++) {
+      ChildSpec spec = ordered.get(i);
+      Path logFile = spec.logs().enabled() ? logDir.resolve(spec.name() + ".log") : null;
+      ChildRunner r = new ChildRunner(this, spec, i, logFile);
+      children.add(r);
+      byName.put(spec.name(), r);
+    }
+    int n = INSTANCES.incrementAndGet();
+    this.loop = new ScheduledThreadPoolExecutor(1, named("supervisor-" + n + "-loop", false));
+    this.loop.setRemoveOnCancelPolicy(true);
+    this.loopExecutor = task -> loop.execute(guard(task));
+    this.io = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), named("supervisor-" + n + "-io", true));
+    this.probes = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), named("supervisor-" + n + "-probe", true));
+    this.probes.allowCoreThreadTimeOut(true);
+    for (Map.Entry<SupervisorListener, Executor> e : b.listeners.entrySet()) {
+      listeners.add(new ListenerEntry(e.getKey(), new SerialExecutor(e.getValue())));
+    }
+  }
+
+  /** A builder for a supervisor whose files live under {@code home} (created on start). */
+  public static Builder builder(Path home) {
+    return new Builder(home);
+  }
+
+  // =========================================================== lifecycle
+
+  /**
+   * Starts every child in start order (declaration order, after their {@code dependsOn}) and
+   * returns at once; wait with {@link #awaitHealthy(Duration)}.
+   *
+   * @throws IllegalStateException if the supervisor is not NEW
+   * @throws UncheckedIOException if {@code <home>/logs} cannot be created
+   */
+  public Supervisor startAsync() {
+    synchronized (monitor) {
+      if (state != SupervisorState.NEW) {
+        throw new IllegalStateException("supervisor is " + state + ": startAsync() may be called once, on a NEW supervisor");
+      }
+      try {
+        Files.createDirectories(logDir);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create the log directory " + logDir + ": " + e.getMessage()
+            + "; fix its permissions or choose another home", e);
+      }
+      if (eventLog) {
+        eventLogWriter = new EventLog(logDir.resolve("supervisor-events.jsonl"));
+        listeners.add(new ListenerEntry(eventLogWriter, new SerialExecutor(io)));
+      }
+      setState(SupervisorState.STARTING, null);
+    }
+    if (shutdownHook) {
+      hook = new Thread(this::onJvmShutdown, "supervisor-shutdown-hook");
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
+    loopExecutor.execute(() -> {
+      for (ChildRunner r : children) {
+        r.operatorStart();
+      }
+      if (!shuttingDown) {
+        setState(SupervisorState.RUNNING, null);
+      }
+      long every = logCheckInterval.toMillis();
+      rotationTimer = loop.scheduleWithFixedDelay(guard(this::rotateLogs), every, every, TimeUnit.MILLISECONDS);
+    });
+    return this;
+  }
+
+  /**
+   * Waits until every child that should run is up: READY if it has a readiness probe, else
+   * RUNNING; a child that exited cleanly and is not restarted by design, or that an operator
+   * stopped, counts as settled.
+   *
+   * @throws TimeoutException naming the children that are not up yet, with their states
+   * @throws IllegalStateException if that can no longer happen: a child is FATAL or exited with a
+   *     failure its policy does not restart, or the supervisor is not STARTING or RUNNING
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public void awaitHealthy(Duration timeout) throws TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (monitor) {
+      while (true) {
+        String blocker = healthBlocker();
+        if (blocker == null) {
+          return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new TimeoutException("children not healthy after " + Durations.format(timeout) + ": " + blocker);
+        }
+        TimeUnit.NANOSECONDS.timedWait(monitor, left);
+      }
+    }
+  }
+
+  /** Null when healthy; the list of late children otherwise; throws when health is unreachable. */
+  private String healthBlocker() {
+    SupervisorState s = state;
+    if (s != SupervisorState.STARTING && s != SupervisorState.RUNNING) {
+      throw new IllegalStateException("supervisor is " + s + (s == SupervisorState.NEW ? ": call startAsync() first" : "")
+          + failureCause().map(t -> " (" + t + ")").orElse(""));
+    }
+    List<String> late = new ArrayList<>();
+    for (ChildRunner r : children) {
+      ChildRunner.Snapshot c = r.snapshot;
+      boolean desired = r.desiredRunning();
+      if (!desired && !c.state().isAlive()) {
+        continue; // stopped by an operator (or about to be)
+      }
+      if (r.pendingCommands.get() > 0) {
+        late.add(r.name() + " " + c.state() + " (operator command pending)");
+        continue;
+      }
+      switch (c.state()) {
+        case READY:
+          continue;
+        case RUNNING:
+          if (r.spec.readiness().isEmpty()) {
+            continue;
+          }
+          break;
+        case FATAL:
+          throw new IllegalStateException("child '" + r.name() + "' is FATAL: " + c.reason().orElse("")
+              + "; fix it, then restart it");
+        case EXITED:
+          if (c.lastExit().map(ExitStatus::isFailure).orElse(false)) {
+            throw new IllegalStateException("child '" + r.name() + "' EXITED with " + c.lastExit().get()
+                + " and its restart policy does not restart it");
+          }
+          continue;
+        default:
+          break;
+      }
+      late.add(r.name() + " " + c.state() + c.reason().map(x -> " (" + x + ")").orElse("")
+          + c.lastExit().filter(x -> c.state() == ChildState.BACKOFF).map(x -> " after " + x).orElse(""));
+    }
+    return late.isEmpty() ? null : String.join(", ", late);
+  }
+
+  /**
+   * Stops every child in reverse start order and returns at once; idempotent. Wait with
+   * {@link #awaitStopped(Duration)}.
+   */
+  public Supervisor stopAsync() {
+    synchronized (monitor) {
+      if (state == SupervisorState.NEW) {
+        setState(SupervisorState.TERMINATED, null);
+        shutdownExecutors();
+        return this;
+      }
+      if (state.isTerminal()) {
+        return this;
+      }
+    }
+    try {
+      loopExecutor.execute(() -> beginShutdown(SupervisorState.TERMINATED));
+    } catch (RejectedExecutionException e) {
+      // already shutting down
+    }
+    return this;
+  }
+
+  /**
+   * Waits until the supervisor is TERMINATED or FAILED.
+   *
+   * @throws TimeoutException naming the children still stopping
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public void awaitStopped(Duration timeout) throws TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (monitor) {
+      while (!state.isTerminal()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          List<String> busy = new ArrayList<>();
+          for (ChildRunner r : children) {
+            ChildRunner.Snapshot c = r.snapshot;
+            if (c.state().isAlive()) {
+              busy.add(r.name() + " " + c.state() + c.pid().stream().mapToObj(p -> " pid " + p).findFirst().orElse(""));
+            }
+          }
+          throw new TimeoutException("supervisor not stopped after " + Durations.format(timeout) + " (state " + state
+              + "); still running: " + (busy.isEmpty() ? "none" : String.join(", ", busy)));
+        }
+        TimeUnit.NANOSECONDS.timedWait(monitor, left);
+      }
+    }
+  }
+
+  /**
+   * {@link #stopAsync()}, then waits up to the shutdown timeout (default 2 min); if children are
+   * still alive then, SIGKILLs their process groups. Never throws.
+   */
+  @Override
+  public void close() {
+    stopAsync();
+    try {
+      awaitStopped(shutdownTimeout);
+    } catch (TimeoutException e) {
+      log.error("{}; sending SIGKILL to every remaining process group", e.getMessage());
+      forceKillAll();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      forceKillAll();
+    }
+  }
+
+  private void onJvmShutdown() {
+    if (state.isTerminal()) {
+      return;
+    }
+    log.info("JVM shutting down: stopping all children");
+    close();
+  }
+
+  private void forceKillAll() {
+    for (ChildRunner r : children) {
+      r.forceKill();
+    }
+    try {
+      loopExecutor.execute(() -> finishShutdown());
+    } catch (RejectedExecutionException ignored) {
+      // already terminated
+    }
+  }
+
+  public SupervisorState state() {
+    return state;
+  }
+
+  /** Why the supervisor is FAILED, if it is. */
+  public Optional<Throwable> failureCause() {
+    return Optional.ofNullable(failureCause);
+  }
+
+  /** The home directory. */
+  public Path home() {
+    return home;
+  }
+
+  /** The strategy applied when a child is restarted by its policy. */
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  /** The specs, in start order. */
+  public List<ChildSpec> children() {
+    return children.stream().map(r -> r.spec).toList();
+  }
+
+  /** Where the child's output goes, if it is logged. @throws IllegalArgumentException for an unknown name */
+  public Optional<Path> logFile(String name) {
+    return runnerOrThrow(name).logFile();
+  }
+
+  // =========================================================== status
+
+  /**
+   * An immutable snapshot of every child, with cpu time and rss read from {@code /proc} for live
+   * children. Cheap enough to call often; safe from any thread.
+   */
+  public SupervisorStatus status() {
+    Instant now = now();
+    List<ChildStatus> out = new ArrayList<>(children.size());
+    for (ChildRunner r : children) {
+      ChildRunner.Snapshot c = r.snapshot;
+      Optional<Duration> cpu = Optional.empty();
+      OptionalLong rss = OptionalLong.empty();
+      if (c.pid().isPresent() && c.state().isAlive()) {
+        long pid = c.pid().getAsLong();
+        cpu = ProcStat.read(pid).map(ProcStat::cpuTime);
+        rss = ProcStat.rssBytes(pid);
+      }
+      Optional<Duration> uptime = c.startedAt().filter(t -> c.state().isAlive()).map(t -> Duration.between(t, now));
+      out.add(new ChildStatus(r.name(), c.state(), c.state().isAlive() ? c.pid() : OptionalLong.empty(), c.runId(), uptime,
+          c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss));
+    }
+    return new SupervisorStatus(state, now, out);
+  }
+
+  // =========================================================== per-child control (asynchronous)
+
+  /**
+   * Starts a child that is STOPPED, EXITED, FATAL or in BACKOFF (at once), clearing its restart
+   * history. Asynchronous.
+   *
+   * @throws IllegalArgumentException if there is no such child
+   * @throws IllegalStateException if the supervisor is not STARTING or RUNNING
+   */
+  public void start(String name) {
+    ChildRunner r = runnerOrThrow(name);
+    control(r, true, ChildRunner::operatorStart);
+  }
+
+  /**
+   * Stops a child (stop signal, grace, SIGKILL) and keeps it stopped until {@link #start(String)}.
+   * Asynchronous.
+   *
+   * @throws IllegalArgumentException if there is no such child
+   * @throws IllegalStateException if the supervisor is not STARTING or RUNNING
+   */
+  public void stop(String name) {
+    ChildRunner r = runnerOrThrow(name);
+    control(r, false, ChildRunner::operatorStop);
+  }
+
+  /**
+   * Stops a child if it runs, then starts it again, clearing its restart history (this is how a
+   * FATAL child is brought back). Asynchronous.
+   *
+   * @throws IllegalArgumentException if there is no such child
+   * @throws IllegalStateException if the supervisor is not STARTING or RUNNING
+   */
+  public void restart(String name) {
+    ChildRunner r = runnerOrThrow(name);
+    control(r, true, ChildRunner::operatorRestart);
+  }
+
+  private void control(ChildRunner r, boolean desiredRunning, java.util.function.Consumer<ChildRunner> action) {
+    SupervisorState s = state;
+    if (s != SupervisorState.STARTING && s != SupervisorState.RUNNING) {
+      throw new IllegalStateException("supervisor is " + s + ": cannot control child '" + r.name() + "'");
+    }
+    r.setDesiredRunning(desiredRunning);
+    r.pendingCommands.incrementAndGet();
+    try {
+      loopExecutor.execute(() -> {
+        try {
+          if (!shuttingDown) {
+            action.accept(r);
+          }
+        } finally {
+          r.pendingCommands.decrementAndGet();
+          changed();
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      r.pendingCommands.decrementAndGet();
+      throw new IllegalStateException("supervisor is " + state + ": cannot control child '" + r.name() + "'", e);
+    }
+  }
+
+  private ChildRunner runnerOrThrow(String name) {
+    ChildRunner r = byName.get(Objects.requireNonNull(name, "name"));
+    if (r == null) {
+      throw new IllegalArgumentException("no child named '" + name + "'; children: " + String.join(", ", byName.keySet()));
+    }
+    return r;
+  }
+
+  // =========================================================== listeners
+
+  /**
+   * Registers {@code listener} for events from now on; it runs on {@code executor}, in event
+   * order, one event at a time.
+   */
+  public Registration addListener(SupervisorListener listener, Executor executor) {
+    ListenerEntry e = new ListenerEntry(Objects.requireNonNull(listener, "listener"),
+        new SerialExecutor(Objects.requireNonNull(executor, "executor")));
+    listeners.add(e);
+    return () -> listeners.remove(e);
+  }
+
+  void emit(SupervisorEvent event) {
+    for (ListenerEntry e : listeners) {
+      e.executor().execute(() -> e.listener().onEvent(event));
+    }
+  }
+
+  // =========================================================== engine internals (loop thread)
+
+  ChildRunner runner(String name) {
+    return byName.get(name);
+  }
+
+  Instant now() {
+    return clock.instant();
+  }
+
+  Map<String, String> hostEnv() {
+    return hostEnv;
+  }
+
+  Executor loopExecutor() {
+    return loopExecutor;
+  }
+
+  Executor ioExecutor() {
+    return task -> {
+      try {
+        io.execute(task);
+      } catch (RejectedExecutionException e) {
+        task.run(); // after termination: do it inline
+      }
+    };
+  }
+
+  Executor probeExecutor() {
+    return probes;
+  }
+
+  boolean isShuttingDown() {
+    return shuttingDown;
+  }
+
+  ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+    try {
+      return loop.schedule(guard(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      return null;
+    }
+  }
+
+  /** Wakes up awaiters; called after every published change. */
+  void changed() {
+    synchronized (monitor) {
+      monitor.notifyAll();
+    }
+  }
+
+  /** A child became up: start the children waiting for it. */
+  void childUp(ChildRunner up) {
+    for (ChildRunner r : children) {
+      if (r.state() == ChildState.STARTING && r.spec.dependsOn().contains(up.name())) {
+        r.trySpawn();
+      }
+    }
+  }
+
+  /** Applies the strategy to a restart the child's policy decided. */
+  void restartWithStrategy(ChildRunner exited, ExitStatus exit, Duration delay, String why) {
+    if (strategy == Strategy.ONE_FOR_ONE) {
+      exited.scheduleRestart(exit, delay, why, () -> exited.requestStart(true));
+      return;
+    }
+    List<ChildRunner> siblings = new ArrayList<>();
+    for (ChildRunner r : children) {
+      if (r != exited && (strategy == Strategy.ONE_FOR_ALL || r.index > exited.index)) {
+        siblings.add(r);
+      }
+    }
+    new GroupRestart(exited).begin(siblings, exit, delay, why);
+  }
+
+  private void beginShutdown(SupervisorState terminal) {
+    if (shuttingDown) {
+      return;
+    }
+    shuttingDown = true;
+    finalState = terminal;
+    setState(SupervisorState.STOPPING, null);
+    if (rotationTimer != null) {
+      rotationTimer.cancel(false);
+    }
+    stopCursor = children.size() - 1;
+    stopNext();
+  }
+
+  /** Stops children one at a time, last started first. */
+  private void stopNext() {
+    while (stopCursor >= 0) {
+      ChildRunner r = children.get(stopCursor);
+      if (r.stopForShutdown()) {
+        return; // childSettled() continues
+      }
+      stopCursor--;
+    }
+    finishShutdown();
+  }
+
+  void childSettled(ChildRunner r) {
+    if (!shuttingDown) {
+      return;
+    }
+    if (stopCursor >= 0 && children.get(stopCursor) == r) {
+      stopCursor--;
+      stopNext();
+    }
+  }
+
+  /**
+   * The last step: the terminal event is queued first and the io thread drained (event log, last
+   * rotation), and only then is the terminal state published, so that a caller returning from
+   * awaitStopped() finds every file complete.
+   */
+  private void finishShutdown() {
+    if (terminated) {
+      return;
+    }
+    terminated = true;
+    rotateLogs();
+    SupervisorState to = finalState;
+    String cause = to == SupervisorState.FAILED ? String.valueOf(failureCause) : null;
+    emit(new SupervisorStateChanged(now(), state, to, Optional.ofNullable(cause)));
+    if (eventLogWriter != null) {
+      io.execute(eventLogWriter::close);
+    }
+    io.shutdown();
+    probes.shutdownNow();
+    try {
+      if (!io.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("the supervisor's io thread did not finish within 5s (log rotation or event log); leaving it");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (hook != null) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException ignored) {
+        // the JVM is already shutting down
+      }
+    }
+    SupervisorState from;
+    synchronized (monitor) {
+      from = state;
+      state = to;
+      monitor.notifyAll();
+    }
+    log.info("supervisor {} -> {}{}", from, to, cause == null ? "" : " (" + cause + ")");
+    loop.shutdown();
+  }
+
+  private void shutdownExecutors() {
+    loop.shutdown();
+    probes.shutdownNow();
+    io.shutdown();
+  }
+
+  private void setState(SupervisorState to, String cause) {
+    SupervisorState from;
+    synchronized (monitor) {
+      from = state;
+      state = to;
+      monitor.notifyAll();
+    }
+    log.info("supervisor {} -> {}{}", from, to, cause == null ? "" : " (" + cause + ")");
+    emit(new SupervisorStateChanged(now(), from, to, Optional.ofNullable(cause)));
+  }
+
+  private void rotateLogs() {
+    if (!rotationRunning.compareAndSet(false, true)) {
+      return;
+    }
+    ioExecutor().execute(() -> {
+      try {
+        for (ChildRunner r : children) {
+          LogConfig cfg = r.spec.logs();
+          Optional<Path> file = r.logFile();
+          if (file.isEmpty()) {
+            continue;
+          }
+          try {
+            Path rotated = LogFiles.rotateIfLarger(file.get(), cfg.maxBytes(), cfg.keep(), cfg.gzip());
+            if (rotated != null) {
+              log.debug("rotated log of child '{}' into {}", r.name(), rotated);
+            }
+          } catch (IOException e) {
+            log.error("cannot rotate the log of child '{}' ({}): {}; retrying in {}", r.name(), file.get(), e.toString(),
+                Durations.format(logCheckInterval));
+          }
+        }
+      } finally {
+        rotationRunning.set(false);
+      }
+    });
+  }
+
+  /** Every loop task goes through here: an unexpected exception fails the supervisor (children are stopped). */
+  private Runnable guard(Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (RuntimeException | Error e) {
+        log.error("internal error in the supervisor event loop; stopping all children", e);
+        if (failureCause == null) {
+          failureCause = e;
+        }
+        if (!shuttingDown) {
+          try {
+            beginShutdown(SupervisorState.FAILED);
+          } catch (RuntimeException e2) {
+            log.error("stopping after an internal error failed too", e2);
+          }
+        }
+      }
+    };
+  }
+
+  private static ThreadFactory named(String name, boolean daemon) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(daemon);
+      return t;
+    };
+  }
+
+  @Override
+  public String toString() {
+    return "Supervisor[" + home + ", " + state + ", " + children.size() + " children, " + strategy + "]";
+  }
+
+  // =========================================================== builder
+
+  /** Builds a {@link Supervisor}. Not threadsafe. */
+  public static final class Builder {
+    private final Path home;
+    private final List<ChildSpec> children = new ArrayList<>();
+    private Strategy strategy = Strategy.ONE_FOR_ONE;
+    private Duration shutdownTimeout = Duration.ofMinutes(2);
+    private Duration logCheckInterval = Duration.ofSeconds(1);
+    private Clock clock = Clock.systemUTC();
+    private boolean shutdownHook = true;
+    private boolean eventLog = true;
+    private Map<String, String> hostEnv = System.getenv();
+    private final Map<SupervisorListener, Executor> listeners = new LinkedHashMap<>();
+
+    private Builder(Path home) {
+      this.home = Objects.requireNonNull(home, "home").toAbsolutePath();
+    }
+
+    /** Adds a child; start order is declaration order, except that a child starts after its {@code dependsOn}. */
+    public Builder child(ChildSpec spec) {
+      children.add(Objects.requireNonNull(spec, "spec"));
+      return this;
+    }
+
+    /** Adds children. */
+    public Builder children(List<ChildSpec> specs) {
+      specs.forEach(this::child);
+      return this;
+    }
+
+    /** Default {@link Strategy#ONE_FOR_ONE}. */
+    public Builder strategy(Strategy strategy) {
+      this.strategy = Objects.requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /**
+     * How long {@link Supervisor#close()} (and the JVM shutdown hook) waits before SIGKILLing
+     * everything; default 2 minutes.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder shutdownTimeout(Duration timeout) {
+      this.shutdownTimeout = positive(timeout, "shutdownTimeout");
+      return this;
+    }
+
+    /**
+     * How often log sizes are checked for rotation; default 1 s.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder logCheckInterval(Duration interval) {
+      this.logCheckInterval = positive(interval, "logCheckInterval");
+      return this;
+    }
+
+    /** The clock for timestamps, uptimes and restart windows (a test seam); default UTC system clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Whether a JVM shutdown hook stops the children (default true). */
+    public Builder shutdownHook(boolean enabled) {
+      this.shutdownHook = enabled;
+      return this;
+    }
+
+    /** Whether events are appended to {@code <home>/logs/supervisor-events.jsonl} (default true). */
+    public Builder eventLog(boolean enabled) {
+      this.eventLog = enabled;
+      return this;
+    }
+
+    /** The environment children inherit from (through their allow-list); default {@link System#getenv()}. */
+    public Builder hostEnvironment(Map<String, String> env) {
+      this.hostEnv = Map.copyOf(env);
+      return this;
+    }
+
+    /** A listener that sees every event from the first start on. */
+    public Builder listener(SupervisorListener listener, Executor executor) {
+      listeners.put(Objects.requireNonNull(listener, "listener"), Objects.requireNonNull(executor, "executor"));
+      return this;
+    }
+
+    /**
+     * Builds the supervisor (state NEW; nothing runs until {@link Supervisor#startAsync()}).
+     *
+     * @throws IllegalArgumentException for no children, duplicate names, unknown or cyclic {@code dependsOn}
+     */
+    public Supervisor build() {
+      if (children.isEmpty()) {
+        throw new IllegalArgumentException("a supervisor needs at least one child: call child(...)");
+      }
+      return new Supervisor(this);
+    }
+
+    private static Duration positive(Duration d, String what) {
+      if (Objects.requireNonNull(d, what).isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive, got " + d);
+      }
+      return d;
+    }
+  }
+}

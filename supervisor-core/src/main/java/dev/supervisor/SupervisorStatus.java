@@ -1,0 +1,44 @@
+package dev.supervisor;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One immutable snapshot of a supervisor and its children, in start order.
+ *
+ * @param state the supervisor's state
+ * @param takenAt when the snapshot was taken
+ * @param children one entry per child, in start order
+ */
+public record SupervisorStatus(SupervisorState state, Instant takenAt, List<ChildStatus> children) {
+  public SupervisorStatus {
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(takenAt, "takenAt");
+    children = List.copyOf(children);
+  }
+
+  /** The status of the child named {@code name}, if there is one. */
+  public Optional<ChildStatus> child(String name) {
+    return children.stream().filter(c -> c.name().equals(name)).findFirst();
+  }
+
+  /** A fixed-width table for humans: name, state, pid, uptime, restarts, cpu, rss, last exit. */
+  public String toTable() {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format("%-20s %-9s %8s %9s %8s %9s %9s  %s%n", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "CPU", "RSS", "LAST EXIT"));
+    for (ChildStatus c : children) {
+      sb.append(String.format("%-20s %-9s %8s %9s %8d %9s %9s  %s%n",
+          c.name(), c.state(),
+          c.pid().isPresent() ? Long.toString(c.pid().getAsLong()) : "-",
+          c.uptime().map(Durations::format).orElse("-"),
+          c.restarts(),
+          c.cpuTime().map(d -> d.toMillis() + "ms").orElse("-"),
+          c.rssBytes().isPresent() ? (c.rssBytes().getAsLong() / 1024) + "K" : "-",
+          c.lastExit().map(Object::toString).orElse("-")
+              + c.nextRestartAt().map(t -> ", restart at " + t).orElse("")));
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,139 @@
+package dev.supervisor.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.supervisor.ExitStatus;
+import dev.supervisor.SupervisorListener;
+import dev.supervisor.event.ChildGaveUp;
+import dev.supervisor.event.ChildStartFailed;
+import dev.supervisor.event.ChildStateChanged;
+import dev.supervisor.event.HealthCheckFailed;
+import dev.supervisor.event.RestartScheduled;
+import dev.supervisor.event.SupervisorEvent;
+import dev.supervisor.event.SupervisorStateChanged;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Appends every event as one JSON object per line; rotated by rename at 10 MiB, keeping 7 files.
+ * Runs on the supervisor's io thread (one writer). A write failure is logged and the event is
+ * dropped; the next event tries again.
+ */
+public final class EventLog implements SupervisorListener, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EventLog.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long MAX_BYTES = 10L * 1024 * 1024;
+  private static final int KEEP = 7;
+
+  private final Path file;
+  private OutputStream out;
+  private long size;
+  private boolean failing;
+
+  public EventLog(Path file) {
+    this.file = file;
+  }
+
+  @Override
+  public void onEvent(SupervisorEvent event) {
+    byte[] line = (toJson(event).toString() + "\n").getBytes(StandardCharsets.UTF_8);
+    try {
+      if (out == null) {
+        out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        size = Files.size(file);
+      }
+      if (size + line.length > MAX_BYTES) {
+        rotate();
+      }
+      out.write(line);
+      out.flush();
+      size += line.length;
+      if (failing) {
+        log.info("event log {} is writable again", file);
+        failing = false;
+      }
+    } catch (IOException e) {
+      if (!failing) {
+        log.error("cannot write the event log {}: {}; events are dropped from it until it is writable", file, e.toString());
+        failing = true;
+      }
+      closeQuietly();
+    }
+  }
+
+  private void rotate() throws IOException {
+    closeQuietly();
+    Files.deleteIfExists(LogFiles.rotated(file, KEEP, false));
+    for (int i = KEEP - 1; i >= 1; i--) {
+      Path from = LogFiles.rotated(file, i, false);
+      if (Files.exists(from)) {
+        Files.move(from, LogFiles.rotated(file, i + 1, false), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    Files.move(file, LogFiles.rotated(file, 1, false), StandardCopyOption.REPLACE_EXISTING);
+    out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    size = 0;
+  }
+
+  /** The JSON form of an event: {@code {"type":...,"at":...}} plus its fields. */
+  public static ObjectNode toJson(SupervisorEvent event) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("type", event.type());
+    n.put("at", event.at().toString());
+    if (event instanceof ChildStateChanged e) {
+      n.put("name", e.name()).put("runId", e.runId());
+      e.pid().ifPresent(p -> n.put("pid", p));
+      n.put("from", e.from().name()).put("to", e.to().name());
+      e.exit().ifPresent(x -> n.set("exit", exitJson(x)));
+      e.reason().ifPresent(r -> n.put("reason", r));
+    } else if (event instanceof RestartScheduled e) {
+      n.put("name", e.name()).put("runId", e.runId()).put("delayMs", e.delay().toMillis()).put("reason", e.reason());
+    } else if (event instanceof ChildGaveUp e) {
+      n.put("name", e.name()).put("runId", e.runId()).put("reason", e.reason());
+    } else if (event instanceof ChildStartFailed e) {
+      n.put("name", e.name()).put("runId", e.runId()).put("reason", e.reason());
+    } else if (event instanceof HealthCheckFailed e) {
+      n.put("name", e.name()).put("runId", e.runId()).put("consecutive", e.consecutive())
+          .put("failuresToRestart", e.failuresToRestart()).put("message", e.message());
+    } else if (event instanceof SupervisorStateChanged e) {
+      n.put("from", e.from().name()).put("to", e.to().name());
+      e.cause().ifPresent(c -> n.put("cause", c));
+    }
+    return n;
+  }
+
+  /** {@code {"kind":"EXITED","code":3,"requested":false}} and friends. */
+  public static ObjectNode exitJson(ExitStatus x) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("kind", x.kind().name());
+    x.code().ifPresent(c -> n.put("code", c));
+    x.signal().ifPresent(s -> n.put("signal", s));
+    n.put("requested", x.requested());
+    x.reason().ifPresent(r -> n.put("reason", r));
+    n.put("text", x.toString());
+    return n;
+  }
+
+  @Override
+  public void close() {
+    closeQuietly();
+  }
+
+  private void closeQuietly() {
+    if (out != null) {
+      try {
+        out.close();
+      } catch (IOException ignored) {
+        // nothing left to do
+      }
+      out = null;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package dev.supervisor.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Size-based rotation of a log file that a live child keeps appending to (O_APPEND):
+ * copy, then truncate in place. Files: {@code x.log} (current), {@code x.log.1[.gz]} (newest
+ * rotated) ... {@code x.log.N[.gz]}. Not threadsafe: one caller at a time per file.
+ */
+public final class LogFiles {
+  private LogFiles() {}
+
+  /** {@code x.log.i} or {@code x.log.i.gz}. */
+  public static Path rotated(Path log, int i, boolean gzip) {
+    return log.resolveSibling(log.getFileName() + "." + i + (gzip ? ".gz" : ""));
+  }
+
+  /**
+   * Rotates {@code log} if it is larger than {@code maxBytes}.
+   *
+   * @return the rotated file's path, or null if nothing was done
+   */
+  public static Path rotateIfLarger(Path log, long maxBytes, int keep, boolean gzip) throws IOException {
+    long size;
+    try {
+      size = Files.size(log);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null;
+    }
+    if (size <= maxBytes) {
+      return null;
+    }
+    return rotate(log, keep, gzip);
+  }
+
+  /** Shifts the rotated files, copies {@code log} into {@code log.1[.gz]} and truncates it to zero. */
+  public static Path rotate(Path log, int keep, boolean gzip) throws IOException {
+    Files.deleteIfExists(rotated(log, keep, true));
+    Files.deleteIfExists(rotated(log, keep, false));
+    for (int i = keep - 1; i >= 1; i--) {
+      for (boolean gz : new boolean[] {true, false}) {
+        Path from = rotated(log, i, gz);
+        if (Files.exists(from)) {
+          Files.move(from, rotated(log, i + 1, gz), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+    Path plain = rotated(log, 1, false);
+    Path tmp = log.resolveSibling(log.getFileName() + ".1.tmp");
+    try (FileChannel src = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE);
+         FileChannel dst = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      long pos = 0;
+      // Copy until the size stops moving, then truncate at once: the writer appends (O_APPEND),
+      // so its next write lands at offset 0 of the emptied file.
+      for (int round = 0; round < 16; round++) {
+        long size = src.size();
+        if (size <= pos) {
+          break;
+        }
+        while (pos < size) {
+          long n = src.transferTo(pos, size - pos, dst);
+          if (n <= 0) {
+            break;
+          }
+          pos += n;
+        }
+      }
+      src.truncate(0);
+      dst.force(false);
+    }
+    if (!gzip) {
+      Files.move(tmp, plain, StandardCopyOption.REPLACE_EXISTING);
+      return plain;
+    }
+    Path gz = rotated(log, 1, true);
+    Path gzTmp = log.resolveSibling(log.getFileName() + ".1.gz.tmp");
+    try (InputStream in = Files.newInputStream(tmp);
+         OutputStream out = new GZIPOutputStream(Files.newOutputStream(gzTmp), 64 * 1024)) {
+      in.transferTo(out);
+    }
+    Files.move(gzTmp, gz, StandardCopyOption.REPLACE_EXISTING);
+    Files.delete(tmp);
+    return gz;
+  }
+}

@@ -1,0 +1,143 @@
+package dev.supervisor.internal;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Process groups on Linux with JDK 17: each child is spawned through {@code setsid} (which does not
+ * fork when run by ProcessBuilder, so pid == pgid == sid), and a group is signalled with
+ * {@code kill -s SIG -- -PGID}, the only way the JDK 17 API offers (3-7 ms a call; see PLATFORM.md).
+ * Both tools are located once; a missing one is logged once at WARN with its consequence.
+ */
+public final class ProcessGroups {
+  private static final Logger log = LoggerFactory.getLogger(ProcessGroups.class);
+  private static final Optional<String> SETSID = find("setsid");
+  private static final Optional<String> KILL = find("kill");
+  private static final AtomicBoolean warnedSetsid = new AtomicBoolean();
+  private static final AtomicBoolean warnedKill = new AtomicBoolean();
+
+  private ProcessGroups() {}
+
+  private static Optional<String> find(String tool) {
+    for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
+      Path p = Path.of(dir, tool);
+      if (Files.isExecutable(p)) {
+        return Optional.of(p.toString());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The command prefix that makes the spawned process lead a new session and process group. */
+  public static List<String> groupLeaderPrefix() {
+    if (SETSID.isPresent()) {
+      return List.of(SETSID.get());
+    }
+    if (warnedSetsid.compareAndSet(false, true)) {
+      log.warn("setsid (util-linux) not found in /usr/bin or /bin: children share the supervisor's process group, "
+          + "so stopping a child signals only its own pid and its grandchildren can outlive it; install util-linux");
+    }
+    return List.of();
+  }
+
+  /** Whether children lead their own process group (setsid was found). */
+  public static boolean groupsSupported() {
+    return SETSID.isPresent() && KILL.isPresent();
+  }
+
+  /**
+   * Sends {@code signal} to the process group {@code pgid} without waiting for the kill command;
+   * falls back to the leader's pid alone (with a WARN once) when no kill binary exists.
+   *
+   * @param leader the leader's handle, signalled directly when the group cannot be
+   */
+  public static void signalGroup(long pgid, String signal, ProcessHandle leader) {
+    if (KILL.isEmpty() || SETSID.isEmpty()) {
+      if (warnedKill.compareAndSet(false, true)) {
+        log.warn("kill or setsid binary not found: signals go to each child's own pid only; grandchildren can outlive their child");
+      }
+      signalLeader(signal, leader);
+      return;
+    }
+    try {
+      Process kill = new ProcessBuilder(KILL.get(), "-s", signal, "--", "-" + pgid)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      kill.onExit().thenAccept(p -> {
+        if (p.exitValue() != 0 && leader != null && leader.isAlive()) {
+          // The group may not exist yet (a stop in the microseconds before setsid ran): signal the leader.
+          signalLeader(signal, leader);
+        }
+      });
+    } catch (IOException e) {
+      log.error("cannot run {} to signal process group {}: {}; signalling pid {} only", KILL.get(), pgid, e.getMessage(), pgid);
+      signalLeader(signal, leader);
+    }
+  }
+
+  /** Synchronous variant for shutdown paths: waits up to 2 s for the kill command. */
+  public static void signalGroupAndWait(long pgid, String signal, ProcessHandle leader) {
+    if (KILL.isEmpty() || SETSID.isEmpty()) {
+      signalGroup(pgid, signal, leader);
+      return;
+    }
+    try {
+      Process kill = new ProcessBuilder(KILL.get(), "-s", signal, "--", "-" + pgid)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      kill.waitFor(2, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      signalLeader(signal, leader);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void signalLeader(String signal, ProcessHandle leader) {
+    if (leader == null) {
+      return;
+    }
+    if (signal.equals("KILL")) {
+      leader.destroyForcibly();
+    } else {
+      leader.destroy(); // SIGTERM: the JDK offers no other signal
+    }
+  }
+
+  /** The pids whose process group is {@code pgid}, read from {@code /proc/<pid>/stat}. */
+  public static List<Long> members(long pgid) {
+    List<Long> out = new ArrayList<>();
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc"))) {
+      for (Path p : dir) {
+        String name = p.getFileName().toString();
+        if (name.isEmpty() || !Character.isDigit(name.charAt(0))) {
+          continue;
+        }
+        ProcStat.read(Long.parseLong(name)).ifPresent(st -> {
+          if (st.pgrp() == pgid && st.state() != 'Z') {
+            out.add(st.pid());
+          }
+        });
+      }
+    } catch (IOException e) {
+      log.debug("cannot list /proc: {}", e.toString());
+    }
+    return out;
+  }
+
+  /** Whether any live (non-zombie) process is in group {@code pgid}. */
+  public static boolean hasMembers(long pgid) {
+    return !members(pgid).isEmpty();
+  }
+}

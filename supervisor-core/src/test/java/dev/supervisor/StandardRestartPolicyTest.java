@@ -1,0 +1,152 @@
+package dev.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+import org.junit.jupiter.api.Test;
+
+/** The whole restart schedule on a simulated clock: no waiting, no processes. */
+class StandardRestartPolicyTest {
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  /** Simulates a child under a policy: each run lasts {@code uptime}, then exits with {@code exit}. */
+  private static final class Sim {
+    final RestartPolicy policy;
+    final List<RunRecord> history = new ArrayList<>();
+    final List<Instant> restarts = new ArrayList<>();
+    Instant now = T0;
+    long runId;
+    boolean automatic;
+
+    Sim(RestartPolicy policy) {
+      this.policy = policy;
+    }
+
+    RestartDecision run(Duration uptime, ExitStatus exit) {
+      Instant started = now;
+      now = now.plus(uptime);
+      history.add(new RunRecord(++runId, started, now, exit, automatic));
+      RestartDecision d = policy.decide(RestartContext.of("child", now, history, restarts));
+      if (d.action() == RestartDecision.Action.RESTART) {
+        restarts.add(now);
+        now = now.plus(d.delay().get());
+        automatic = true;
+      }
+      return d;
+    }
+  }
+
+  @Test
+  void backoffDoublesFromOneSecondUpToThirtySeconds() {
+    Sim sim = new Sim(RestartPolicy.standard().restartForever());
+    List<Long> delays = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      delays.add(sim.run(Duration.ofMillis(100), ExitStatus.exited(1)).delay().orElseThrow().toSeconds());
+    }
+    assertThat(delays).containsExactly(1L, 2L, 4L, 8L, 16L, 30L, 30L, 30L);
+  }
+
+  @Test
+  void theAttemptCountResetsAfterAStableRun() {
+    Sim sim = new Sim(RestartPolicy.standard().restartForever());
+    for (int i = 0; i < 4; i++) {
+      sim.run(Duration.ofSeconds(1), ExitStatus.signaled("KILL"));
+    }
+    assertThat(sim.run(Duration.ofSeconds(1), ExitStatus.exited(1)).delay()).contains(Duration.ofSeconds(16));
+    // Up for 60 s (the default stable period): the next crash starts again at 1 s.
+    assertThat(sim.run(Duration.ofSeconds(60), ExitStatus.exited(1)).delay()).contains(Duration.ofSeconds(1));
+    assertThat(sim.run(Duration.ofSeconds(1), ExitStatus.exited(1)).delay()).contains(Duration.ofSeconds(2));
+    // 59 s is not stable enough.
+    assertThat(sim.run(Duration.ofSeconds(59), ExitStatus.exited(1)).delay()).contains(Duration.ofSeconds(4));
+  }
+
+  @Test
+  void aRequestedStopBreaksTheChain() {
+    Sim sim = new Sim(RestartPolicy.standard().restartForever());
+    sim.run(Duration.ofSeconds(1), ExitStatus.exited(1));
+    sim.run(Duration.ofSeconds(1), ExitStatus.exited(1));
+    sim.history.add(new RunRecord(99, sim.now, sim.now, ExitStatus.signaled("TERM").asRequested(), false));
+    assertThat(sim.run(Duration.ofSeconds(1), ExitStatus.exited(1)).delay()).contains(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void givesUpAfterFiveRestartsWithinSixtySeconds() {
+    Sim sim = new Sim(RestartPolicy.standard());
+    for (int i = 0; i < 5; i++) {
+      assertThat(sim.run(Duration.ZERO, ExitStatus.exited(3)).action()).isEqualTo(RestartDecision.Action.RESTART);
+    }
+    // restarts at 0, 1, 3, 7, 15 s; the sixth exit at 31 s is within the window of all five
+    RestartDecision d = sim.run(Duration.ZERO, ExitStatus.exited(3));
+    assertThat(d.action()).isEqualTo(RestartDecision.Action.GIVE_UP);
+    assertThat(d.reason()).isEqualTo("5 restarts in 60s (last exit code 3)");
+  }
+
+  @Test
+  void restartsOutsideTheWindowDoNotCount() {
+    // up 1 s, then 20 s of backoff: exits 21 s apart, never 3 earlier restarts within 60 s
+    Sim spaced = new Sim(RestartPolicy.standard().withBackoff(Backoff.fixed(Duration.ofSeconds(20))).giveUpAfter(3, Duration.ofSeconds(60)));
+    for (int i = 0; i < 20; i++) {
+      assertThat(spaced.run(Duration.ofSeconds(1), ExitStatus.exited(1)).action()).isEqualTo(RestartDecision.Action.RESTART);
+    }
+    // 11 s apart: the fourth exit (t=34 s) sees restarts at 1, 12 and 23 s
+    Sim dense = new Sim(RestartPolicy.standard().withBackoff(Backoff.fixed(Duration.ofSeconds(10))).giveUpAfter(3, Duration.ofSeconds(60)));
+    for (int i = 0; i < 3; i++) {
+      assertThat(dense.run(Duration.ofSeconds(1), ExitStatus.exited(1)).action()).isEqualTo(RestartDecision.Action.RESTART);
+    }
+    assertThat(dense.run(Duration.ofSeconds(1), ExitStatus.exited(1)).action()).isEqualTo(RestartDecision.Action.GIVE_UP);
+  }
+
+  @Test
+  void restartModes() {
+    assertThat(new Sim(RestartPolicy.standard()).run(Duration.ZERO, ExitStatus.exited(0)).action())
+        .isEqualTo(RestartDecision.Action.NO_RESTART);
+    assertThat(new Sim(RestartPolicy.standard()).run(Duration.ZERO, ExitStatus.signaled("TERM")).action())
+        .isEqualTo(RestartDecision.Action.RESTART);
+    assertThat(new Sim(RestartPolicy.standard().withMode(RestartMode.ALWAYS)).run(Duration.ZERO, ExitStatus.exited(0)).action())
+        .isEqualTo(RestartDecision.Action.RESTART);
+    RestartDecision never = new Sim(RestartPolicy.never()).run(Duration.ZERO, ExitStatus.exited(2));
+    assertThat(never.action()).isEqualTo(RestartDecision.Action.NO_RESTART);
+    assertThat(never.reason()).isEqualTo("exit code 2; restart mode NEVER");
+  }
+
+  @Test
+  void jitterStaysWithinItsBandAndUnderTheCap() {
+    RandomGenerator random = new SplittableRandom(42);
+    Backoff b = Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(30)).withJitter(0.2, random);
+    for (int attempt = 1; attempt <= 10; attempt++) {
+      long base = Math.min(1000L << (attempt - 1), 30_000);
+      for (int i = 0; i < 200; i++) {
+        long ms = b.delay(attempt).toMillis();
+        assertThat(ms).isBetween((long) (base * 0.8) - 1, Math.min((long) (base * 1.2) + 1, 30_000));
+      }
+    }
+  }
+
+  @Test
+  void toStringReadsLikeTheCode() {
+    assertThat(Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(30)).withJitter(0.2))
+        .hasToString("exponential(1s..30s).withJitter(0.2)");
+    assertThat(Backoff.fixed(Duration.ofMillis(250))).hasToString("fixed(250ms)");
+    assertThat(RestartPolicy.standard())
+        .hasToString("onFailure(exponential(1s..30s), resetAfter 60s, giveUpAfter 5 in 60s)");
+    assertThat(RestartPolicy.of(RestartMode.ALWAYS, Backoff.fixed(Duration.ZERO)).restartForever())
+        .hasToString("always(fixed(0s), resetAfter 60s, restartForever)");
+  }
+
+  @Test
+  void badArgumentsAreRejectedNamingTheParameter() {
+    assertThatThrownBy(() -> Backoff.exponential(Duration.ofSeconds(5), Duration.ofSeconds(1)))
+        .hasMessage("max (1s) must not be less than initial (5s)");
+    assertThatThrownBy(() -> Backoff.fixed(Duration.ofSeconds(-1))).hasMessage("delay must not be negative, got PT-1S");
+    assertThatThrownBy(() -> Backoff.fixed(Duration.ZERO).withJitter(1.5)).hasMessage("jitter factor must be in [0, 1], got 1.5");
+    assertThatThrownBy(() -> RestartPolicy.standard().giveUpAfter(0, Duration.ofSeconds(1)))
+        .hasMessage("maxRestarts must be in 1..256, got 0 (use restartForever() for no limit)");
+    assertThatThrownBy(() -> Backoff.fixed(Duration.ZERO).delay(0)).hasMessage("attempt must be >= 1, got 0");
+  }
+}
