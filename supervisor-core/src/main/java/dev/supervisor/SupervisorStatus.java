@@ -32,7 +32,7 @@ public record SupervisorStatus(SupervisorState state, Instant takenAt, List<Chil
       sb.append(String.format("%-20s %-9s %8s %9s %8d %9s %9s  %s%n",
           c.name(), c.state(),
           c.pid().isPresent() ? Long.toString(c.pid().getAsLong()) : "-",
-          c.uptime().map(Durations::format).orElse("-"),
+          c.uptime().map(SupervisorStatus::human).orElse("-"),
           c.restarts(),
           c.cpuTime().map(d -> d.toMillis() + "ms").orElse("-"),
           c.rssBytes().isPresent() ? (c.rssBytes().getAsLong() / 1024) + "K" : "-",
@@ -40,5 +40,14 @@ public record SupervisorStatus(SupervisorState state, Instant takenAt, List<Chil
               + c.nextRestartAt().map(t -> ", restart at " + t).orElse("")));
     }
     return sb.toString();
+  }
+
+  /** {@code 4s}, {@code 2m05s}, {@code 3h02m}, {@code 2d03h}: for uptimes in tables. */
+  static String human(java.time.Duration d) {
+    long s = d.getSeconds();
+    if (s < 60) return s + "s";
+    if (s < 3600) return String.format("%dm%02ds", s / 60, s % 60);
+    if (s < 86400) return String.format("%dh%02dm", s / 3600, s % 3600 / 60);
+    return String.format("%dd%02dh", s / 86400, s % 86400 / 3600);
   }
 }
