@@ -1,0 +1,172 @@
+package dev.supervisor.examples.bench;
+
+import dev.supervisor.Backoff;
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildState;
+import dev.supervisor.LogConfig;
+import dev.supervisor.RestartMode;
+import dev.supervisor.RestartPolicy;
+import dev.supervisor.Supervisor;
+import dev.supervisor.event.ChildStateChanged;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+/**
+ * {@code bench restart}: kill -9 one child N times (zero backoff) and time until its replacement
+ * is alive, seen two ways: the supervisor's RUNNING event, and a new child pid found in /proc.
+ * {@code bench scale}: start N {@code sleep} children; time to all RUNNING, the JVM's threads and
+ * RSS with them running, and the supervisor's CPU over an idle window.
+ */
+public final class Bench {
+  private Bench() {}
+
+  public static int run(String[] args) throws Exception {
+    String which = "all";
+    int kills = 200;
+    int children = 500;
+    int idleSeconds = 30;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "restart", "scale", "all" -> which = args[i];
+        case "--kills" -> kills = Integer.parseInt(args[++i]);
+        case "--children" -> children = Integer.parseInt(args[++i]);
+        case "--idle-seconds" -> idleSeconds = Integer.parseInt(args[++i]);
+        default -> {
+          System.err.println("bench: unknown argument '" + args[i] + "'");
+          return 2;
+        }
+      }
+    }
+    System.out.printf("java %s, %d cpus, %s%n", Runtime.version(), Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"));
+    if (!which.equals("scale")) {
+      restart(kills);
+    }
+    if (!which.equals("restart")) {
+      scale(children, idleSeconds);
+    }
+    return 0;
+  }
+
+  static void restart(int kills) throws Exception {
+    Path home = Files.createTempDirectory("supervisor-bench-restart-");
+    AtomicLong runningAtNanos = new AtomicLong();
+    RestartPolicy zero = RestartPolicy.of(RestartMode.ALWAYS, Backoff.fixed(Duration.ZERO)).restartForever();
+    long[] viaEvent = new long[kills];
+    long[] viaProc = new long[kills];
+    try (Supervisor sup = Supervisor.builder(home).eventLog(false)
+        .child(ChildSpec.builder("victim").argv("sleep", "100000").restartPolicy(zero).logs(LogConfig.discard()).build())
+        // the listener runs on the event loop itself: it stamps the moment the replacement is RUNNING
+        .listener(e -> {
+          if (e instanceof ChildStateChanged c && c.to() == ChildState.RUNNING) {
+            runningAtNanos.set(System.nanoTime());
+          }
+        }, Runnable::run)
+        .build()) {
+      sup.startAsync().awaitHealthy(Duration.ofSeconds(10));
+      for (int i = -10; i < kills; i++) { // 10 warm-up kills
+        long old = sup.status().child("victim").orElseThrow().pid().orElseThrow();
+        ProcessHandle victim = ProcessHandle.of(old).orElseThrow();
+        long t0 = System.nanoTime();
+        victim.destroyForcibly();
+        long seen;
+        while (true) {
+          long pid = newChildPid(old);
+          if (pid > 0) {
+            seen = System.nanoTime();
+            break;
+          }
+        }
+        while (runningAtNanos.get() < t0) {
+          Thread.onSpinWait();
+        }
+        if (i >= 0) {
+          viaEvent[i] = runningAtNanos.get() - t0;
+          viaProc[i] = seen - t0;
+        }
+        while (sup.status().child("victim").orElseThrow().pid().orElse(old) == old) {
+          Thread.onSpinWait();
+        }
+      }
+    }
+    System.out.printf("%nrestart: kill -9 -> replacement alive, %d kills, zero backoff%n", kills);
+    System.out.printf("  %-36s %8s %8s %8s %8s%n", "", "p50", "p90", "p99", "max");
+    row("supervisor RUNNING event (ms)", viaEvent);
+    row("new pid visible in /proc (ms)", viaProc);
+  }
+
+  /** A live child of this JVM (a supervised process) other than {@code old}, or -1. */
+  private static long newChildPid(long old) {
+    return ProcessHandle.current().children()
+        .filter(p -> p.pid() != old && p.isAlive() && p.info().command().map(c -> c.endsWith("sleep")).orElse(false))
+        .mapToLong(ProcessHandle::pid).findFirst().orElse(-1);
+  }
+
+  static void scale(int n, int idleSeconds) throws Exception {
+    Path home = Files.createTempDirectory("supervisor-bench-scale-");
+    System.out.printf("%nscale: %d children (sleep), default logs%n", n);
+    long rss0 = rssBytes();
+    int threads0 = ManagementFactory.getThreadMXBean().getThreadCount();
+    Supervisor.Builder b = Supervisor.builder(home).eventLog(false);
+    for (int i = 0; i < n; i++) {
+      b.child(ChildSpec.builder("sleep-" + i).argv("sleep", "100000").build());
+    }
+    try (Supervisor sup = b.build()) {
+      long t0 = System.nanoTime();
+      sup.startAsync().awaitHealthy(Duration.ofMinutes(2));
+      long startMs = (System.nanoTime() - t0) / 1_000_000;
+      System.gc();
+      int threads = ManagementFactory.getThreadMXBean().getThreadCount();
+      long rss = rssBytes();
+      long cpu0 = cpuNanos();
+      long w0 = System.nanoTime();
+      Thread.sleep(idleSeconds * 1000L); // the idle window itself
+      long cpu = cpuNanos() - cpu0;
+      long wall = System.nanoTime() - w0;
+      Set<Long> alive = sup.status().children().stream().filter(c -> c.state() == ChildState.RUNNING)
+          .map(c -> c.pid().orElse(-1)).collect(Collectors.toCollection(HashSet::new));
+      System.out.printf("  time to all %d RUNNING        %8d ms%n", n, startMs);
+      System.out.printf("  JVM threads                   %8d (%d before start)%n", threads, threads0);
+      System.out.printf("  JVM RSS                       %8.1f MiB (%.1f MiB before start)%n", rss / 1048576.0, rss0 / 1048576.0);
+      System.out.printf("  idle CPU over %ds             %8.3f %% of one core%n", idleSeconds, 100.0 * cpu / wall);
+      System.out.printf("  children alive after idle     %8d%n", alive.size());
+      long s0 = System.nanoTime();
+      sup.stopAsync().awaitStopped(Duration.ofMinutes(2));
+      System.out.printf("  time to stop all              %8d ms%n", (System.nanoTime() - s0) / 1_000_000);
+    }
+  }
+
+  private static void row(String name, long[] nanos) {
+    long[] s = nanos.clone();
+    Arrays.sort(s);
+    System.out.printf("  %-36s %8.2f %8.2f %8.2f %8.2f%n", name, pct(s, 50), pct(s, 90), pct(s, 99), s[s.length - 1] / 1e6);
+  }
+
+  private static double pct(long[] sorted, int p) {
+    int idx = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, idx)] / 1e6;
+  }
+
+  private static long rssBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+      }
+    }
+    return -1;
+  }
+
+  /** User + system CPU of this JVM from /proc/self/stat (10 ms ticks). */
+  private static long cpuNanos() throws IOException {
+    String stat = Files.readString(Path.of("/proc/self/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+  }
+}

@@ -1,0 +1,33 @@
+package dev.supervisor.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.supervisor.examples.demo.Demo;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DemoTest {
+
+  @Test
+  void theDemoSupervisesItsChildrenAndLeavesNothingRunning(@TempDir Path home) throws Exception {
+    PrintStream original = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(captured, true));
+    int code;
+    try {
+      code = Demo.run(new String[] {"--seconds", "4", "--home", home.toString()});
+    } finally {
+      System.setOut(original);
+    }
+    String out = captured.toString();
+    assertThat(code).isZero();
+    assertThat(out).contains("ticker   STARTING -> RUNNING", "oneshot  RUNNING -> EXITED  (exit code 0)",
+        "crashy   RUNNING -> BACKOFF  (exit code 1)", "all children stopped");
+    assertThat(Files.readString(home.resolve("logs/oneshot.log"))).contains("hello from oneshot");
+    assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList()).isEmpty();
+  }
+}

@@ -1,0 +1,49 @@
+package dev.supervisor.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's embedding example must compile against the current API. */
+class ReadmeExampleTest {
+  private static final Path README = Path.of("..", "README.md");
+
+  @Test
+  void theEmbeddingExampleCompiles(@TempDir Path dir) throws Exception {
+    String readme = Files.readString(README);
+    Matcher m = Pattern.compile("## Embedding\\s+```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
+    assertThat(m.find()).as("README.md has a ```java block under '## Embedding'").isTrue();
+    String source = m.group(1);
+    assertThat(source.lines().count()).as("the example stays short").isLessThanOrEqualTo(30);
+    Path file = dir.resolve("Embed.java");
+    Files.writeString(file, source);
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    StringWriter out = new StringWriter();
+    boolean ok = javac.getTask(out, null, null,
+        List.of("--release", "17", "-classpath", System.getProperty("java.class.path"), "-d", dir.toString()),
+        null, javac.getStandardFileManager(null, null, null).getJavaFileObjects(file)).call();
+    assertThat(ok).as("README example compiles:%n%s", out).isTrue();
+    assertThat(dir.resolve("Embed.class")).exists();
+  }
+
+  @Test
+  void theReadmeStartsWithExactlyTwoSetUpCommands() throws Exception {
+    String readme = Files.readString(README);
+    Matcher m = Pattern.compile("```sh\\n(.*?)```", Pattern.DOTALL).matcher(readme);
+    assertThat(m.find()).isTrue();
+    List<String> commands = m.group(1).lines().filter(l -> !l.isBlank()).toList();
+    assertThat(commands).containsExactly(
+        "mvn -q -DskipTests package && java -jar supervisor-examples/target/supervisor-examples.jar demo",
+        "mvn -B verify");
+    assertThat(Files.readString(Path.of("..", ".ci", "run"))).contains("mvn -B verify");
+  }
+}
