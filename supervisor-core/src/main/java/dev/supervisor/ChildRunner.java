@@ -7,6 +7,8 @@ import dev.supervisor.event.HealthCheckFailed;
 import dev.supervisor.event.RestartScheduled;
 import dev.supervisor.internal.Executables;
 import dev.supervisor.internal.ProcessGroups;
+import dev.supervisor.persist.PersistedState;
+import dev.supervisor.persist.ProcessSignature;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -51,7 +53,13 @@ final class ChildRunner {
   /** What other threads may read: one consistent view of this child. */
   record Snapshot(ChildState state, OptionalLong pid, long runId, Optional<Instant> startedAt, int restarts,
       Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
-      Optional<String> reason, boolean desiredRunning) {}
+      Optional<String> reason, boolean desiredRunning, Optional<ProcessSignature> process, int consecutiveFailures) {
+
+    PersistedState.Child toPersisted(String name) {
+      return new PersistedState.Child(name, desiredRunning, state.name(), process, runId, restarts, consecutiveFailures,
+          lastExit, state == ChildState.FATAL, reason);
+    }
+  }
 
   final ChildSpec spec;
   final int index;
@@ -62,7 +70,9 @@ final class ChildRunner {
   private ChildState state = ChildState.STOPPED;
   /** Written by the caller's thread on operator commands (so awaitHealthy sees the intent at once) and by the loop. */
   private volatile boolean desiredRunning = true;
-  private Process process;
+  private ProcessHandle handle;
+  private ProcessSignature signature;
+  private boolean adopted;
   private long runId;
   private Instant startedAt;
   private boolean currentRunAutomatic;
@@ -83,6 +93,8 @@ final class ChildRunner {
   private int healthFailures;
   private GroupRestart group;
   private Instant readinessDeadline;
+  /** Set while a crash found by recovery is decided: the supervisor's own downtime served as its backoff. */
+  private boolean recovering;
 
   volatile Snapshot snapshot;
 
@@ -233,7 +245,11 @@ final class ChildRunner {
       startFailed(problem.get());
       return;
     }
-    List<String> command = new ArrayList<>(ProcessGroups.groupLeaderPrefix());
+    List<String> command = new ArrayList<>();
+    if (sup.parentDeathSignal()) {
+      command.addAll(ProcessGroups.parentDeathPrefix());
+    }
+    command.addAll(ProcessGroups.groupLeaderPrefix());
     command.addAll(spec.argv());
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().clear();
@@ -256,7 +272,9 @@ final class ChildRunner {
       startFailed("cannot start " + spec.argv() + ": " + e.getMessage());
       return;
     }
-    process = p;
+    handle = p.toHandle();
+    signature = ProcessSignature.of(p.pid()).orElse(null);
+    adopted = false;
     healthFailures = 0;
     stopPurpose = null;
     unhealthyReason = null;
@@ -296,7 +314,7 @@ final class ChildRunner {
     boolean readiness = state == ChildState.RUNNING && spec.readiness().isPresent();
     HealthCheck check = readiness ? spec.readiness().get().probe() : spec.health().get().check();
     Duration timeout = readiness ? spec.readiness().get().timeout() : spec.health().get().every();
-    ChildView view = new ChildView(spec, process.pid(), myRun, logFile());
+    ChildView view = new ChildView(spec, handle.pid(), myRun, logFile());
     CompletableFuture.supplyAsync(() -> {
           try {
             return check.check(view);
@@ -358,7 +376,7 @@ final class ChildRunner {
     transition(ChildState.STOPPING, null, why);
     Duration grace = spec.stopGrace();
     graceDeadline = sup.now().plus(grace);
-    ProcessGroups.signalGroup(process.pid(), spec.stopSignal().name(), process.toHandle());
+    ProcessGroups.signalGroup(handle.pid(), spec.stopSignal().name(), handle);
     long myRun = runId;
     graceTimer = sup.schedule(() -> graceExpired(myRun), grace);
   }
@@ -390,14 +408,14 @@ final class ChildRunner {
       return;
     }
     log.warn("child '{}' (pid {}) did not stop within {} after SIG{}: sending SIGKILL to its process group",
-        name(), process.pid(), Durations.format(spec.stopGrace()), spec.stopSignal());
-    ProcessGroups.signalGroup(process.pid(), "KILL", process.toHandle());
+        name(), handle.pid(), Durations.format(spec.stopGrace()), spec.stopSignal());
+    ProcessGroups.signalGroup(handle.pid(), "KILL", handle);
   }
 
   /** SIGKILL to the group now, without a grace (used when shutdown times out). */
   void forceKill() {
-    if (process != null && state.isAlive()) {
-      ProcessGroups.signalGroupAndWait(process.pid(), "KILL", process.toHandle());
+    if (handle != null && state.isAlive()) {
+      ProcessGroups.signalGroupAndWait(handle.pid(), "KILL", handle);
     }
   }
 
@@ -463,7 +481,9 @@ final class ChildRunner {
   /** A run is over (exit observed, or the start failed): record it and decide what comes next. */
   private void runEnded(ExitStatus exit) {
     Instant now = sup.now();
-    process = null;
+    handle = null;
+    signature = null;
+    adopted = false;
     lastExit = exit;
     lastExitAt = now;
     history.addLast(new RunRecord(runId, startedAt == null ? now : startedAt, now, exit, currentRunAutomatic));
@@ -509,7 +529,7 @@ final class ChildRunner {
     switch (decision.action()) {
       case RESTART:
         log.info("child '{}' (run {}) ended with {}: {}", name(), runId, exit, decision.reason());
-        sup.restartWithStrategy(this, exit, decision.delay().get(), decision.reason());
+        sup.restartWithStrategy(this, exit, recovering ? Duration.ZERO : decision.delay().get(), decision.reason());
         break;
       case NO_RESTART:
         log.info("child '{}' (run {}) ended with {}: not restarted ({})", name(), runId, exit, decision.reason());
@@ -611,7 +631,7 @@ final class ChildRunner {
     if (to != ChildState.BACKOFF) {
       nextRestartAt = null;
     }
-    OptionalLong pid = process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty();
+    OptionalLong pid = handle != null ? OptionalLong.of(handle.pid()) : OptionalLong.empty();
     publish();
     log.debug("child '{}' run {}: {} -> {}{}", name(), runId, from, to, why == null ? "" : " (" + why + ")");
     sup.emit(new ChildStateChanged(sup.now(), name(), runId, pid, from, to, Optional.ofNullable(exit), Optional.ofNullable(why)));
@@ -619,15 +639,119 @@ final class ChildRunner {
 
   private void publish() {
     snapshot = new Snapshot(state,
-        process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty(),
+        handle != null ? OptionalLong.of(handle.pid()) : OptionalLong.empty(),
         runId,
-        process != null ? Optional.ofNullable(startedAt) : Optional.empty(),
+        handle != null ? Optional.ofNullable(startedAt) : Optional.empty(),
         restarts,
         Optional.ofNullable(lastExit),
         Optional.ofNullable(lastExitAt),
         Optional.ofNullable(nextRestartAt),
         Optional.ofNullable(reason),
-        desiredRunning);
+        desiredRunning,
+        Optional.ofNullable(signature),
+        consecutiveFailures());
     sup.changed();
+  }
+
+  /** Un-requested exits at the end of the history. */
+  private int consecutiveFailures() {
+    int n = 0;
+    for (java.util.Iterator<RunRecord> it = history.descendingIterator(); it.hasNext(); ) {
+      if (!it.next().exit().isFailure()) {
+        break;
+      }
+      n++;
+    }
+    return n;
+  }
+
+  // ------------------------------------------------------------------ recovery
+
+  /** Takes over counters and intent from a saved state (before anything starts). */
+  void restore(PersistedState.Child saved) {
+    restarts = saved.restarts();
+    runId = saved.runId();
+    lastExit = saved.lastExit().orElse(null);
+    desiredRunning = saved.desiredRunning();
+    reason = saved.reason().orElse(null);
+    publish();
+  }
+
+  /** Saved as FATAL: stays FATAL until an operator restarts it. */
+  void restoreFatal() {
+    transition(ChildState.FATAL, null, reason == null ? "FATAL before the supervisor restarted" : reason);
+  }
+
+  /**
+   * The saved run's process died while no supervisor watched it: record it as a crash and let the
+   * policy decide, as for any exit.
+   */
+  void recoveredCrash(Instant startedAtGuess) {
+    startedAt = startedAtGuess;
+    currentRunAutomatic = false;
+    recovering = true;
+    try {
+      runEnded(ExitStatus.unknown("exited while the supervisor was down"));
+    } finally {
+      recovering = false;
+    }
+  }
+
+  /**
+   * Re-attaches a live orphan of a crashed supervisor. Its exit code cannot be observed (it is not
+   * our child), so its end is recorded as UNKNOWN and handled as a failure; it is noticed by a
+   * {@code /proc} check every 200 ms.
+   */
+  void adopt(ProcessSignature orphan) {
+    Optional<ProcessHandle> h = ProcessHandle.of(orphan.pid());
+    if (h.isEmpty() || !orphan.isAlive()) {
+      recoveredCrash(sup.now());
+      return;
+    }
+    handle = h.get();
+    signature = orphan;
+    adopted = true;
+    startedAt = handle.info().startInstant().orElse(sup.now());
+    healthFailures = 0;
+    stopPurpose = null;
+    transition(ChildState.RUNNING, null, "adopted from a crashed supervisor");
+    watchAdopted(runId);
+    if (spec.readiness().isPresent()) {
+      readinessDeadline = sup.now().plus(spec.readiness().get().timeout());
+      scheduleProbe(spec.readiness().get().interval());
+    } else {
+      becameUp();
+    }
+  }
+
+  private void watchAdopted(long myRun) {
+    sup.schedule(() -> {
+      if (myRun != runId || !adopted || handle == null) {
+        return;
+      }
+      if (signature.isAlive()) {
+        watchAdopted(myRun);
+        return;
+      }
+      adoptedExited(myRun);
+    }, Duration.ofMillis(200));
+  }
+
+  private void adoptedExited(long myRun) {
+    cancelTimer(probeTimer);
+    ExitStatus exit = ExitStatus.unknown("adopted process; its exit status cannot be observed");
+    if (state == ChildState.STOPPING && stopPurpose != null) {
+      if (stopPurpose.requested) {
+        exit = exit.asRequested();
+        if (ProcessGroups.groupsSupported()) {
+          awaitGroupEmpty(myRun, handle.pid(), exit, false);
+          return;
+        }
+      } else if (unhealthyReason != null) {
+        exit = exit.withReason(unhealthyReason);
+      }
+    }
+    cancelTimer(graceTimer);
+    runEnded(exit);
   }
 }

@@ -9,6 +9,7 @@ import dev.supervisor.event.ChildStartFailed;
 import dev.supervisor.event.ChildStateChanged;
 import dev.supervisor.event.HealthCheckFailed;
 import dev.supervisor.event.RestartScheduled;
+import dev.supervisor.event.StateStoreWriteFailed;
 import dev.supervisor.event.SupervisorEvent;
 import dev.supervisor.event.SupervisorStateChanged;
 import java.io.IOException;
@@ -102,6 +103,8 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
     } else if (event instanceof HealthCheckFailed e) {
       n.put("name", e.name()).put("runId", e.runId()).put("consecutive", e.consecutive())
           .put("failuresToRestart", e.failuresToRestart()).put("message", e.message());
+    } else if (event instanceof StateStoreWriteFailed e) {
+      n.put("message", e.message());
     } else if (event instanceof SupervisorStateChanged e) {
       n.put("from", e.from().name()).put("to", e.to().name());
       e.cause().ifPresent(c -> n.put("cause", c));

@@ -22,6 +22,8 @@ public final class ProcessGroups {
   private static final Logger log = LoggerFactory.getLogger(ProcessGroups.class);
   private static final Optional<String> SETSID = find("setsid");
   private static final Optional<String> KILL = find("kill");
+  private static final Optional<String> SETPRIV = find("setpriv");
+  private static final AtomicBoolean warnedSetpriv = new AtomicBoolean();
   private static final AtomicBoolean warnedSetsid = new AtomicBoolean();
   private static final AtomicBoolean warnedKill = new AtomicBoolean();
 
@@ -45,6 +47,22 @@ public final class ProcessGroups {
     if (warnedSetsid.compareAndSet(false, true)) {
       log.warn("setsid (util-linux) not found in /usr/bin or /bin: children share the supervisor's process group, "
           + "so stopping a child signals only its own pid and its grandchildren can outlive it; install util-linux");
+    }
+    return List.of();
+  }
+
+  /**
+   * The command prefix that makes the child get SIGKILL when the thread that spawned it (the
+   * supervisor's event loop) ends, as when the supervisor is SIGKILLed: {@code setpriv --pdeathsig
+   * KILL --}. Empty, with one WARN, where setpriv is missing.
+   */
+  public static List<String> parentDeathPrefix() {
+    if (SETPRIV.isPresent()) {
+      return List.of(SETPRIV.get(), "--pdeathsig", "KILL", "--");
+    }
+    if (warnedSetpriv.compareAndSet(false, true)) {
+      log.warn("setpriv (util-linux) not found: children will not die with a SIGKILLed supervisor; "
+          + "they are found and stopped by recovery on its next start instead");
     }
     return List.of();
   }

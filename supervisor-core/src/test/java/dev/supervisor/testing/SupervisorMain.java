@@ -1,38 +1,58 @@
 package dev.supervisor.testing;
 
 import dev.supervisor.ChildSpec;
+import dev.supervisor.OrphanPolicy;
 import dev.supervisor.Supervisor;
+import dev.supervisor.persist.AlreadyRunningException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * A supervisor in its own JVM, for tests about the host process: {@code SupervisorMain HOME MARK NAME=SCRIPT...}.
- * Starts the children (marked for the leak guard), writes {@code HOME/ready}, then blocks until killed.
+ * A supervisor in its own JVM, for tests about the host process:
+ * {@code SupervisorMain HOME MARK [--adopt] [--no-pdeathsig] NAME=SCRIPT...}. Starts the children
+ * (marked for the leak guard), writes {@code HOME/ready}, then blocks until killed. If another
+ * supervisor holds the home, prints the error and exits 3.
  */
 public final class SupervisorMain {
+  public static final int ALREADY_RUNNING = 3;
+
   public static void main(String[] args) throws Exception {
     Path home = Path.of(args[0]);
-    Supervisor.Builder b = Supervisor.builder(home).shutdownTimeout(Duration.ofSeconds(20));
+    Supervisor.Builder b = Supervisor.builder(home).shutdownTimeout(Duration.ofSeconds(20)).stateFlushInterval(Duration.ofMillis(200));
     for (int i = 2; i < args.length; i++) {
-      String[] kv = args[i].split("=", 2);
-      b.child(ChildSpec.builder(kv[0]).argv("sh", "-c", kv[1]).env(ProcessLeakGuard.MARK_VAR, args[1])
-          .stopGrace(Duration.ofMillis(500)).build());
+      switch (args[i]) {
+        case "--adopt" -> b.recovery(OrphanPolicy.ADOPT);
+        case "--no-pdeathsig" -> b.parentDeathSignal(false);
+        default -> {
+          String[] kv = args[i].split("=", 2);
+          b.child(ChildSpec.builder(kv[0]).argv("sh", "-c", kv[1]).env(ProcessLeakGuard.MARK_VAR, args[1])
+              .restartPolicy(TestChildren.fast()).stopGrace(Duration.ofMillis(500)).build());
+        }
+      }
     }
     Supervisor sup = b.build();
-    sup.startAsync().awaitHealthy(Duration.ofSeconds(20));
+    try {
+      sup.startAsync();
+    } catch (AlreadyRunningException e) {
+      System.err.println(e.getMessage());
+      System.exit(ALREADY_RUNNING);
+    }
+    sup.awaitHealthy(Duration.ofSeconds(20));
     Files.writeString(home.resolve("ready"), Long.toString(ProcessHandle.current().pid()));
     Thread.currentThread().join();
   }
 
-  /** Starts this main in a new JVM with the test class path. */
-  public static Process launch(Path home, String... children) throws Exception {
-    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+  /** Starts this main in a new JVM with the test class path; its output goes to {@code HOME-jvm-<n>.log}. */
+  public static Process launch(Path home, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "-Xmx64m", SupervisorMain.class.getName(),
-        home.toString(), ProcessLeakGuard.mark()));
-    cmd.addAll(java.util.List.of(children));
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(home.resolveSibling(home.getFileName() + "-jvm.log").toFile()).start();
+        "-cp", System.getProperty("java.class.path"), "-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+        SupervisorMain.class.getName(), home.toString(), ProcessLeakGuard.mark()));
+    cmd.addAll(List.of(args));
+    Path out = Files.createTempFile(home.getParent(), home.getFileName() + "-jvm-", ".log");
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
   }
 }

@@ -1,0 +1,152 @@
+package dev.supervisor;
+
+import dev.supervisor.internal.ProcessGroups;
+import dev.supervisor.persist.PersistedState;
+import dev.supervisor.persist.ProcessSignature;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The first task of a starting supervisor that found a saved state: deals with what a crashed
+ * predecessor left running, then starts each child as its saved intent says. Runs on the event
+ * loop before anything else; killing orphans blocks it for at most the longest stop grace plus
+ * 2 s, which is harmless because nothing else is running yet.
+ */
+final class Recovery {
+  private static final Logger log = LoggerFactory.getLogger(Recovery.class);
+
+  private Recovery() {}
+
+  /** A process group to stop before starting fresh. */
+  private record Orphan(String name, long pgid, StopSignal signal, Duration grace, String why) {}
+
+  static void recover(Supervisor sup, PersistedState saved, OrphanPolicy policy) {
+    log.info("recovering from saved state of {} (written by {})", saved.savedAt(),
+        saved.supervisor().map(ProcessSignature::toString).orElse("unknown"));
+    Map<ChildRunner, PersistedState.Child> byRunner = new LinkedHashMap<>();
+    List<Orphan> toStop = new ArrayList<>();
+    Map<ChildRunner, ProcessSignature> toAdopt = new LinkedHashMap<>();
+    Map<ChildRunner, Boolean> crashedUnseen = new LinkedHashMap<>();
+    for (ChildRunner r : sup.runners()) {
+      Optional<PersistedState.Child> p = saved.child(r.name());
+      if (p.isEmpty()) {
+        continue;
+      }
+      byRunner.put(r, p.get());
+      r.restore(p.get());
+      if (p.get().process().isEmpty()) {
+        continue;
+      }
+      ProcessSignature sig = p.get().process().get();
+      if (sig.isAlive()) {
+        if (policy == OrphanPolicy.ADOPT) {
+          toAdopt.put(r, sig);
+        } else {
+          toStop.add(new Orphan(r.name(), sig.pid(), r.spec.stopSignal(), r.spec.stopGrace(), "orphan of a crashed supervisor"));
+        }
+      } else {
+        crashedUnseen.put(r, true);
+        leftovers(r.name(), sig).ifPresent(toStop::add);
+      }
+    }
+    Set<String> configured = sup.runners().stream().map(ChildRunner::name).collect(Collectors.toSet());
+    for (PersistedState.Child c : saved.children()) {
+      if (!configured.contains(c.name()) && c.process().isPresent()) {
+        ProcessSignature sig = c.process().get();
+        if (sig.isAlive()) {
+          log.warn("saved state names child '{}' (pid {}), which is no longer configured: stopping it", c.name(), sig.pid());
+          toStop.add(new Orphan(c.name(), sig.pid(), StopSignal.TERM, Duration.ofSeconds(10), "no longer configured"));
+        } else {
+          leftovers(c.name(), sig).ifPresent(toStop::add);
+        }
+      }
+    }
+    stopAll(toStop);
+
+    for (ChildRunner r : sup.runners()) {
+      PersistedState.Child p = byRunner.get(r);
+      if (p == null) {
+        r.operatorStart();
+      } else if (toAdopt.containsKey(r)) {
+        log.info("adopting child '{}' (pid {}) left running by a crashed supervisor", r.name(), toAdopt.get(r).pid());
+        r.adopt(toAdopt.get(r));
+      } else if (p.fatal()) {
+        r.restoreFatal();
+      } else if (!p.desiredRunning()) {
+        log.info("child '{}' was stopped by an operator: it stays stopped", r.name());
+      } else if (crashedUnseen.containsKey(r) && wasAlive(p.state())) {
+        log.warn("child '{}' (pid {}) died while the supervisor was down: recorded as a crash", r.name(),
+            p.process().get().pid());
+        r.recoveredCrash(saved.savedAt());
+      } else {
+        r.requestStart(false);
+      }
+    }
+  }
+
+  private static boolean wasAlive(String state) {
+    return state.equals("RUNNING") || state.equals("READY") || state.equals("STOPPING") || state.equals("STARTING");
+  }
+
+  /**
+   * The group of a dead leader can still hold its grandchildren. A pgid stays reserved while any
+   * member lives, so members of a group whose leader pid is free are leftovers of our child; if
+   * the leader pid is alive again with another start time, it is a recycled pid and the group is
+   * not ours.
+   */
+  private static Optional<Orphan> leftovers(String name, ProcessSignature deadLeader) {
+    if (!ProcessGroups.groupsSupported() || ProcessSignature.of(deadLeader.pid()).isPresent()) {
+      return Optional.empty();
+    }
+    List<Long> members = ProcessGroups.members(deadLeader.pid());
+    if (members.isEmpty()) {
+      return Optional.empty();
+    }
+    log.warn("child '{}' left processes {} in its process group {}: killing them", name, members, deadLeader.pid());
+    return Optional.of(new Orphan(name, deadLeader.pid(), StopSignal.KILL, Duration.ZERO, "leftover grandchildren"));
+  }
+
+  /** Stop signal to every group, wait up to the longest grace, SIGKILL what is left, wait up to 2 s more. */
+  private static void stopAll(List<Orphan> orphans) {
+    if (orphans.isEmpty()) {
+      return;
+    }
+    long graceNanos = 0;
+    for (Orphan o : orphans) {
+      log.info("stopping process group {} of '{}' ({}) with SIG{}", o.pgid(), o.name(), o.why(), o.signal());
+      ProcessGroups.signalGroupAndWait(o.pgid(), o.signal().name(), ProcessHandle.of(o.pgid()).orElse(null));
+      graceNanos = Math.max(graceNanos, o.grace().toNanos());
+    }
+    List<Orphan> left = waitEmpty(orphans, graceNanos);
+    for (Orphan o : left) {
+      log.warn("process group {} of '{}' did not stop within its grace: SIGKILL", o.pgid(), o.name());
+      ProcessGroups.signalGroupAndWait(o.pgid(), "KILL", ProcessHandle.of(o.pgid()).orElse(null));
+    }
+    left = waitEmpty(left, TimeUnit.SECONDS.toNanos(2));
+    for (Orphan o : left) {
+      log.error("process group {} of '{}' still has processes {} after SIGKILL", o.pgid(), o.name(), ProcessGroups.members(o.pgid()));
+    }
+  }
+
+  private static List<Orphan> waitEmpty(List<Orphan> groups, long nanos) {
+    long deadline = System.nanoTime() + nanos;
+    List<Orphan> left = new ArrayList<>(groups);
+    while (true) {
+      left.removeIf(o -> !ProcessGroups.hasMembers(o.pgid()));
+      if (left.isEmpty() || System.nanoTime() >= deadline) {
+        return left;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+    }
+  }
+}
