@@ -35,7 +35,7 @@ public final class Bench {
     int idleSeconds = 30;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "restart", "scale", "all" -> which = args[i];
+        case "restart", "scale", "recovery", "storm", "all" -> which = args[i];
         case "--kills" -> kills = Integer.parseInt(args[++i]);
         case "--children" -> children = Integer.parseInt(args[++i]);
         case "--idle-seconds" -> idleSeconds = Integer.parseInt(args[++i]);
@@ -46,11 +46,18 @@ public final class Bench {
       }
     }
     System.out.printf("java %s, %d cpus, %s%n", Runtime.version(), Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"));
-    if (!which.equals("scale")) {
+    boolean all = which.equals("all");
+    if (all || which.equals("restart")) {
       restart(kills);
     }
-    if (!which.equals("restart")) {
+    if (all || which.equals("scale")) {
       scale(children, idleSeconds);
+    }
+    if (all || which.equals("recovery")) {
+      recovery(5);
+    }
+    if (all || which.equals("storm")) {
+      storm(50, idleSeconds);
     }
     return 0;
   }
@@ -140,6 +147,87 @@ public final class Bench {
       long s0 = System.nanoTime();
       sup.stopAsync().awaitStopped(Duration.ofMinutes(2));
       System.out.printf("  time to stop all              %8d ms%n", (System.nanoTime() - s0) / 1_000_000);
+    }
+  }
+
+  /**
+   * SIGKILL a supervisor JVM running 3 children, start a new one on the same home, and time until
+   * its saved state shows all 3 RUNNING under the new pid (JVM start, lock, recovery, spawns).
+   */
+  static void recovery(int rounds) throws Exception {
+    Path home = Files.createTempDirectory("supervisor-bench-recovery-");
+    long[] nanos = new long[rounds];
+    Process sup = launchSupervisor(home, 3);
+    try {
+      awaitRunning(home, sup.pid(), 3);
+      for (int i = 0; i < rounds; i++) {
+        sup.destroyForcibly();
+        long t0 = System.nanoTime();
+        sup.waitFor();
+        sup = launchSupervisor(home, 3);
+        awaitRunning(home, sup.pid(), 3);
+        nanos[i] = System.nanoTime() - t0;
+      }
+    } finally {
+      sup.destroy();
+      sup.waitFor();
+    }
+    System.out.printf("%nrecovery: supervisor JVM SIGKILLed with 3 children -> new JVM has all 3 RUNNING, %d rounds%n", rounds);
+    System.out.printf("  %-36s %8s %8s %8s %8s%n", "", "p50", "p90", "p99", "max");
+    row("kill -> all children running (ms)", nanos);
+  }
+
+  private static Process launchSupervisor(Path home, int children) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1",
+        "dev.supervisor.examples.bench.BenchSupervisor", home.toString(), Integer.toString(children))
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  private static void awaitRunning(Path home, long supervisorPid, int n) throws Exception {
+    dev.supervisor.persist.StateStore store = dev.supervisor.persist.StateStore.atomicJsonFile(home.resolve("state.json"));
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      java.util.Optional<dev.supervisor.persist.PersistedState> s;
+      try {
+        s = store.load();
+      } catch (IOException e) {
+        s = java.util.Optional.empty();
+      }
+      if (s.isPresent() && s.get().supervisor().map(x -> x.pid()).orElse(-1L) == supervisorPid
+          && s.get().children().size() == n
+          && s.get().children().stream().allMatch(c -> c.state().equals("RUNNING") && c.process().map(p -> p.isAlive()).orElse(false))) {
+        return;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+    }
+    throw new IllegalStateException("supervisor " + supervisorPid + " did not get " + n + " children running within 60s");
+  }
+
+  /** 50 children crashing at once in a loop with zero backoff: restarts and state writes per second, CPU. */
+  static void storm(int n, int seconds) throws Exception {
+    Path home = Files.createTempDirectory("supervisor-bench-storm-");
+    RestartPolicy zero = RestartPolicy.of(RestartMode.ALWAYS, Backoff.fixed(Duration.ZERO)).restartForever();
+    Supervisor.Builder b = Supervisor.builder(home).eventLog(false);
+    for (int i = 0; i < n; i++) {
+      b.child(ChildSpec.builder("crash-" + i).argv("sh", "-c", "exit 1").restartPolicy(zero).build());
+    }
+    try (Supervisor sup = b.build()) {
+      sup.startAsync();
+      Thread.sleep(1000); // warm-up: let the storm reach its steady state
+      long r0 = sup.status().children().stream().mapToLong(c -> c.restarts()).sum();
+      long w0 = sup.stateWrites();
+      long c0 = cpuNanos();
+      long t0 = System.nanoTime();
+      Thread.sleep(seconds * 1000L); // the measured window
+      long wall = System.nanoTime() - t0;
+      long restarts = sup.status().children().stream().mapToLong(c -> c.restarts()).sum() - r0;
+      long writes = sup.stateWrites() - w0;
+      long cpu = cpuNanos() - c0;
+      System.out.printf("%nstorm: %d children exiting at once in a loop, zero backoff, %ds%n", n, seconds);
+      System.out.printf("  restarts per second            %8.0f%n", restarts / (wall / 1e9));
+      System.out.printf("  state writes per second        %8.1f%n", writes / (wall / 1e9));
+      System.out.printf("  supervisor CPU                 %8.1f %% of one core%n", 100.0 * cpu / wall);
     }
   }
 
