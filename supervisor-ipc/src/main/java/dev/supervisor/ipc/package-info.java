@@ -1,2 +1,2 @@
-/** Unix domain socket transports for the supervisor (JSON lines, control RPC, ensureDaemons); see the ipc issue. */
+/** JSON lines over Unix domain sockets: {@link dev.supervisor.ipc.JsonLineServer}, {@link dev.supervisor.ipc.JsonLineClient}, peers and error codes. */
 package dev.supervisor.ipc;

@@ -1,0 +1,397 @@
+package dev.supervisor.ipc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.supervisor.ipc.internal.Json;
+import dev.supervisor.ipc.internal.LineReader;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.newsclub.net.unix.AFUNIXServerSocket;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketCredentials;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves JSON lines on a Unix domain socket: one request object per line, one reply line per
+ * request, any number of requests per connection (clients close after one by default).
+ *
+ * <p>Connections are served by a bounded pool of platform threads (junixsocket's blocking API
+ * hangs on virtual threads); beyond {@code maxConnections} a client gets a {@code BUSY} error.
+ * Each line must arrive within the read timeout and stay under the line limit; malformed JSON,
+ * bad UTF-8, deep nesting and unknown types get error replies and the connection goes on; an
+ * over-long line or a timeout closes that connection only. The socket's directory is created
+ * 0700, the socket file is 0600, and peers are checked by their kernel credentials.
+ */
+public final class JsonLineServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(JsonLineServer.class);
+  private static final AtomicInteger SERVERS = new AtomicInteger();
+
+  private final Path socket;
+  private final JsonLineHandler handler;
+  private final int maxLineBytes;
+  private final Duration readTimeout;
+  private final int maxConnections;
+  private final int workers;
+  private final PeerPolicy peerPolicy;
+  private final String version;
+  private final long startNanos = System.nanoTime();
+  private volatile AFUNIXServerSocket server;
+  private ThreadPoolExecutor pool;
+  private Thread acceptor;
+  private volatile boolean closed;
+
+  private JsonLineServer(Builder b) {
+    this.socket = b.socket;
+    this.handler = b.handler;
+    this.maxLineBytes = b.maxLineBytes;
+    this.readTimeout = b.readTimeout;
+    this.maxConnections = b.maxConnections;
+    this.workers = b.workers;
+    this.peerPolicy = b.peerPolicy;
+    this.version = b.version;
+  }
+
+  public static Builder builder(Path socket) {
+    return new Builder(socket);
+  }
+
+  /**
+   * Binds and starts accepting; returns once clients can connect.
+   *
+   * @throws IOException if the socket path is served by a live server, is not a socket, or cannot be bound
+   */
+  public JsonLineServer start() throws IOException {
+    Path dir = socket.getParent();
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } else {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+      if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+        log.warn("socket directory {} is {} (not rwx------): others may reach {}; peer checks still apply", dir,
+            PosixFilePermissions.toString(perms), socket.getFileName());
+      }
+    }
+    replaceStaleSocket();
+    AFUNIXServerSocket s = AFUNIXServerSocket.newInstance();
+    s.bind(AFUNIXSocketAddress.of(socket), Math.min(maxConnections, 512));
+    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+    server = s;
+    int n = SERVERS.incrementAndGet();
+    java.util.concurrent.BlockingQueue<Runnable> waiting = maxConnections > workers
+        ? new ArrayBlockingQueue<>(maxConnections - workers) : new java.util.concurrent.SynchronousQueue<>();
+    pool = new ThreadPoolExecutor(workers, workers, 60, TimeUnit.SECONDS, waiting,
+        r -> {
+          Thread t = new Thread(r, "jsonline-" + n + "-worker");
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    acceptor = new Thread(this::acceptLoop, "jsonline-" + n + "-accept " + socket.getFileName());
+    acceptor.setDaemon(true);
+    acceptor.start();
+    log.debug("serving {} ({} workers, {} connections, lines up to {} bytes)", socket, workers, maxConnections, maxLineBytes);
+    return this;
+  }
+
+  private void replaceStaleSocket() throws IOException {
+    if (!Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    if (Files.isRegularFile(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(socket)) {
+      throw new IOException(socket + " exists and is not a socket: remove it or choose another path");
+    }
+    try {
+      ObjectNode pong = JsonLineClient.of(socket, Duration.ofSeconds(1)).call(Json.MAPPER.createObjectNode().put("type", "ping"));
+      throw new IOException("socket " + socket + " is served by a live process (pid " + pong.path("pid").asText("?")
+          + "): stop it first or choose another path");
+    } catch (RpcException e) {
+      throw new IOException("socket " + socket + " is served by a live process (it answered " + e + "): stop it first");
+    } catch (SocketException e) {
+      log.info("replacing stale socket {} (nothing listens on it: {})", socket, e.getMessage());
+      Files.deleteIfExists(socket);
+    } catch (SocketTimeoutException e) {
+      throw new IOException("socket " + socket + " accepts connections but does not answer ping: a hung server holds it; stop it first");
+    }
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      AFUNIXSocket s;
+      try {
+        s = server.accept();
+      } catch (IOException e) {
+        if (!closed) {
+          log.error("accept on {} failed: {}", socket, e.toString());
+        }
+        continue;
+      }
+      try {
+        pool.execute(() -> serve(s));
+      } catch (RejectedExecutionException e) {
+        try (s) {
+          s.setSoTimeout(1000);
+          writeLine(s.getOutputStream(), error(null, ErrorCode.BUSY, "server busy: " + maxConnections + " connections in use; try again"));
+        } catch (IOException ignored) {
+          // the client went away
+        }
+      }
+    }
+  }
+
+  private void serve(AFUNIXSocket s) {
+    try (s) {
+      s.setSoTimeout((int) Math.max(1, readTimeout.toMillis()));
+      Peer peer = peerOf(s);
+      OutputStream out = new BufferedOutputStream(s.getOutputStream(), 8192);
+      InputStream in = s.getInputStream();
+      LineReader reader = new LineReader(in, maxLineBytes);
+      if (!peerPolicy.allows(peer)) {
+        log.warn("refused a connection to {} from {}: not allowed by {}", socket, peer, peerPolicy);
+        // Read the request first (briefly) so the client is not writing into a closed socket when the refusal comes.
+        JsonNode id = null;
+        try {
+          byte[] first = reader.readLine(System.nanoTime() + Math.min(readTimeout.toNanos(), TimeUnit.SECONDS.toNanos(2)));
+          JsonNode req = first == null ? null : Json.MAPPER.readTree(first);
+          id = req != null && req.isObject() ? req.get("id") : null;
+        } catch (IOException ignored) {
+          // refused either way
+        }
+        writeLine(out, error(id, ErrorCode.FORBIDDEN, peer + " may not connect to " + socket.getFileName() + " (" + peerPolicy + ")"));
+        return;
+      }
+      while (!closed) {
+        byte[] line;
+        try {
+          line = reader.readLine(System.nanoTime() + readTimeout.toNanos());
+        } catch (LineReader.LineTooLongException e) {
+          writeLine(out, error(null, ErrorCode.LINE_TOO_LONG, "request line longer than " + maxLineBytes + " bytes; connection closed"));
+          return;
+        } catch (SocketTimeoutException e) {
+          writeLine(out, error(null, ErrorCode.TIMEOUT, "no complete request line within " + readTimeout.toMillis() + " ms; connection closed"));
+          return;
+        }
+        if (line == null) {
+          return;
+        }
+        if (line.length == 0) {
+          continue;
+        }
+        writeLine(out, answer(line, peer));
+      }
+    } catch (IOException e) {
+      log.debug("connection on {} ended: {}", socket, e.toString());
+    } catch (RuntimeException e) {
+      log.error("unexpected failure serving a connection on {}", socket, e);
+    }
+  }
+
+  private ObjectNode answer(byte[] line, Peer peer) {
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(line)).toString();
+    } catch (CharacterCodingException e) {
+      return error(null, ErrorCode.BAD_ENCODING, "request is not valid UTF-8");
+    }
+    JsonNode node;
+    try {
+      node = Json.MAPPER.readTree(text);
+    } catch (IOException e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+      return error(null, ErrorCode.BAD_JSON, "malformed JSON: " + why);
+    }
+    if (node == null || !node.isObject()) {
+      return error(null, ErrorCode.BAD_REQUEST, "a request must be a JSON object with a \"type\"");
+    }
+    ObjectNode request = (ObjectNode) node;
+    JsonNode id = request.get("id");
+    JsonNode type = request.get("type");
+    if (type == null || !type.isTextual()) {
+      return error(id, ErrorCode.BAD_REQUEST, "a request needs a string \"type\"");
+    }
+    if (type.asText().equals("ping")) {
+      ObjectNode pong = Json.MAPPER.createObjectNode().put("type", "pong");
+      setId(pong, id);
+      return pong.put("pid", ProcessHandle.current().pid())
+          .put("uptimeMs", (System.nanoTime() - startNanos) / 1_000_000).put("version", version);
+    }
+    try {
+      ObjectNode body = handler.handle(request, peer);
+      ObjectNode reply = Json.MAPPER.createObjectNode().put("type", "result");
+      setId(reply, id);
+      if (body != null) {
+        body.fields().forEachRemaining(f -> {
+          if (!f.getKey().equals("type") && !f.getKey().equals("id")) {
+            reply.set(f.getKey(), f.getValue());
+          }
+        });
+      }
+      return reply;
+    } catch (RpcException e) {
+      return error(id, e.code(), e.getMessage());
+    } catch (RuntimeException e) {
+      log.error("handler failed on a '{}' request on {}", type.asText(), socket, e);
+      return error(id, ErrorCode.INTERNAL, "internal error handling '" + type.asText() + "': " + e);
+    }
+  }
+
+  private static void setId(ObjectNode reply, JsonNode id) {
+    if (id != null) {
+      reply.set("id", id);
+    }
+  }
+
+  static ObjectNode error(JsonNode id, ErrorCode code, String message) {
+    ObjectNode n = Json.MAPPER.createObjectNode().put("type", "error");
+    setId(n, id);
+    return n.put("code", code.name()).put("message", message);
+  }
+
+  static void writeLine(OutputStream out, ObjectNode reply) throws IOException {
+    out.write(Json.MAPPER.writeValueAsBytes(reply));
+    out.write('\n');
+    out.flush();
+  }
+
+  private static Peer peerOf(AFUNIXSocket s) throws IOException {
+    AFUNIXSocketCredentials c = s.getPeerCredentials();
+    long pid = c.getPid();
+    return new Peer(pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty(), c.getUid(), c.getGid());
+  }
+
+  public Path socket() {
+    return socket;
+  }
+
+  /** Stops accepting, closes the socket file and the connections in progress (at their next read). */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      if (server != null) {
+        server.close();
+      }
+    } catch (IOException e) {
+      log.debug("closing {}: {}", socket, e.toString());
+    }
+    try {
+      Files.deleteIfExists(socket);
+    } catch (IOException e) {
+      log.debug("removing {}: {}", socket, e.toString());
+    }
+    if (pool != null) {
+      pool.shutdownNow();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JsonLineServer[" + socket + "]";
+  }
+
+  /** Builds a {@link JsonLineServer}. Not threadsafe. */
+  public static final class Builder {
+    private final Path socket;
+    private JsonLineHandler handler = (r, p) -> {
+      throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + r.path("type").asText() + "'");
+    };
+    private int maxLineBytes = 1 << 20;
+    private Duration readTimeout = Duration.ofSeconds(10);
+    private int maxConnections = 64;
+    private int workers = 8;
+    private PeerPolicy peerPolicy = PeerPolicy.sameUser();
+    private String version = "dev";
+
+    private Builder(Path socket) {
+      this.socket = Objects.requireNonNull(socket, "socket").toAbsolutePath();
+      if (this.socket.toString().getBytes(StandardCharsets.UTF_8).length > 107) {
+        throw new IllegalArgumentException("socket path " + this.socket + " is longer than the 107 bytes a Unix socket address holds;"
+            + " use a shorter home or runtime directory");
+      }
+    }
+
+    /** Answers every type but {@code ping}; the default answers UNKNOWN_TYPE. */
+    public Builder handler(JsonLineHandler handler) {
+      this.handler = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /** Default 1 MiB. @throws IllegalArgumentException if below 64 */
+    public Builder maxLineBytes(int max) {
+      if (max < 64) {
+        throw new IllegalArgumentException("maxLineBytes must be at least 64, got " + max);
+      }
+      this.maxLineBytes = max;
+      return this;
+    }
+
+    /** How long a line may take to arrive, and how long an idle connection stays open; default 10 s. */
+    public Builder readTimeout(Duration timeout) {
+      if (Objects.requireNonNull(timeout, "timeout").isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("readTimeout must be positive, got " + timeout);
+      }
+      this.readTimeout = timeout;
+      return this;
+    }
+
+    /** Connections served or waiting at once (default 64); more get BUSY. @throws IllegalArgumentException if below the workers */
+    public Builder maxConnections(int max) {
+      this.maxConnections = max;
+      return this;
+    }
+
+    /** Platform threads serving connections (default 8). @throws IllegalArgumentException if below 1 */
+    public Builder workers(int workers) {
+      if (workers < 1) {
+        throw new IllegalArgumentException("workers must be at least 1, got " + workers);
+      }
+      this.workers = workers;
+      return this;
+    }
+
+    public Builder peerPolicy(PeerPolicy policy) {
+      this.peerPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** The version reported by {@code ping}. */
+    public Builder version(String version) {
+      this.version = Objects.requireNonNull(version, "version");
+      return this;
+    }
+
+    public JsonLineServer build() {
+      if (maxConnections < workers) {
+        throw new IllegalArgumentException("maxConnections (" + maxConnections + ") must be at least workers (" + workers + ")");
+      }
+      return new JsonLineServer(this);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** junixsocket adapters and line framing; not a public API. */
+package dev.supervisor.ipc.internal;
