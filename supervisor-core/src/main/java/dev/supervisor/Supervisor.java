@@ -98,6 +98,7 @@ public final class Supervisor implements AutoCloseable {
   private PidLock pidLock;
   private StateWriter stateWriter;
   private volatile ProcessSignature self;
+  private volatile Instant startedAt;
   private final AtomicBoolean rotationRunning = new AtomicBoolean();
 
   // loop-confined
@@ -191,6 +192,7 @@ public final class Supervisor implements AutoCloseable {
         throw new UncheckedIOException(e.getMessage(), e);
       }
       self = ProcessSignature.current();
+      startedAt = now();
       stateWriter = new StateWriter(stateStore, this::persistedState, this, "supervisor-" + INSTANCES.get() + "-state");
       if (eventLog) {
         eventLogWriter = new EventLog(logDir.resolve("supervisor-events.jsonl"));
@@ -417,6 +419,11 @@ public final class Supervisor implements AutoCloseable {
   /** Why the supervisor is FAILED, if it is. */
   public Optional<Throwable> failureCause() {
     return Optional.ofNullable(failureCause);
+  }
+
+  /** When {@link #startAsync()} was called; empty while NEW. */
+  public Optional<Instant> startedAt() {
+    return Optional.ofNullable(startedAt);
   }
 
   /** The home directory. */

@@ -1,0 +1,122 @@
+package dev.supervisor.ipc.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.supervisor.SupervisorStatus;
+import dev.supervisor.ipc.JsonLineClient;
+import dev.supervisor.ipc.RpcException;
+import dev.supervisor.ipc.internal.Json;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+/** A typed client of a {@link ControlServer}; one connection per call. Threadsafe. */
+public final class ControlClient {
+  /**
+   * A {@code ping} answer.
+   *
+   * @param pid the supervisor's pid
+   * @param uptime since its control server started
+   * @param version its library version
+   */
+  public record Pong(long pid, Duration uptime, String version) {}
+
+  private final JsonLineClient client;
+
+  private ControlClient(JsonLineClient client) {
+    this.client = client;
+  }
+
+  /** A client of the control socket {@code socket}, calls answered within 10 s. */
+  public static ControlClient of(Path socket) {
+    return of(socket, Duration.ofSeconds(10));
+  }
+
+  public static ControlClient of(Path socket, Duration timeout) {
+    return new ControlClient(JsonLineClient.of(socket, timeout));
+  }
+
+  /** @throws IOException if nothing answers (no supervisor, or a hung one) */
+  public Pong ping() throws IOException, RpcException {
+    ObjectNode r = call("ping");
+    return new Pong(r.path("pid").asLong(), Duration.ofMillis(r.path("uptimeMs").asLong()), r.path("version").asText());
+  }
+
+  /** The children's names and states, in start order. */
+  public List<String> list() throws IOException, RpcException {
+    List<String> out = new ArrayList<>();
+    for (JsonNode c : call("list").path("children")) {
+      out.add(c.path("name").asText());
+    }
+    return out;
+  }
+
+  public SupervisorStatus status() throws IOException, RpcException {
+    return StatusJson.fromJson(statusJson());
+  }
+
+  /** The status in its wire form (what {@code status --json} prints). */
+  public ObjectNode statusJson() throws IOException, RpcException {
+    ObjectNode r = call("status");
+    r.remove("type");
+    r.remove("id");
+    return r;
+  }
+
+  /** The last {@code lines} lines of the child's log. */
+  public List<String> logs(String name, int lines) throws IOException, RpcException {
+    List<String> out = new ArrayList<>();
+    for (JsonNode l : client.call(req("logs").put("name", name).put("lines", lines)).path("lines")) {
+      out.add(l.asText());
+    }
+    return out;
+  }
+
+  /** Starts a child, or every child with {@code "all"}. */
+  public void start(String name) throws IOException, RpcException {
+    client.call(req("start").put("name", name));
+  }
+
+  public void stop(String name) throws IOException, RpcException {
+    client.call(req("stop").put("name", name));
+  }
+
+  public void restart(String name) throws IOException, RpcException {
+    client.call(req("restart").put("name", name));
+  }
+
+  /** Asks for {@code reloadConfig}; returns the supervisor's summary of what changed. */
+  public String reloadConfig() throws IOException, RpcException {
+    return call("reloadConfig").path("reloaded").asText();
+  }
+
+  /**
+   * Asks the supervisor to stop everything and exit, and waits until its socket stops answering.
+   *
+   * @throws TimeoutException if it still answers after {@code timeout}
+   */
+  public void shutdown(Duration timeout) throws IOException, RpcException, TimeoutException, InterruptedException {
+    call("shutdown");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        ping();
+      } catch (IOException e) {
+        return; // gone
+      }
+      Thread.sleep(20); // polling a remote process: nothing to wait on locally
+    }
+    throw new TimeoutException("supervisor at " + client.socket() + " still answers " + timeout.toMillis() + " ms after shutdown");
+  }
+
+  private ObjectNode call(String type) throws IOException, RpcException {
+    return client.call(req(type));
+  }
+
+  private static ObjectNode req(String type) {
+    return Json.MAPPER.createObjectNode().put("type", type);
+  }
+}

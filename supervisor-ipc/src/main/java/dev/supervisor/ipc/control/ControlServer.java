@@ -1,0 +1,260 @@
+package dev.supervisor.ipc.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildStatus;
+import dev.supervisor.Supervisor;
+import dev.supervisor.SupervisorStatus;
+import dev.supervisor.ipc.ErrorCode;
+import dev.supervisor.ipc.JsonLineServer;
+import dev.supervisor.ipc.Peer;
+import dev.supervisor.ipc.RpcException;
+import dev.supervisor.ipc.internal.Json;
+import dev.supervisor.persist.PidLock;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Serves a supervisor's control socket (by convention {@code <home>/run/control.sock}):
+ * <pre>
+ * ping                                  anyone with a role      -> pong {pid, uptimeMs, version}
+ * list, status, logs {name, lines}      VIEWER
+ * start, stop, restart {name | "all"}   OPERATOR
+ * shutdown, reloadConfig                ADMIN
+ * </pre>
+ * A uid without a role cannot connect; a call above the caller's role is a {@code FORBIDDEN}
+ * error naming the role it needs.
+ */
+public final class ControlServer implements AutoCloseable {
+  /** The conventional socket of a supervisor home. */
+  public static Path socketOf(Path home) {
+    return home.resolve("run").resolve("control.sock");
+  }
+
+  /** What {@code reloadConfig} does; supplied by the host, which owns its configuration. Returns a one-line summary. */
+  @FunctionalInterface
+  public interface ConfigReloader {
+    String reload() throws Exception;
+  }
+
+  private final Supervisor sup;
+  private final Roles roles;
+  private final ConfigReloader reloader;
+  private final JsonLineServer server;
+
+  private ControlServer(Supervisor sup, Path socket, Roles roles, ConfigReloader reloader) {
+    this.sup = sup;
+    this.roles = roles;
+    this.reloader = reloader;
+    this.server = JsonLineServer.builder(socket)
+        .handler(this::handle)
+        .peerPolicy(p -> roles.roleOf(p.uid()).isPresent())
+        .version(PidLock.version())
+        .build();
+  }
+
+  /**
+   * Serves {@code sup} on {@code socket} with {@code roles}; {@code reloadConfig} answers UNSUPPORTED.
+   *
+   * @throws IOException if the socket cannot be bound (for example a live server holds it)
+   */
+  public static ControlServer serve(Supervisor sup, Path socket, Roles roles) throws IOException {
+    return serve(sup, socket, roles, null);
+  }
+
+  /** As {@link #serve(Supervisor, Path, Roles)}, with a {@code reloadConfig} action (may be null). */
+  public static ControlServer serve(Supervisor sup, Path socket, Roles roles, ConfigReloader reloader) throws IOException {
+    ControlServer c = new ControlServer(Objects.requireNonNull(sup, "sup"), socket, Objects.requireNonNull(roles, "roles"), reloader);
+    c.server.start();
+    // the socket goes away with the supervisor, so clients see it as down at once
+    sup.addListener(e -> {
+      if (e instanceof dev.supervisor.event.SupervisorStateChanged s && s.to().isTerminal()) {
+        c.close();
+      }
+    }, Runnable::run);
+    return c;
+  }
+
+  public Path socket() {
+    return server.socket();
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+
+  private ObjectNode handle(ObjectNode req, Peer peer) throws RpcException {
+    String type = req.path("type").asText();
+    Role role = roles.roleOf(peer.uid()).orElseThrow(() -> new RpcException(ErrorCode.FORBIDDEN, peer + " has no role"));
+    switch (type) {
+      case "list":
+        need(type, Role.VIEWER, role, peer);
+        return list();
+      case "status":
+        need(type, Role.VIEWER, role, peer);
+        return StatusJson.toJson(sup.status(), ProcessHandle.current().pid(), sup.startedAt(), sup.home());
+      case "logs":
+        need(type, Role.VIEWER, role, peer);
+        return logs(req);
+      case "start":
+        need(type, Role.OPERATOR, role, peer);
+        return each(req, sup::start);
+      case "stop":
+        need(type, Role.OPERATOR, role, peer);
+        return each(req, sup::stop);
+      case "restart":
+        need(type, Role.OPERATOR, role, peer);
+        return each(req, sup::restart);
+      case "shutdown":
+        need(type, Role.ADMIN, role, peer);
+        Thread t = new Thread(sup::close, "control-shutdown");
+        t.setDaemon(false);
+        t.start();
+        return Json.MAPPER.createObjectNode().put("stopping", true);
+      case "reloadConfig":
+        need(type, Role.ADMIN, role, peer);
+        if (reloader == null) {
+          throw new RpcException(ErrorCode.UNSUPPORTED, "this supervisor was started without a config file to reload");
+        }
+        try {
+          return Json.MAPPER.createObjectNode().put("reloaded", reloader.reload());
+        } catch (Exception e) {
+          throw new RpcException(ErrorCode.INVALID_ARGUMENT, "reloadConfig failed: " + e.getMessage());
+        }
+      default:
+        throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + type
+            + "' (known: ping, list, status, logs, start, stop, restart, shutdown, reloadConfig)");
+    }
+  }
+
+  private static void need(String type, Role needed, Role has, Peer peer) throws RpcException {
+    if (!has.includes(needed)) {
+      throw new RpcException(ErrorCode.FORBIDDEN, type + " needs role " + needed + "; " + peer + " has " + has);
+    }
+  }
+
+  private ObjectNode list() {
+    ObjectNode out = Json.MAPPER.createObjectNode();
+    ArrayNode arr = out.putArray("children");
+    for (ChildStatus c : sup.status().children()) {
+      arr.addObject().put("name", c.name()).put("state", c.state().name());
+    }
+    return out;
+  }
+
+  private String childName(ObjectNode req) throws RpcException {
+    JsonNode name = req.get("name");
+    if (name == null || !name.isTextual() || name.asText().isEmpty()) {
+      throw new RpcException(ErrorCode.INVALID_ARGUMENT, "'" + req.path("type").asText() + "' needs a \"name\" (a child, or \"all\")");
+    }
+    return name.asText();
+  }
+
+  private ObjectNode each(ObjectNode req, Consumer<String> action) throws RpcException {
+    String name = childName(req);
+    List<String> names = new ArrayList<>();
+    if (name.equals("all")) {
+      for (ChildSpec c : sup.children()) {
+        names.add(c.name());
+      }
+    } else {
+      names.add(checkChild(name));
+    }
+    try {
+      names.forEach(action);
+    } catch (IllegalStateException e) {
+      throw new RpcException(ErrorCode.UNSUPPORTED, e.getMessage());
+    }
+    ObjectNode out = Json.MAPPER.createObjectNode();
+    ArrayNode arr = out.putArray("accepted");
+    names.forEach(arr::add);
+    return out;
+  }
+
+  private String checkChild(String name) throws RpcException {
+    for (ChildSpec c : sup.children()) {
+      if (c.name().equals(name)) {
+        return name;
+      }
+    }
+    throw new RpcException(ErrorCode.NOT_FOUND, "no child named '" + name + "'; children: "
+        + String.join(", ", sup.children().stream().map(ChildSpec::name).toList()));
+  }
+
+  private ObjectNode logs(ObjectNode req) throws RpcException {
+    String name = checkChild(childName(req));
+    int lines = req.path("lines").asInt(100);
+    if (lines < 1 || lines > 10_000) {
+      throw new RpcException(ErrorCode.INVALID_ARGUMENT, "lines must be in 1..10000, got " + req.path("lines"));
+    }
+    Path file = sup.logFile(name).orElseThrow(() -> new RpcException(ErrorCode.NOT_FOUND, "child '" + name + "' does not log (LogConfig.discard())"));
+    ObjectNode out = Json.MAPPER.createObjectNode().put("name", name).put("file", file.toString());
+    ArrayNode arr = out.putArray("lines");
+    try {
+      for (String l : tail(file, lines)) {
+        arr.add(l);
+      }
+    } catch (IOException e) {
+      throw new RpcException(ErrorCode.INTERNAL, "cannot read " + file + ": " + e.getMessage());
+    }
+    return out;
+  }
+
+  /** The last {@code n} lines of {@code file}, read backwards from its end (never the whole file). */
+  static List<String> tail(Path file, int n) throws IOException {
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+      long end = f.length();
+      long pos = end;
+      int newlines = 0;
+      byte[] buf = new byte[8192];
+      long limit = 16L << 20; // never read more than 16 MiB for a tail
+      while (pos > 0 && end - pos < limit) {
+        int len = (int) Math.min(buf.length, pos);
+        pos -= len;
+        f.seek(pos);
+        f.readFully(buf, 0, len);
+        for (int i = len - 1; i >= 0; i--) {
+          if (buf[i] == '\n' && !(pos + i == end - 1)) {
+            if (++newlines == n) {
+              pos = pos + i + 1;
+              return split(f, pos, end);
+            }
+          }
+        }
+      }
+      return split(f, pos, end);
+    }
+  }
+
+  private static List<String> split(RandomAccessFile f, long from, long to) throws IOException {
+    byte[] bytes = new byte[(int) (to - from)];
+    f.seek(from);
+    f.readFully(bytes);
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    Deque<String> lines = new ArrayDeque<>(List.of(text.split("\n", -1)));
+    if (!lines.isEmpty() && lines.peekLast().isEmpty()) {
+      lines.removeLast();
+    }
+    return new ArrayList<>(lines);
+  }
+
+  @Override
+  public String toString() {
+    return "ControlServer[" + server.socket() + ", " + roles + "]";
+  }
+}

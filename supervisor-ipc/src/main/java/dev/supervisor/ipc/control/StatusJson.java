@@ -1,0 +1,125 @@
+package dev.supervisor.ipc.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.supervisor.ChildState;
+import dev.supervisor.ChildStatus;
+import dev.supervisor.ExitStatus;
+import dev.supervisor.SupervisorState;
+import dev.supervisor.SupervisorStatus;
+import dev.supervisor.ipc.internal.Json;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * The wire form of a status, also printed by {@code status --json}:
+ * <pre>
+ * {"supervisor":{"running":true,"state":"RUNNING","pid":123,"uptimeMs":5000,"home":"..."},
+ *  "children":[{"name":"validator","state":"RUNNING","pid":124,"uptimeMs":4900,"restarts":0,
+ *               "lastExit":null,"cpuMs":350,"rssBytes":41000000,"runId":1,...}]}
+ * </pre>
+ */
+public final class StatusJson {
+  private StatusJson() {}
+
+  public static ObjectNode toJson(SupervisorStatus status, long pid, Optional<Instant> startedAt, Path home) {
+    ObjectNode root = Json.MAPPER.createObjectNode();
+    ObjectNode sup = root.putObject("supervisor");
+    sup.put("running", status.state() == SupervisorState.RUNNING || status.state() == SupervisorState.STARTING);
+    sup.put("state", status.state().name());
+    sup.put("pid", pid);
+    if (startedAt.isPresent()) {
+      sup.put("uptimeMs", Duration.between(startedAt.get(), status.takenAt()).toMillis());
+    } else {
+      sup.putNull("uptimeMs");
+    }
+    sup.put("home", home.toString());
+    sup.put("takenAt", status.takenAt().toString());
+    ArrayNode children = root.putArray("children");
+    for (ChildStatus c : status.children()) {
+      ObjectNode o = children.addObject();
+      o.put("name", c.name()).put("state", c.state().name());
+      putLong(o, "pid", c.pid());
+      if (c.uptime().isPresent()) {
+        o.put("uptimeMs", c.uptime().get().toMillis());
+      } else {
+        o.putNull("uptimeMs");
+      }
+      o.put("restarts", c.restarts());
+      if (c.lastExit().isPresent()) {
+        o.set("lastExit", exit(c.lastExit().get()));
+      } else {
+        o.putNull("lastExit");
+      }
+      if (c.cpuTime().isPresent()) {
+        o.put("cpuMs", c.cpuTime().get().toMillis());
+      } else {
+        o.putNull("cpuMs");
+      }
+      putLong(o, "rssBytes", c.rssBytes());
+      o.put("runId", c.runId());
+      c.lastExitAt().ifPresent(t -> o.put("lastExitAt", t.toString()));
+      c.nextRestartAt().ifPresent(t -> o.put("nextRestartAt", t.toString()));
+      c.reason().ifPresent(r -> o.put("reason", r));
+    }
+    return root;
+  }
+
+  private static void putLong(ObjectNode o, String field, OptionalLong v) {
+    if (v.isPresent()) {
+      o.put(field, v.getAsLong());
+    } else {
+      o.putNull(field);
+    }
+  }
+
+  static ObjectNode exit(ExitStatus x) {
+    ObjectNode e = Json.MAPPER.createObjectNode();
+    e.put("kind", x.kind().name());
+    x.code().ifPresent(c -> e.put("code", c));
+    x.signal().ifPresent(s -> e.put("signal", s));
+    e.put("requested", x.requested());
+    x.reason().ifPresent(r -> e.put("reason", r));
+    e.put("text", x.toString());
+    return e;
+  }
+
+  static ExitStatus exit(JsonNode e) {
+    return new ExitStatus(ExitStatus.Kind.valueOf(e.path("kind").asText()),
+        e.has("code") ? OptionalInt.of(e.get("code").asInt()) : OptionalInt.empty(),
+        Optional.ofNullable(e.has("signal") ? e.get("signal").asText() : null),
+        e.path("requested").asBoolean(),
+        Optional.ofNullable(e.has("reason") ? e.get("reason").asText() : null));
+  }
+
+  /** Reads the wire form back into a {@link SupervisorStatus}. */
+  public static SupervisorStatus fromJson(JsonNode root) {
+    JsonNode sup = root.path("supervisor");
+    List<ChildStatus> children = new ArrayList<>();
+    for (JsonNode o : root.path("children")) {
+      children.add(new ChildStatus(o.path("name").asText(), ChildState.valueOf(o.path("state").asText()),
+          optLong(o, "pid"), o.path("runId").asLong(),
+          optLong(o, "uptimeMs").isPresent() ? Optional.of(Duration.ofMillis(o.get("uptimeMs").asLong())) : Optional.empty(),
+          o.path("restarts").asInt(),
+          o.hasNonNull("lastExit") ? Optional.of(exit(o.get("lastExit"))) : Optional.empty(),
+          o.hasNonNull("lastExitAt") ? Optional.of(Instant.parse(o.get("lastExitAt").asText())) : Optional.empty(),
+          o.hasNonNull("nextRestartAt") ? Optional.of(Instant.parse(o.get("nextRestartAt").asText())) : Optional.empty(),
+          o.hasNonNull("reason") ? Optional.of(o.get("reason").asText()) : Optional.empty(),
+          optLong(o, "cpuMs").isPresent() ? Optional.of(Duration.ofMillis(o.get("cpuMs").asLong())) : Optional.empty(),
+          optLong(o, "rssBytes")));
+    }
+    return new SupervisorStatus(SupervisorState.valueOf(sup.path("state").asText()), Instant.parse(sup.path("takenAt").asText()), children);
+  }
+
+  private static OptionalLong optLong(JsonNode o, String field) {
+    JsonNode v = o.get(field);
+    return v == null || v.isNull() ? OptionalLong.empty() : OptionalLong.of(v.asLong());
+  }
+}

@@ -1,0 +1,120 @@
+package dev.supervisor.ipc.control;
+
+import static dev.supervisor.testing.TestChildren.sh;
+import static dev.supervisor.testing.TestChildren.sleeps;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.supervisor.ChildState;
+import dev.supervisor.Supervisor;
+import dev.supervisor.SupervisorState;
+import dev.supervisor.SupervisorStatus;
+import dev.supervisor.ipc.ErrorCode;
+import dev.supervisor.ipc.RpcException;
+import dev.supervisor.ipc.Uids;
+import dev.supervisor.testing.ProcessLeakGuard;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(ProcessLeakGuard.class)
+class ControlServerTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  @TempDir Path home;
+  private Supervisor sup;
+  private ControlServer server;
+  private ControlClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    sup = Supervisor.builder(home).shutdownHook(false)
+        .child(sh("talker", "for i in 1 2 3 4 5; do echo line-$i; done; exec sleep 1000").build())
+        .child(sleeps("quiet").build())
+        .build();
+    sup.startAsync().awaitHealthy(WAIT);
+    server = ControlServer.serve(sup, ControlServer.socketOf(home), Roles.ownerOnly());
+    client = ControlClient.of(ControlServer.socketOf(home));
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    sup.close();
+  }
+
+  private long pid(String name) throws Exception {
+    return client.status().child(name).orElseThrow().pid().orElse(-1);
+  }
+
+  @Test
+  void pingListAndStatus() throws Exception {
+    assertThat(client.ping().pid()).isEqualTo(ProcessHandle.current().pid());
+    assertThat(client.list()).containsExactly("talker", "quiet");
+    SupervisorStatus remote = client.status();
+    SupervisorStatus local = sup.status();
+    assertThat(remote.state()).isEqualTo(SupervisorState.RUNNING);
+    assertThat(remote.children()).extracting(c -> c.name() + " " + c.state() + " " + c.pid())
+        .isEqualTo(local.children().stream().map(c -> c.name() + " " + c.state() + " " + c.pid()).toList());
+    assertThat(client.statusJson().path("supervisor").path("home").asText()).isEqualTo(home.toString());
+    assertThat(client.statusJson().path("children").get(0).fieldNames()).toIterable()
+        .contains("name", "state", "pid", "uptimeMs", "restarts", "lastExit", "cpuMs", "rssBytes");
+  }
+
+  @Test
+  void logsReturnsTheLastLines() throws Exception {
+    await().atMost(WAIT).until(() -> client.logs("talker", 100).size() == 5);
+    assertThat(client.logs("talker", 2)).containsExactly("line-4", "line-5");
+  }
+
+  @Test
+  void operatorCallsControlChildren() throws Exception {
+    long before = pid("quiet");
+    client.restart("quiet");
+    await().atMost(WAIT).until(() -> pid("quiet") != before && pid("quiet") != -1);
+    client.stop("quiet");
+    await().atMost(WAIT).until(() -> client.status().child("quiet").orElseThrow().state() == ChildState.STOPPED);
+    client.start("all");
+    await().atMost(WAIT).until(() -> client.status().child("quiet").orElseThrow().state() == ChildState.RUNNING);
+  }
+
+  @Test
+  void unknownChildrenAndBadArgumentsAreClearErrors() {
+    assertThatThrownBy(() -> client.restart("ghost")).isInstanceOf(RpcException.class)
+        .hasMessage("no child named 'ghost'; children: talker, quiet")
+        .satisfies(e -> assertThat(((RpcException) e).code()).isEqualTo(ErrorCode.NOT_FOUND));
+    assertThatThrownBy(() -> client.logs("talker", 0)).hasMessage("lines must be in 1..10000, got 0");
+    assertThatThrownBy(() -> client.reloadConfig()).isInstanceOf(RpcException.class)
+        .hasMessage("this supervisor was started without a config file to reload");
+  }
+
+  @Test
+  void aCallAboveTheCallersRoleIsRefusedNamingTheRole() throws Exception {
+    server.close();
+    server = ControlServer.serve(sup, ControlServer.socketOf(home), Roles.builder().ownerRole(Role.VIEWER).build());
+    assertThat(client.list()).hasSize(2);
+    assertThatThrownBy(() -> client.restart("quiet")).isInstanceOf(RpcException.class)
+        .hasMessage("restart needs role OPERATOR; uid " + Uids.current() + " pid " + ProcessHandle.current().pid() + " has VIEWER");
+    assertThatThrownBy(() -> client.shutdown(WAIT)).hasMessageStartingWith("shutdown needs role ADMIN");
+  }
+
+  @Test
+  void reloadConfigRunsTheHostsReloader() throws Exception {
+    server.close();
+    server = ControlServer.serve(sup, ControlServer.socketOf(home), Roles.ownerOnly(), () -> "2 children, no changes");
+    assertThat(client.reloadConfig()).isEqualTo("2 children, no changes");
+  }
+
+  @Test
+  void shutdownStopsTheSupervisorAndTheSocketGoesAway() throws Exception {
+    client.shutdown(WAIT);
+    sup.awaitStopped(WAIT);
+    assertThat(sup.state()).isEqualTo(SupervisorState.TERMINATED);
+    assertThat(Files.exists(ControlServer.socketOf(home))).isFalse();
+  }
+}
