@@ -66,6 +66,20 @@ public final class ControlClient {
     return r;
   }
 
+  /**
+   * Whether every child is up right now (what {@code Supervisor.awaitHealthy} would say).
+   *
+   * @param healthy all children up
+   * @param fatal health can no longer be reached without an operator (a FATAL child)
+   * @param reason which children are not up, when not healthy
+   */
+  public record Health(boolean healthy, boolean fatal, String reason) {}
+
+  public Health health() throws IOException, RpcException {
+    ObjectNode r = call("health");
+    return new Health(r.path("healthy").asBoolean(), r.path("fatal").asBoolean(), r.path("reason").asText(""));
+  }
+
   /** The last {@code lines} lines of the child's log. */
   public List<String> logs(String name, int lines) throws IOException, RpcException {
     List<String> out = new ArrayList<>();

@@ -14,13 +14,8 @@ import dev.supervisor.ipc.RpcException;
 import dev.supervisor.ipc.internal.Json;
 import dev.supervisor.persist.PidLock;
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -29,7 +24,7 @@ import java.util.function.Consumer;
  * Serves a supervisor's control socket (by convention {@code <home>/run/control.sock}):
  * <pre>
  * ping                                  anyone with a role      -> pong {pid, uptimeMs, version}
- * list, status, logs {name, lines}      VIEWER
+ * list, status, health, logs {name, lines}  VIEWER
  * start, stop, restart {name | "all"}   OPERATOR
  * shutdown, reloadConfig                ADMIN
  * </pre>
@@ -108,6 +103,9 @@ public final class ControlServer implements AutoCloseable {
       case "logs":
         need(type, Role.VIEWER, role, peer);
         return logs(req);
+      case "health":
+        need(type, Role.VIEWER, role, peer);
+        return health();
       case "start":
         need(type, Role.OPERATOR, role, peer);
         return each(req, sup::start);
@@ -135,13 +133,29 @@ public final class ControlServer implements AutoCloseable {
         }
       default:
         throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + type
-            + "' (known: ping, list, status, logs, start, stop, restart, shutdown, reloadConfig)");
+            + "' (known: ping, list, status, health, logs, start, stop, restart, shutdown, reloadConfig)");
     }
   }
 
   private static void need(String type, Role needed, Role has, Peer peer) throws RpcException {
     if (!has.includes(needed)) {
       throw new RpcException(ErrorCode.FORBIDDEN, type + " needs role " + needed + "; " + peer + " has " + has);
+    }
+  }
+
+  /** {"healthy":true} or {"healthy":false,"fatal":bool,"reason":"..."}: what awaitHealthy would say right now. */
+  private ObjectNode health() {
+    ObjectNode out = Json.MAPPER.createObjectNode();
+    try {
+      sup.awaitHealthy(java.time.Duration.ZERO);
+      return out.put("healthy", true);
+    } catch (java.util.concurrent.TimeoutException e) {
+      return out.put("healthy", false).put("fatal", false).put("reason", e.getMessage());
+    } catch (IllegalStateException e) {
+      return out.put("healthy", false).put("fatal", true).put("reason", e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return out.put("healthy", false).put("fatal", false).put("reason", "interrupted");
     }
   }
 
@@ -203,54 +217,13 @@ public final class ControlServer implements AutoCloseable {
     ObjectNode out = Json.MAPPER.createObjectNode().put("name", name).put("file", file.toString());
     ArrayNode arr = out.putArray("lines");
     try {
-      for (String l : tail(file, lines)) {
+      for (String l : dev.supervisor.ipc.internal.FileTail.lastLines(file, lines)) {
         arr.add(l);
       }
     } catch (IOException e) {
       throw new RpcException(ErrorCode.INTERNAL, "cannot read " + file + ": " + e.getMessage());
     }
     return out;
-  }
-
-  /** The last {@code n} lines of {@code file}, read backwards from its end (never the whole file). */
-  static List<String> tail(Path file, int n) throws IOException {
-    if (!Files.exists(file)) {
-      return List.of();
-    }
-    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-      long end = f.length();
-      long pos = end;
-      int newlines = 0;
-      byte[] buf = new byte[8192];
-      long limit = 16L << 20; // never read more than 16 MiB for a tail
-      while (pos > 0 && end - pos < limit) {
-        int len = (int) Math.min(buf.length, pos);
-        pos -= len;
-        f.seek(pos);
-        f.readFully(buf, 0, len);
-        for (int i = len - 1; i >= 0; i--) {
-          if (buf[i] == '\n' && !(pos + i == end - 1)) {
-            if (++newlines == n) {
-              pos = pos + i + 1;
-              return split(f, pos, end);
-            }
-          }
-        }
-      }
-      return split(f, pos, end);
-    }
-  }
-
-  private static List<String> split(RandomAccessFile f, long from, long to) throws IOException {
-    byte[] bytes = new byte[(int) (to - from)];
-    f.seek(from);
-    f.readFully(bytes);
-    String text = new String(bytes, StandardCharsets.UTF_8);
-    Deque<String> lines = new ArrayDeque<>(List.of(text.split("\n", -1)));
-    if (!lines.isEmpty() && lines.peekLast().isEmpty()) {
-      lines.removeLast();
-    }
-    return new ArrayList<>(lines);
   }
 
   @Override

@@ -1,0 +1,44 @@
+package dev.supervisor.ipc.daemon;
+
+import dev.supervisor.ipc.control.ControlServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How to find a supervisor and, if none answers, start one.
+ *
+ * @param home the supervisor's home (its control socket is {@code <home>/run/control.sock})
+ * @param command the command that runs the supervisor in the foreground (it must serve the
+ *     control socket), started detached in its own session
+ * @param startTimeout how long a cold start may take until every child is up
+ * @param logFile where the started process's stdout and stderr go (appended)
+ */
+public record DaemonSpec(Path home, List<String> command, Duration startTimeout, Path logFile) {
+  public DaemonSpec {
+    Objects.requireNonNull(home, "home");
+    command = List.copyOf(command);
+    if (command.isEmpty()) {
+      throw new IllegalArgumentException("command is empty: give the command that runs the supervisor in the foreground");
+    }
+    if (Objects.requireNonNull(startTimeout, "startTimeout").isNegative() || startTimeout.isZero()) {
+      throw new IllegalArgumentException("startTimeout must be positive, got " + startTimeout);
+    }
+    Objects.requireNonNull(logFile, "logFile");
+  }
+
+  /** Start timeout 30 s, output to {@code <home>/logs/daemon.log}. */
+  public static DaemonSpec of(Path home, List<String> command) {
+    Path h = home.toAbsolutePath();
+    return new DaemonSpec(h, command, Duration.ofSeconds(30), h.resolve("logs").resolve("daemon.log"));
+  }
+
+  public DaemonSpec withStartTimeout(Duration timeout) {
+    return new DaemonSpec(home, command, timeout, logFile);
+  }
+
+  public Path controlSocket() {
+    return ControlServer.socketOf(home);
+  }
+}

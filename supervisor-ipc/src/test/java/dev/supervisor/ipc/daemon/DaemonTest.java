@@ -1,0 +1,118 @@
+package dev.supervisor.ipc.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.supervisor.ipc.control.ControlClient;
+import dev.supervisor.testing.ProcessLeakGuard;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(ProcessLeakGuard.class)
+class DaemonTest {
+  @TempDir Path dir;
+  private final List<Path> homes = new ArrayList<>();
+
+  static List<String> daemonCommand(Path home) {
+    return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+        "-Xmx64m", "-XX:TieredStopAtLevel=1", DaemonMain.class.getName(), home.toString());
+  }
+
+  private Path home() throws Exception {
+    Path h = Files.createDirectories(dir.resolve("h" + homes.size()));
+    homes.add(h);
+    return h;
+  }
+
+  /** ensureRunning from this JVM, with the leak mark in the daemon's environment. */
+  private DaemonHandle ensure(Path home, String... children) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("env", ProcessLeakGuard.MARK_VAR + "=" + ProcessLeakGuard.mark()));
+    cmd.addAll(daemonCommand(home));
+    cmd.addAll(List.of(children));
+    return Daemons.ensureRunning(DaemonSpec.of(home, cmd).withStartTimeout(Duration.ofSeconds(30)));
+  }
+
+  @AfterEach
+  void shutdownDaemons() throws Exception {
+    for (Path h : homes) {
+      try {
+        ControlClient c = ControlClient.of(h.resolve("run/control.sock"));
+        long pid = c.ping().pid();
+        c.shutdown(Duration.ofSeconds(20));
+        // the socket closes before the JVM has exited: wait for the process itself
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+      } catch (java.io.IOException | dev.supervisor.ipc.RpcException e) {
+        // not running
+      }
+    }
+  }
+
+  @Test
+  void startsTheSupervisorOnceAndThenFindsIt() throws Exception {
+    Path home = home();
+    DaemonHandle first = ensure(home, "a=exec sleep 1000", "b=exec sleep 1000");
+    assertThat(first.startedByThisCall()).isTrue();
+    ControlClient client = ControlClient.of(first.controlSocket());
+    assertThat(client.health().healthy()).isTrue();
+    assertThat(client.ping().pid()).isEqualTo(first.pid());
+    String stat = Files.readString(Path.of("/proc", Long.toString(first.pid()), "stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    assertThat(Long.parseLong(f[3])).as("its own session (sid == pid)").isEqualTo(first.pid());
+    DaemonHandle again = ensure(home, "a=exec sleep 1000", "b=exec sleep 1000");
+    assertThat(again.startedByThisCall()).isFalse();
+    assertThat(again.pid()).isEqualTo(first.pid());
+  }
+
+  @Test
+  void aSupervisorThatExitsAtOnceIsReportedWithItsLogTail() throws Exception {
+    Path home = home();
+    assertThatThrownBy(() -> Daemons.ensureRunning(DaemonSpec.of(home, List.of("sh", "-c", "echo 'config is broken' >&2; exit 3"))))
+        .isInstanceOf(DaemonStartException.class)
+        .hasMessageStartingWith("the supervisor (pid ")
+        .hasMessageContaining(" exited with code 3 before it was ready\n--- last 3 lines of " + home.resolve("logs/daemon.log") + " ---\n")
+        .hasMessageEndingWith("starting supervisor: sh -c echo 'config is broken' >&2; exit 3\nconfig is broken");
+  }
+
+  @Test
+  void aSupervisorWhoseChildCannotComeUpIsReported() throws Exception {
+    Path home = home();
+    assertThatThrownBy(() -> ensure(home, "ok=exec sleep 1000", "broken=direct:/nonexistent/binary"))
+        .isInstanceOf(DaemonStartException.class)
+        .hasMessageContaining("started but cannot become ready: child 'broken' is FATAL")
+        .hasMessageContaining("executable '/nonexistent/binary' does not exist");
+  }
+
+  @Test
+  void twentyConcurrentCallersInSeparateProcessesEndWithOneSupervisor() throws Exception {
+    Path home = home();
+    List<Process> callers = new ArrayList<>();
+    List<Path> outs = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      Path out = dir.resolve("caller-" + i + ".out");
+      outs.add(out);
+      callers.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+          System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-Xmx64m", EnsureMain.class.getName(), home.toString(),
+          "only=exec sleep 1000")
+          .redirectErrorStream(true).redirectOutput(out.toFile()).start());
+    }
+    for (Process p : callers) {
+      assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    }
+    List<String> lines = new ArrayList<>();
+    for (Path out : outs) {
+      String text = Files.readString(out).trim();
+      lines.add(text.substring(text.lastIndexOf('\n') + 1));
+    }
+    long daemon = ControlClient.of(home.resolve("run/control.sock")).ping().pid();
+    assertThat(lines).filteredOn(l -> l.startsWith("started ")).containsExactly("started " + daemon);
+    assertThat(lines).filteredOn(l -> l.startsWith("existing ")).hasSize(19).allMatch(l -> l.equals("existing " + daemon));
+  }
+}
