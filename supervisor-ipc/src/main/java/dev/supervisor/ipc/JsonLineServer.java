@@ -210,16 +210,17 @@ public final class JsonLineServer implements AutoCloseable {
   }
 
   private ObjectNode answer(byte[] line, Peer peer) {
-    String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(line)).toString();
-    } catch (CharacterCodingException e) {
-      return error(null, ErrorCode.BAD_ENCODING, "request is not valid UTF-8");
+    if (!isAscii(line)) { // the common case skips a decoder; anything else must be strict UTF-8
+      try {
+        StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(line));
+      } catch (CharacterCodingException e) {
+        return error(null, ErrorCode.BAD_ENCODING, "request is not valid UTF-8");
+      }
     }
     JsonNode node;
     try {
-      node = Json.MAPPER.readTree(text);
+      node = Json.MAPPER.readTree(line);
     } catch (IOException e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
       return error(null, ErrorCode.BAD_JSON, "malformed JSON: " + why);
@@ -257,6 +258,15 @@ public final class JsonLineServer implements AutoCloseable {
       log.error("handler failed on a '{}' request on {}", type.asText(), socket, e);
       return error(id, ErrorCode.INTERNAL, "internal error handling '" + type.asText() + "': " + e);
     }
+  }
+
+  private static boolean isAscii(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void setId(ObjectNode reply, JsonNode id) {

@@ -35,7 +35,7 @@ public final class Bench {
     int idleSeconds = 30;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "restart", "scale", "recovery", "storm", "all" -> which = args[i];
+        case "restart", "scale", "recovery", "storm", "ipc", "ensure", "all" -> which = args[i];
         case "--kills" -> kills = Integer.parseInt(args[++i]);
         case "--children" -> children = Integer.parseInt(args[++i]);
         case "--idle-seconds" -> idleSeconds = Integer.parseInt(args[++i]);
@@ -58,6 +58,12 @@ public final class Bench {
     }
     if (all || which.equals("storm")) {
       storm(50, idleSeconds);
+    }
+    if (all || which.equals("ipc")) {
+      IpcBench.ipc(5);
+    }
+    if (all || which.equals("ensure")) {
+      IpcBench.ensure(200);
     }
     return 0;
   }
