@@ -42,7 +42,7 @@ class ReadmeExampleTest {
     assertThat(m.find()).isTrue();
     List<String> commands = m.group(1).lines().filter(l -> !l.isBlank()).toList();
     assertThat(commands).containsExactly(
-        "mvn -q -DskipTests package && java -jar supervisor-examples/target/supervisor-examples.jar demo",
+        "mvn -q -DskipTests package && java -jar supervisor-examples/target/agentd.jar daemon run",
         "mvn -B verify");
     assertThat(Files.readString(Path.of("..", ".ci", "run"))).contains("mvn -B verify");
   }

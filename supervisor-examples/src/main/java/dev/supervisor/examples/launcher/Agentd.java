@@ -1,0 +1,416 @@
+package dev.supervisor.examples.launcher;
+
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ConfigException;
+import dev.supervisor.Supervisor;
+import dev.supervisor.SupervisorConfig;
+import dev.supervisor.SupervisorStatus;
+import dev.supervisor.event.ChildStateChanged;
+import dev.supervisor.event.SupervisorStateChanged;
+import dev.supervisor.examples.bench.Bench;
+import dev.supervisor.examples.demo.Demo;
+import dev.supervisor.examples.scheduler.JobStore;
+import dev.supervisor.examples.tools.Approvals;
+import dev.supervisor.examples.tools.Intent;
+import dev.supervisor.examples.tools.Jsons;
+import dev.supervisor.examples.tools.ToolClient;
+import dev.supervisor.ipc.RpcException;
+import dev.supervisor.ipc.control.ControlClient;
+import dev.supervisor.ipc.control.ControlServer;
+import dev.supervisor.ipc.control.Roles;
+import dev.supervisor.ipc.daemon.DaemonHandle;
+import dev.supervisor.ipc.daemon.DaemonSpec;
+import dev.supervisor.ipc.daemon.DaemonStartException;
+import dev.supervisor.ipc.daemon.Daemons;
+import dev.supervisor.ipc.systemd.SystemdNotifier;
+import dev.supervisor.persist.AlreadyRunningException;
+import dev.supervisor.persist.PidLock;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code agentd}: run and talk to a supervisor of validator, executor and scheduler (or of the children in a config file). */
+@Command(name = "agentd", mixinStandardHelpOptions = true, version = "agentd 0.1",
+    description = "Supervises a validator, an executor and a scheduler (or the children of --config).",
+    subcommands = {Agentd.DaemonCmd.class, Agentd.ToolCmd.class, Agentd.JobsCmd.class, Agentd.DemoCmd.class, Agentd.BenchCmd.class})
+public final class Agentd {
+  /** LSB: status of a service that is not running. */
+  public static final int NOT_RUNNING = 3;
+
+  @Option(names = "--home", description = "home directory (default: $AGENTD_HOME, else ~/.agentd)")
+  Path homeOption;
+
+  @Option(names = "--config", description = "supervise the children of this JSON config instead of the built-in trio")
+  Path config;
+
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  AgentdHome home() {
+    return AgentdHome.resolve(homeOption, System.getenv());
+  }
+
+  PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the CLI and returns its exit code (used by tests and {@code main}). */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new Agentd());
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("agentd: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+      return 1;
+    });
+    int code = cl.execute(args);
+    cl.getOut().flush();
+    cl.getErr().flush();
+    return code;
+  }
+
+  /** The command {@code daemon start} runs in the background. */
+  List<String> runCommand(AgentdHome h) {
+    List<String> cmd = new ArrayList<>(Trio.javaCommand(Agentd.class, "-Xmx128m", "-XX:+UseSerialGC"));
+    cmd.addAll(List.of("--home", h.root().toString()));
+    if (config != null) {
+      cmd.addAll(List.of("--config", config.toAbsolutePath().toString()));
+    }
+    cmd.addAll(List.of("daemon", "run"));
+    return cmd;
+  }
+
+  DaemonHandle ensure(AgentdHome h) throws DaemonStartException {
+    return Daemons.ensureRunning(DaemonSpec.of(h.root(), runCommand(h)).withStartTimeout(Duration.ofSeconds(90)));
+  }
+
+  // ------------------------------------------------------------------ daemon
+
+  @Command(name = "daemon", description = "start | stop | restart | run | status the supervisor")
+  static final class DaemonCmd {
+    @ParentCommand Agentd top;
+
+    @Command(name = "start", description = "start the supervisor and its children in the background; returns once all are ready")
+    int start() throws Exception {
+      AgentdHome h = top.home();
+      try {
+        DaemonHandle d = top.ensure(h);
+        top.out().println(d.startedByThisCall() ? "agentd started (pid " + d.pid() + "), home " + h.root()
+            : "agentd already running (pid " + d.pid() + "), home " + h.root());
+        return 0;
+      } catch (DaemonStartException e) {
+        top.err().println("agentd: " + e.getMessage());
+        return 1;
+      }
+    }
+
+    @Command(name = "stop", description = "stop the children (gracefully, then forced) and the supervisor")
+    int stop() throws Exception {
+      AgentdHome h = top.home();
+      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
+      long pid;
+      try {
+        pid = c.ping().pid();
+      } catch (IOException e) {
+        Optional<PidLock.Owner> owner = PidLock.liveOwner(h.root().resolve("supervisor.pid"));
+        if (owner.isPresent()) {
+          top.err().println("agentd: pid " + owner.get().signature().pid() + " holds " + h.root()
+              + " but its control socket does not answer: it is starting or hung; try again, or kill it");
+          return 1;
+        }
+        top.out().println("agentd is not running");
+        return 0;
+      }
+      c.shutdown(Duration.ofSeconds(120));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (PidLock.liveOwner(h.root().resolve("supervisor.pid")).isPresent() && System.nanoTime() < deadline) {
+        Thread.sleep(20); // waiting for another process to exit
+      }
+      top.out().println("agentd stopped (pid " + pid + ")");
+      return 0;
+    }
+
+    @Command(name = "restart", description = "stop, wait 1 s, start")
+    int restart() throws Exception {
+      int s = stop();
+      if (s != 0) {
+        return s;
+      }
+      Thread.sleep(1000); // the documented pause between stop and start
+      return start();
+    }
+
+    @Command(name = "status", description = "running or not, and each child (exit code 3 when not running)")
+    int status(@Option(names = "--json", description = "machine-readable") boolean json) throws Exception {
+      AgentdHome h = top.home();
+      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
+      try {
+        if (json) {
+          top.out().println(c.statusJson());
+        } else {
+          ControlClient.Pong p = c.ping();
+          SupervisorStatus s = c.status();
+          top.out().printf("agentd running (pid %d, up %ds), home %s%n", p.pid(), p.uptime().toSeconds(), h.root());
+          top.out().print(s.toTable());
+        }
+        return 0;
+      } catch (IOException e) {
+        if (json) {
+          var n = Jsons.MAPPER.createObjectNode();
+          n.putObject("supervisor").put("running", false).put("home", h.root().toString());
+          n.putArray("children");
+          top.out().println(n);
+        } else {
+          top.out().println("agentd is not running (home " + h.root() + ")");
+        }
+        return NOT_RUNNING;
+      }
+    }
+
+    @Command(name = "run", description = "run the supervisor in the foreground (Ctrl-C stops everything; for systemd Type=notify)")
+    int run() throws Exception {
+      AgentdHome h = top.home();
+      h.createDirectories();
+      Approvals.createKeyIfMissing(h.keyFile());
+      List<ChildSpec> children;
+      Supervisor.Builder b = Supervisor.builder(h.root());
+      if (top.config != null) {
+        try {
+          SupervisorConfig cfg = SupervisorConfig.load(top.config);
+          cfg.applyTo(b);
+          children = cfg.children();
+        } catch (ConfigException e) {
+          top.err().println("agentd: " + e.getMessage());
+          return 2;
+        }
+      } else {
+        children = Trio.specs(h, System.getenv());
+        b.children(children);
+      }
+      PrintWriter out = top.out();
+      Supervisor sup = b.listener(e -> {
+        if (e instanceof ChildStateChanged c) {
+          out.printf("%s %-10s %s -> %s%s%n", c.at(), c.name(), c.from(), c.to(), c.exit().map(x -> " (" + x + ")").orElse(""));
+        } else if (e instanceof SupervisorStateChanged s) {
+          out.printf("%s supervisor %s -> %s%n", s.at(), s.from(), s.to());
+        }
+        out.flush();
+      }, Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "agentd-events");
+        t.setDaemon(true);
+        return t;
+      })).build();
+      try {
+        sup.startAsync();
+      } catch (AlreadyRunningException e) {
+        top.err().println("agentd: " + e.getMessage().replace("supervisor", "agentd") + ", home " + h.root());
+        return 1;
+      }
+      try (ControlServer control = ControlServer.serve(sup, h.controlSocket(), Roles.ownerOnly())) {
+        Optional<SystemdNotifier> notifier = SystemdNotifier.fromEnvironment();
+        notifier.ifPresent(n -> n.attach(sup));
+        out.println("agentd supervising " + children.size() + " children, home " + h.root() + ", control " + control.socket());
+        out.flush();
+        sup.awaitStopped(Duration.ofDays(36500));
+        notifier.ifPresent(SystemdNotifier::close);
+      } catch (IOException e) {
+        top.err().println("agentd: cannot serve " + h.controlSocket() + ": " + e.getMessage());
+        sup.close();
+        return 1;
+      }
+      return sup.failureCause().isPresent() ? 1 : 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ tool
+
+  @Command(name = "tool", description = "ask the validator, then the executor (starts agentd if it is down)")
+  static final class ToolCmd {
+    @ParentCommand Agentd top;
+
+    @Command(name = "read", description = "print a file")
+    int read(@Parameters(paramLabel = "FILE") Path file) throws Exception {
+      return run(Intent.read(file));
+    }
+
+    @Command(name = "write", description = "write a file (atomically)")
+    int write(@Parameters(paramLabel = "FILE") Path file, @Option(names = "--text", required = true) String text) throws Exception {
+      return run(Intent.write(file, text));
+    }
+
+    @Command(name = "list", description = "list a directory")
+    int list(@Parameters(paramLabel = "DIR", defaultValue = ".") Path dir) throws Exception {
+      return run(Intent.list(dir));
+    }
+
+    @Command(name = "exec", description = "run a command (argv, no shell): tool exec -- CMD ARGS...")
+    int exec(@Parameters(paramLabel = "CMD", arity = "1..*") List<String> argv) throws Exception {
+      return run(Intent.exec(argv));
+    }
+
+    private int run(Intent intent) throws Exception {
+      AgentdHome h = top.home();
+      try {
+        top.ensure(h);
+      } catch (DaemonStartException e) {
+        top.err().println("agentd: " + e.getMessage());
+        return 1;
+      }
+      ToolClient.Outcome o;
+      try {
+        o = new ToolClient(h).run(intent);
+      } catch (RpcException e) {
+        top.err().println("agentd: refused: " + e.getMessage());
+        return 1;
+      }
+      if (!o.allowed()) {
+        top.err().println("agentd: denied by " + o.rule() + ": " + o.reason());
+        return 1;
+      }
+      var r = o.result();
+      switch (intent.tool()) {
+        case "read" -> top.out().print(r.path("content").asText());
+        case "write" -> top.out().println("wrote " + r.path("bytes").asLong() + " bytes to " + r.path("path").asText());
+        case "list" -> r.path("entries").forEach(e -> top.out().println(e.asText()));
+        default -> {
+          top.out().print(r.path("output").asText());
+          if (r.path("timedOut").asBoolean()) {
+            top.err().println("agentd: command timed out");
+          }
+          return r.path("exitCode").asInt();
+        }
+      }
+      return 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  @Command(name = "jobs", description = "scheduled jobs: add | list | remove | runs")
+  static final class JobsCmd {
+    @ParentCommand Agentd top;
+
+    private JobStore store() throws IOException {
+      AgentdHome h = top.home();
+      h.createDirectories();
+      return JobStore.open(h.database());
+    }
+
+    @Command(name = "add", description = "add a job: jobs add NAME --cron EXPR TOOL ARGS...  (TOOL: read FILE | list DIR | write FILE TEXT | exec CMD ARGS...)")
+    int add(@Parameters(index = "0", paramLabel = "NAME") String name,
+        @Option(names = "--cron", required = true, description = "5 fields (min hour day month weekday) or 6 with seconds first") String cron,
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "TOOL ARGS") List<String> tool) throws Exception {
+      Intent intent;
+      try {
+        intent = parseIntent(tool);
+      } catch (IllegalArgumentException e) {
+        top.err().println("agentd: " + e.getMessage());
+        return 2;
+      }
+      try (JobStore s = store()) {
+        JobStore.Job j = s.add(name, cron, intent, Instant.now());
+        top.out().println("added job " + j.name() + ": " + j.intent() + ", next run " + j.nextRunAt());
+        return 0;
+      } catch (IllegalArgumentException e) {
+        top.err().println("agentd: " + e.getMessage());
+        return 2;
+      }
+    }
+
+    static Intent parseIntent(List<String> t) {
+      String tool = t.get(0);
+      List<String> args = t.subList(1, t.size());
+      switch (tool) {
+        case "read":
+        case "list":
+          if (args.size() != 1) {
+            throw new IllegalArgumentException(tool + " takes one path");
+          }
+          return tool.equals("read") ? Intent.read(Path.of(args.get(0))) : Intent.list(Path.of(args.get(0)));
+        case "write":
+          if (args.size() != 2) {
+            throw new IllegalArgumentException("write takes a path and a text");
+          }
+          return Intent.write(Path.of(args.get(0)), args.get(1));
+        case "exec":
+          return Intent.exec(args);
+        default:
+          throw new IllegalArgumentException("unknown tool '" + tool + "' (tools: read, write, list, exec)");
+      }
+    }
+
+    @Command(name = "list", description = "list jobs")
+    int list() throws Exception {
+      try (JobStore s = store()) {
+        top.out().printf("%-20s %-20s %-25s %s%n", "NAME", "CRON", "NEXT RUN", "INTENT");
+        for (JobStore.Job j : s.list()) {
+          top.out().printf("%-20s %-20s %-25s %s%n", j.name(), j.cron(), j.nextRunAt(), j.intent());
+        }
+        return 0;
+      }
+    }
+
+    @Command(name = "remove", description = "remove a job")
+    int remove(@Parameters(paramLabel = "NAME") String name) throws Exception {
+      try (JobStore s = store()) {
+        if (!s.remove(name)) {
+          top.err().println("agentd: no job named '" + name + "'");
+          return 1;
+        }
+        top.out().println("removed job " + name);
+        return 0;
+      }
+    }
+
+    @Command(name = "runs", description = "recent runs, newest first")
+    int runs(@Parameters(paramLabel = "NAME", arity = "0..1") String name,
+        @Option(names = {"-n"}, defaultValue = "20") int n) throws Exception {
+      try (JobStore s = store()) {
+        top.out().printf("%-6s %-20s %-25s %-8s %s%n", "RUN", "JOB", "STARTED", "STATUS", "OUTPUT");
+        for (JobStore.Run r : s.runs(name, n)) {
+          top.out().printf("%-6d %-20s %-25s %-8s %s%n", r.id(), r.job(), r.startedAt(), r.status(),
+              r.output().replace('\n', ' ').trim());
+        }
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "demo", description = "supervise three demo children for a while, printing their status (--seconds N, --home DIR)")
+  static final class DemoCmd implements Callable<Integer> {
+    @CommandLine.Unmatched List<String> args = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+      return Demo.run(args.toArray(String[]::new));
+    }
+  }
+
+  @Command(name = "bench", description = "benchmarks: restart | scale | recovery | storm | ipc | ensure | all (--kills N, --children N, --idle-seconds N)")
+  static final class BenchCmd implements Callable<Integer> {
+    @CommandLine.Unmatched List<String> args = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+      return Bench.run(args.toArray(String[]::new));
+    }
+  }
+}

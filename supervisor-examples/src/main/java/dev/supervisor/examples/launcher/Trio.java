@@ -1,0 +1,58 @@
+package dev.supervisor.examples.launcher;
+
+import dev.supervisor.ChildSpec;
+import dev.supervisor.examples.executor.ExecutorMain;
+import dev.supervisor.examples.scheduler.SchedulerMain;
+import dev.supervisor.examples.validator.ValidatorMain;
+import dev.supervisor.ipc.SocketHealthCheck;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The three built-in children, each its own small JVM started from this jar with only what it
+ * needs: its own working directory, {@code PATH LANG TZ} plus {@code AGENTD_HOME}, the key file
+ * only for validator and executor, and no file descriptors beyond stdio (the JDK closes them).
+ * Each is READY when its socket answers {@code ping}, and restarted if it stops answering.
+ */
+public final class Trio {
+  private Trio() {}
+
+  /** The JVM command that runs {@code main} from this program's class path. */
+  public static List<String> javaCommand(Class<?> main, String... jvmFlags) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    if (Runtime.version().feature() >= 22) {
+      cmd.add("--enable-native-access=ALL-UNNAMED");
+    }
+    cmd.addAll(List.of(jvmFlags));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(main.getName());
+    return cmd;
+  }
+
+  /** The trio; {@code AGENTD_POLL} and {@code AGENTD_APPROVAL_TTL} from {@code env} pass through to scheduler and validator. */
+  public static List<ChildSpec> specs(AgentdHome home, Map<String, String> env) {
+    String poll = env.getOrDefault("AGENTD_POLL", "30s");
+    return List.of(
+        child(home, "validator", ValidatorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString())
+            .env("AGENTD_APPROVAL_TTL", env.getOrDefault("AGENTD_APPROVAL_TTL", "30s")).build(),
+        child(home, "executor", ExecutorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString()).build(),
+        child(home, "scheduler", SchedulerMain.class).env("AGENTD_POLL", poll).dependsOn("validator", "executor").build());
+  }
+
+  private static ChildSpec.Builder child(AgentdHome home, String name, Class<?> main) {
+    SocketHealthCheck ping = SocketHealthCheck.ping(home.socket(name), Duration.ofSeconds(2));
+    return ChildSpec.builder(name)
+        .argv(javaCommand(main, "-Xmx48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"))
+        .workingDirectory(home.workDir(name))
+        .inheritEnv("PATH", "LANG", "TZ")
+        .env("AGENTD_HOME", home.root().toString())
+        .readiness(ping, Duration.ofSeconds(60), Duration.ofMillis(100))
+        .healthCheck(ping, Duration.ofSeconds(15), 3)
+        .stopGrace(Duration.ofSeconds(5));
+  }
+}

@@ -1,0 +1,2 @@
+/** {@code agentd}: the example launcher, a real supervisor of validator, executor and scheduler children. */
+package dev.supervisor.examples.launcher;

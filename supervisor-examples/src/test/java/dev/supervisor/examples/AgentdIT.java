@@ -1,0 +1,277 @@
+package dev.supervisor.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.supervisor.examples.scheduler.JobStore;
+import dev.supervisor.examples.tools.Intent;
+import dev.supervisor.ipc.ErrorCode;
+import dev.supervisor.ipc.JsonLineClient;
+import dev.supervisor.ipc.RpcException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End to end, through target/agentd.jar, in a temp home. */
+class AgentdIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path JAR = Path.of("target", "agentd.jar").toAbsolutePath();
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  @TempDir Path dir;
+  private Path home;
+
+  record Result(int code, String out, String err) {}
+
+  private Result agentd(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString(),
+        "--home", home.toString()));
+    cmd.addAll(List.of(args));
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().put("AGENTD_POLL", "1s");
+    pb.environment().put("AGENTD_APPROVAL_TTL", "2s");
+    Process p = pb.start();
+    assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("agentd %s finished", List.of(args)).isTrue();
+    return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  private JsonNode status() throws Exception {
+    Result r = agentd("daemon", "status", "--json");
+    return JSON.readTree(r.out());
+  }
+
+  private long childPid(String name) throws Exception {
+    for (JsonNode c : status().path("children")) {
+      if (c.path("name").asText().equals(name) && !c.path("pid").isNull()) {
+        return c.path("pid").asLong();
+      }
+    }
+    return -1;
+  }
+
+  private boolean allReady() throws Exception {
+    JsonNode s = status();
+    if (s.path("children").size() != 3) {
+      return false;
+    }
+    for (JsonNode c : s.path("children")) {
+      if (!c.path("state").asText().equals("READY")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Every live process of this home: its supervisor (--home in argv) and its children (AGENTD_HOME in environ). */
+  private List<String> processesOfHome() throws IOException {
+    byte[] envMark = ("AGENTD_HOME=" + home).getBytes(StandardCharsets.UTF_8);
+    List<String> out = new ArrayList<>();
+    try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
+      for (Path p : procs) {
+        try {
+          String stat = Files.readString(p.resolve("stat"));
+          if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
+            continue;
+          }
+          String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+          byte[] env = Files.readAllBytes(p.resolve("environ"));
+          if (cmdline.contains("--home " + home + " ") || indexOf(env, envMark) >= 0) {
+            out.add(p.getFileName() + " " + cmdline.trim());
+          }
+        } catch (IOException | RuntimeException e) {
+          // gone meanwhile
+        }
+      }
+    }
+    return out;
+  }
+
+  private static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      if (i + needle.length == hay.length || hay[i + needle.length] == 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  @AfterEach
+  void noProcessLeftBehind() throws Exception {
+    if (home == null) {
+      return;
+    }
+    agentd("daemon", "stop");
+    await().atMost(Duration.ofSeconds(30)).until(() -> processesOfHome().isEmpty());
+  }
+
+  @Test
+  void startStatusToolsRestartsAndStop() throws Exception {
+    home = dir.resolve("home");
+    Result start = agentd("daemon", "start");
+    assertThat(start.code()).as(start.err()).isZero();
+    assertThat(start.out()).startsWith("agentd started (pid ");
+    assertThat(agentd("daemon", "start").out()).startsWith("agentd already running (pid ");
+    await().atMost(WAIT).until(this::allReady);
+    JsonNode s = status();
+    assertThat(s.path("supervisor").path("running").asBoolean()).isTrue();
+    assertThat(s.path("children").get(0).fieldNames()).toIterable()
+        .contains("name", "state", "pid", "uptimeMs", "restarts", "lastExit", "cpuMs", "rssBytes");
+    assertThat(Files.getPosixFilePermissions(home.resolve("agentd.key")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+
+    // kill -9 each child in turn: it comes back, counted
+    for (String name : List.of("validator", "executor", "scheduler")) {
+      long pid = childPid(name);
+      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      await().atMost(WAIT).until(() -> childPid(name) != pid && allReady());
+      for (JsonNode c : status().path("children")) {
+        if (c.path("name").asText().equals(name)) {
+          assertThat(c.path("restarts").asInt()).isEqualTo(1);
+          assertThat(c.path("lastExit").path("text").asText()).isEqualTo("signal KILL");
+        }
+      }
+    }
+
+    // tool round trips for each kind
+    assertThat(agentd("tool", "write", "notes/a.txt", "--text", "line one").code()).isEqualTo(1); // parent dir missing
+    Result w = agentd("tool", "write", "a.txt", "--text", "hello agent");
+    assertThat(w.code()).as(w.err()).isZero();
+    assertThat(w.out().trim()).isEqualTo("wrote 11 bytes to " + home.resolve("workspace/a.txt"));
+    assertThat(agentd("tool", "read", "a.txt").out()).isEqualTo("hello agent");
+    assertThat(agentd("tool", "list").out().lines().toList()).contains("a.txt");
+    Result e = agentd("tool", "exec", "--", "echo", "hi; rm -rf /");
+    assertThat(e.out().trim()).isEqualTo("hi; rm -rf /"); // an argument, never a shell
+
+    // a denied intent is refused and audited
+    Result denied = agentd("tool", "read", "/etc/passwd");
+    assertThat(denied.code()).isEqualTo(1);
+    assertThat(denied.err().trim()).isEqualTo("agentd: denied by default-deny: no rule allows read /etc/passwd; deny by default");
+    List<String> audit = Files.readAllLines(home.resolve("audit.log"));
+    assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"path\":\"/etc/passwd\"", "\"decision\":\"deny\"", "\"rule\":\"default-deny\""));
+    assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"decision\":\"allow\"", "\"rule\":\"exec-harmless\""));
+
+    Result stop = agentd("daemon", "stop");
+    assertThat(stop.out()).startsWith("agentd stopped (pid ");
+    assertThat(processesOfHome()).isEmpty();
+    Result st = agentd("daemon", "status");
+    assertThat(st.code()).isEqualTo(3);
+    assertThat(st.out().trim()).isEqualTo("agentd is not running (home " + home + ")");
+  }
+
+  private ObjectNode validate(Intent intent) throws Exception {
+    ObjectNode req = JSON.createObjectNode().put("type", "validate");
+    req.set("intent", intent.toJson());
+    return JsonLineClient.of(home.resolve("run/validator.sock"), Duration.ofSeconds(10)).call(req);
+  }
+
+  private ObjectNode execute(JsonNode intent, JsonNode approval) throws Exception {
+    ObjectNode req = JSON.createObjectNode().put("type", "execute");
+    req.set("intent", intent);
+    req.set("approval", approval);
+    return JsonLineClient.of(home.resolve("run/executor.sock"), Duration.ofSeconds(10)).call(req);
+  }
+
+  @Test
+  void forgedExpiredReplayedAndAlteredApprovalsAreRefused() throws Exception {
+    home = dir.resolve("home");
+    assertThat(agentd("daemon", "start").code()).isZero();
+    ObjectNode ok = validate(Intent.exec(List.of("echo", "approved")));
+    assertThat(ok.path("decision").asText()).isEqualTo("allow");
+    assertThat(execute(ok.get("intent"), ok.get("approval")).path("output").asText()).isEqualTo("approved\n");
+
+    assertThatThrownBy(() -> execute(ok.get("intent"), ok.get("approval")))
+        .isInstanceOf(RpcException.class).hasMessage("approval already used (replay)");
+
+    ObjectNode forged = ok.get("approval").deepCopy();
+    forged.put("signature", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    assertThatThrownBy(() -> execute(ok.get("intent"), forged)).isInstanceOf(RpcException.class)
+        .hasMessage("approval signature does not match this intent (forged, or the intent was altered)");
+
+    ObjectNode fresh = validate(Intent.exec(List.of("echo", "harmless")));
+    ObjectNode altered = Intent.exec(List.of("rm", "-rf", "/tmp/x")).toJson();
+    assertThatThrownBy(() -> execute(altered, fresh.get("approval"))).isInstanceOf(RpcException.class)
+        .hasMessage("approval signature does not match this intent (forged, or the intent was altered)")
+        .satisfies(x -> assertThat(((RpcException) x).code()).isEqualTo(ErrorCode.FORBIDDEN));
+
+    ObjectNode later = validate(Intent.exec(List.of("echo", "too late")));
+    await().pollDelay(Duration.ofMillis(2500)).atMost(WAIT).until(() -> true); // the approval TTL is 2 s here
+    assertThatThrownBy(() -> execute(later.get("intent"), later.get("approval"))).isInstanceOf(RpcException.class)
+        .hasMessageStartingWith("approval expired at ");
+
+    assertThatThrownBy(() -> execute(Intent.read(Path.of("../../etc/passwd")).toJson(), JSON.createObjectNode()))
+        .hasMessage("missing or malformed approval: ask the validator first");
+    assertThat(Files.readString(home.resolve("logs/executor.log"))).contains("REFUSED exec rm -rf /tmp/x");
+  }
+
+  @Test
+  void aJobRunsOnScheduleAndInterruptedRunsAreMarkedFailed() throws Exception {
+    home = dir.resolve("home");
+    Files.createDirectories(home);
+    assertThat(agentd("jobs", "add", "tick", "--cron", "* * * * * *", "exec", "echo", "tick").code()).isZero();
+    assertThat(agentd("jobs", "add", "bad", "--cron", "* * * * * *", "--", "exec", "rm", "-rf", "/tmp/nothing").code()).isZero();
+    assertThat(agentd("daemon", "start").code()).isZero();
+    await().atMost(WAIT).until(() -> agentd("jobs", "runs", "tick").out().contains(" ok "));
+    assertThat(agentd("jobs", "runs", "tick").out()).contains("tick");
+    await().atMost(WAIT).until(() -> agentd("jobs", "runs", "bad").out().contains(" denied "));
+
+    // a run the scheduler leaves 'running' when it dies is marked failed by its next start
+    assertThat(agentd("jobs", "remove", "tick").code()).isZero();
+    assertThat(agentd("jobs", "remove", "bad").code()).isZero();
+    long orphanRun;
+    try (JobStore store = JobStore.open(home.resolve("scheduler.db"))) {
+      JobStore.Job j = store.add("slow", "0 0 1 1 *", Intent.exec(List.of("date")), Instant.now());
+      orphanRun = store.startRun(j, Instant.now());
+    }
+    long scheduler = childPid("scheduler");
+    ProcessHandle.of(scheduler).orElseThrow().destroyForcibly();
+    await().atMost(WAIT).until(() -> childPid("scheduler") != scheduler && allReady());
+    await().atMost(WAIT).until(() -> {
+      try (JobStore store = JobStore.open(home.resolve("scheduler.db"))) {
+        return store.runs("slow", 10).stream().anyMatch(r -> r.id() == orphanRun && r.status().equals("failed"));
+      }
+    });
+  }
+
+  @Test
+  void aKilledSupervisorLeavesNoOrphansAndStartsCleanlyAgain() throws Exception {
+    home = dir.resolve("home");
+    assertThat(agentd("daemon", "start").code()).isZero();
+    await().atMost(WAIT).until(this::allReady);
+    long supervisor = status().path("supervisor").path("pid").asLong();
+    Map<String, Long> before = new HashMap<>();
+    for (String n : List.of("validator", "executor", "scheduler")) {
+      before.put(n, childPid(n));
+    }
+    ProcessHandle.of(supervisor).orElseThrow().destroyForcibly();
+    await().atMost(WAIT).until(() -> processesOfHome().isEmpty()); // children die with it
+    Result again = agentd("daemon", "start");
+    assertThat(again.out()).as(again.err()).startsWith("agentd started (pid ");
+    await().atMost(WAIT).until(this::allReady);
+    assertThat(processesOfHome()).as("one supervisor and three children").hasSize(4);
+    for (String n : List.of("validator", "executor", "scheduler")) {
+      assertThat(childPid(n)).isNotEqualTo(before.get(n));
+    }
+  }
+}
