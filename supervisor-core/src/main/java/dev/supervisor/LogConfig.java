@@ -8,10 +8,12 @@ import java.util.Objects;
  *
  * <p>The child writes straight into the file (opened with {@code O_APPEND}): no supervisor thread
  * copies its output, so a child writing fast is never blocked and the supervisor's memory does not
- * grow with it. Rotation is therefore copy-then-truncate (as logrotate's {@code copytruncate}),
- * checked every {@code Supervisor.Builder.logCheckInterval} (default 1 s): a rotated file can hold
- * more than {@code maxBytes} (what the child wrote within one interval), and bytes written in the
- * microseconds between the final copy and the truncate can be lost.
+ * grow with it. Rotation is therefore copy-then-truncate (as logrotate's {@code copytruncate}).
+ * Sizes are checked adaptively: a growing log after half the time it needs to reach its limit at
+ * its current rate, but at least every {@code Supervisor.Builder.logCheckInterval} (default 1 s);
+ * a quiet log every 10 s. A rotated file can hold more than {@code maxBytes} (what the child wrote
+ * since the last check), and bytes written in the microseconds between the final copy and the
+ * truncate can be lost.
  */
 public final class LogConfig {
   /** 10 MiB. */

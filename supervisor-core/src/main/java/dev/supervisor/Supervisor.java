@@ -688,7 +688,7 @@ public final class Supervisor implements AutoCloseable {
       return;
     }
     terminated = true;
-    rotateLogs();
+    rotateLogs(true);
     SupervisorState to = finalState;
     String cause = to == SupervisorState.FAILED ? String.valueOf(failureCause) : null;
     emit(new SupervisorStateChanged(now(), state, to, Optional.ofNullable(cause)));
@@ -742,16 +742,44 @@ public final class Supervisor implements AutoCloseable {
     emit(new SupervisorStateChanged(now(), from, to, Optional.ofNullable(cause)));
   }
 
+  /** Per-log bookkeeping for adaptive size checks; io-thread confined. */
+  private static final class LogWatch {
+    long lastSize;
+    long lastCheckNanos;
+    long nextCheckNanos;
+  }
+
+  private final Map<String, LogWatch> logWatches = new java.util.HashMap<>();
+
+  /** A quiet log is checked this often at most (a growing one every {@code logCheckInterval}). */
+  private static final long QUIET_CHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
+
   private void rotateLogs() {
+    rotateLogs(false);
+  }
+
+  /**
+   * Rotates the logs that outgrew their limit. Checks are adaptive, so 500 idle children cost
+   * 50 {@code stat}s a second rather than 500: a log that grows is checked again after half the
+   * time it needs to reach its limit at its current rate (at least every
+   * {@code logCheckInterval}), a quiet one every 10 s. {@code all} checks every log now (shutdown).
+   */
+  private void rotateLogs(boolean all) {
     if (!rotationRunning.compareAndSet(false, true)) {
       return;
     }
     ioExecutor().execute(() -> {
       try {
+        long now = System.nanoTime();
+        long minGap = logCheckInterval.toNanos();
         for (ChildRunner r : children) {
           LogConfig cfg = r.spec.logs();
           Optional<Path> file = r.logFile();
           if (file.isEmpty()) {
+            continue;
+          }
+          LogWatch w = logWatches.computeIfAbsent(r.name(), n -> new LogWatch());
+          if (!all && now - w.nextCheckNanos < 0) {
             continue;
           }
           try {
@@ -759,7 +787,20 @@ public final class Supervisor implements AutoCloseable {
             if (rotated != null) {
               log.debug("rotated log of child '{}' into {}", r.name(), rotated);
             }
+            long size = Files.exists(file.get()) ? Files.size(file.get()) : 0;
+            long grown = size - w.lastSize;
+            long wait = QUIET_CHECK_NANOS;
+            if (grown > 0 && w.lastCheckNanos != 0) {
+              double bytesPerNano = grown / (double) Math.max(1, now - w.lastCheckNanos);
+              wait = (long) Math.min(QUIET_CHECK_NANOS, Math.max(minGap, (cfg.maxBytes() - size) / bytesPerNano / 2));
+            } else if (rotated != null) {
+              wait = minGap;
+            }
+            w.lastSize = size;
+            w.lastCheckNanos = now;
+            w.nextCheckNanos = now + wait;
           } catch (IOException e) {
+            w.nextCheckNanos = now + minGap;
             log.error("cannot rotate the log of child '{}' ({}): {}; retrying in {}", r.name(), file.get(), e.toString(),
                 Durations.format(logCheckInterval));
           }
