@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** End to end, through target/agentd.jar, in a temp home. */
 class AgentdIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Path JAR = Path.of("target", "agentd.jar").toAbsolutePath();
+  /** Relative on purpose, as in the README: children run in other directories and must still find it. */
+  private static final Path JAR = Path.of("target", "agentd.jar");
   private static final Duration WAIT = Duration.ofSeconds(60);
   @TempDir Path dir;
   private Path home;
@@ -44,7 +45,8 @@ class AgentdIT {
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile(dir, "out", ".txt");
     Path err = Files.createTempFile(dir, "err", ".txt");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("").toAbsolutePath().toFile())
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().put("AGENTD_POLL", "1s");
     pb.environment().put("AGENTD_APPROVAL_TTL", "2s");
     Process p = pb.start();

@@ -71,7 +71,8 @@ public final class Agentd {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args));
+    Path fast = FastStatus.matches(args);
+    System.exit(fast != null ? FastStatus.run(fast) : run(args));
   }
 
   /** Runs the CLI and returns its exit code (used by tests and {@code main}). */
@@ -89,7 +90,7 @@ public final class Agentd {
 
   /** The command {@code daemon start} runs in the background. */
   List<String> runCommand(AgentdHome h) {
-    List<String> cmd = new ArrayList<>(Trio.javaCommand(Agentd.class, "-Xmx128m", "-XX:+UseSerialGC"));
+    List<String> cmd = new ArrayList<>(Trio.javaCommand(Agentd.class, Trio.DAEMON_JVM_FLAGS.toArray(String[]::new)));
     cmd.addAll(List.of("--home", h.root().toString()));
     if (config != null) {
       cmd.addAll(List.of("--config", config.toAbsolutePath().toString()));
