@@ -28,7 +28,13 @@ import java.util.stream.Collectors;
 public final class Bench {
   private Bench() {}
 
+  /** {@code --with-logs}: the restart bench keeps the child's log file and the event log, as a daemon does. */
+  private static boolean withLogs;
+
   public static int run(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("compare")) {
+      return CompareBench.run(java.util.Arrays.asList(args).subList(1, args.length));
+    }
     String which = "all";
     int kills = 200;
     int children = 500;
@@ -39,6 +45,7 @@ public final class Bench {
         case "--kills" -> kills = Integer.parseInt(args[++i]);
         case "--children" -> children = Integer.parseInt(args[++i]);
         case "--idle-seconds" -> idleSeconds = Integer.parseInt(args[++i]);
+        case "--with-logs" -> withLogs = true;
         default -> {
           System.err.println("bench: unknown argument '" + args[i] + "'");
           return 2;
@@ -74,8 +81,9 @@ public final class Bench {
     RestartPolicy zero = RestartPolicy.of(RestartMode.ALWAYS, Backoff.fixed(Duration.ZERO)).restartForever();
     long[] viaEvent = new long[kills];
     long[] viaProc = new long[kills];
-    try (Supervisor sup = Supervisor.builder(home).eventLog(false)
-        .child(ChildSpec.builder("victim").argv("sleep", "100000").restartPolicy(zero).logs(LogConfig.discard()).build())
+    try (Supervisor sup = Supervisor.builder(home).eventLog(withLogs)
+        .child(ChildSpec.builder("victim").argv("sleep", "100000").restartPolicy(zero)
+            .logs(withLogs ? LogConfig.defaults() : LogConfig.discard()).build())
         // the listener runs on the event loop itself: it stamps the moment the replacement is RUNNING
         .listener(e -> {
           if (e instanceof ChildStateChanged c && c.to() == ChildState.RUNNING) {
@@ -185,7 +193,7 @@ public final class Bench {
 
   private static Process launchSupervisor(Path home, int children) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1",
+    return new ProcessBuilder(java, "-cp", dev.supervisor.examples.launcher.Trio.absoluteClassPath(), "-XX:TieredStopAtLevel=1",
         "dev.supervisor.examples.bench.BenchSupervisor", home.toString(), Integer.toString(children))
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
   }

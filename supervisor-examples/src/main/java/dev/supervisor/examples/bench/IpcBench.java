@@ -69,7 +69,7 @@ final class IpcBench {
   static void ensure(int warmCalls) throws Exception {
     Path home = Files.createTempDirectory("supervisor-bench-ensure-");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    DaemonSpec spec = DaemonSpec.of(home, List.of(java, "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1",
+    DaemonSpec spec = DaemonSpec.of(home, List.of(java, "-cp", dev.supervisor.examples.launcher.Trio.absoluteClassPath(), "-XX:TieredStopAtLevel=1",
         BenchDaemon.class.getName(), home.toString(), "3"));
     long c0 = System.nanoTime();
     DaemonHandle h = Daemons.ensureRunning(spec);
