@@ -60,6 +60,7 @@ public final class JsonLineServer implements AutoCloseable {
   private final long startNanos = System.nanoTime();
   private volatile AFUNIXServerSocket server;
   private ThreadPoolExecutor pool;
+  private ThreadPoolExecutor rejector;
   private Thread acceptor;
   private volatile boolean closed;
 
@@ -110,6 +111,12 @@ public final class JsonLineServer implements AutoCloseable {
           return t;
         });
     pool.allowCoreThreadTimeOut(true);
+    rejector = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(16), r -> {
+      Thread t = new Thread(r, "jsonline-" + n + "-busy");
+      t.setDaemon(true);
+      return t;
+    });
+    rejector.allowCoreThreadTimeOut(true);
     acceptor = new Thread(this::acceptLoop, "jsonline-" + n + "-accept " + socket.getFileName());
     acceptor.setDaemon(true);
     acceptor.start();
@@ -152,13 +159,41 @@ public final class JsonLineServer implements AutoCloseable {
       try {
         pool.execute(() -> serve(s));
       } catch (RejectedExecutionException e) {
-        try (s) {
-          s.setSoTimeout(1000);
-          writeLine(s.getOutputStream(), error(null, ErrorCode.BUSY, "server busy: " + maxConnections + " connections in use; try again"));
-        } catch (IOException ignored) {
-          // the client went away
+        try {
+          rejector.execute(() -> refuseBusy(s));
+        } catch (RejectedExecutionException e2) {
+          closeQuietly(s); // even the refusals are backed up: just close
         }
       }
+    }
+  }
+
+  /**
+   * Answers BUSY on its own thread, after reading the client's first line (briefly), so the
+   * client is not writing into a closed socket when the answer comes.
+   */
+  private void refuseBusy(AFUNIXSocket s) {
+    try (s) {
+      s.setSoTimeout(500);
+      JsonNode id = null;
+      try {
+        byte[] first = new LineReader(s.getInputStream(), 64 * 1024).readLine(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500));
+        JsonNode req = first == null ? null : Json.MAPPER.readTree(first);
+        id = req != null && req.isObject() ? req.get("id") : null;
+      } catch (IOException ignored) {
+        // busy either way
+      }
+      writeLine(s.getOutputStream(), error(id, ErrorCode.BUSY, "server busy: " + maxConnections + " connections in use; try again"));
+    } catch (IOException ignored) {
+      // the client went away
+    }
+  }
+
+  private static void closeQuietly(AFUNIXSocket s) {
+    try {
+      s.close();
+    } catch (IOException ignored) {
+      // closing
     }
   }
 
@@ -318,6 +353,7 @@ public final class JsonLineServer implements AutoCloseable {
     }
     if (pool != null) {
       pool.shutdownNow();
+      rejector.shutdownNow();
     }
   }
 
