@@ -2,7 +2,6 @@ package dev.supervisor.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.supervisor.ExitStatus;
 import dev.supervisor.SupervisorListener;
 import dev.supervisor.event.ChildGaveUp;
 import dev.supervisor.event.ChildStartFailed;
@@ -92,7 +91,7 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
       n.put("name", e.name()).put("runId", e.runId());
       e.pid().ifPresent(p -> n.put("pid", p));
       n.put("from", e.from().name()).put("to", e.to().name());
-      e.exit().ifPresent(x -> n.set("exit", exitJson(x)));
+      e.exit().ifPresent(x -> n.set("exit", ExitStatusJson.toJson(x)));
       e.reason().ifPresent(r -> n.put("reason", r));
     } else if (event instanceof RestartScheduled e) {
       n.put("name", e.name()).put("runId", e.runId()).put("delayMs", e.delay().toMillis()).put("reason", e.reason());
@@ -109,18 +108,6 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
       n.put("from", e.from().name()).put("to", e.to().name());
       e.cause().ifPresent(c -> n.put("cause", c));
     }
-    return n;
-  }
-
-  /** {@code {"kind":"EXITED","code":3,"requested":false}} and friends. */
-  public static ObjectNode exitJson(ExitStatus x) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("kind", x.kind().name());
-    x.code().ifPresent(c -> n.put("code", c));
-    x.signal().ifPresent(s -> n.put("signal", s));
-    n.put("requested", x.requested());
-    x.reason().ifPresent(r -> n.put("reason", r));
-    n.put("text", x.toString());
     return n;
   }
 

@@ -87,11 +87,7 @@ public final class ProcessGroups {
       return;
     }
     try {
-      Process kill = new ProcessBuilder(KILL.get(), "-s", signal, "--", "-" + pgid)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
-      kill.onExit().thenAccept(p -> {
+      startKill(pgid, signal).onExit().thenAccept(p -> {
         if (p.exitValue() != 0 && leader != null && leader.isAlive()) {
           // The group may not exist yet (a stop in the microseconds before setsid ran): signal the leader.
           signalLeader(signal, leader);
@@ -110,16 +106,20 @@ public final class ProcessGroups {
       return;
     }
     try {
-      Process kill = new ProcessBuilder(KILL.get(), "-s", signal, "--", "-" + pgid)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
-      kill.waitFor(2, TimeUnit.SECONDS);
+      startKill(pgid, signal).waitFor(2, TimeUnit.SECONDS);
     } catch (IOException e) {
       signalLeader(signal, leader);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Runs {@code kill -s SIGNAL -- -PGID}, output discarded. */
+  private static Process startKill(long pgid, String signal) throws IOException {
+    return new ProcessBuilder(KILL.get(), "-s", signal, "--", "-" + pgid)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start();
   }
 
   private static void signalLeader(String signal, ProcessHandle leader) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.ExitStatus;
+import dev.supervisor.internal.ExitStatusJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -20,7 +21,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,14 +153,7 @@ final class AtomicJsonStateStore implements StateStore {
       o.put("name", c.name()).put("desired", c.desiredRunning() ? "running" : "stopped").put("state", c.state());
       c.process().ifPresent(p -> o.set("process", sig(p)));
       o.put("runId", c.runId()).put("restarts", c.restarts()).put("consecutiveFailures", c.consecutiveFailures());
-      c.lastExit().ifPresent(x -> {
-        ObjectNode e = o.putObject("lastExit");
-        e.put("kind", x.kind().name());
-        x.code().ifPresent(code -> e.put("code", code));
-        x.signal().ifPresent(sg -> e.put("signal", sg));
-        e.put("requested", x.requested());
-        x.reason().ifPresent(r -> e.put("reason", r));
-      });
+      c.lastExit().ifPresent(x -> o.set("lastExit", ExitStatusJson.toJson(x)));
       o.put("fatal", c.fatal());
       c.reason().ifPresent(r -> o.put("reason", r));
     }
@@ -179,15 +172,8 @@ final class AtomicJsonStateStore implements StateStore {
     }
     for (JsonNode o : arr) {
       String name = text(o, "name");
-      Optional<ExitStatus> exit = Optional.empty();
       JsonNode e = o.get("lastExit");
-      if (e != null && e.isObject()) {
-        exit = Optional.of(new ExitStatus(ExitStatus.Kind.valueOf(text(e, "kind")),
-            e.has("code") ? OptionalInt.of(e.get("code").asInt()) : OptionalInt.empty(),
-            Optional.ofNullable(e.has("signal") ? e.get("signal").asText() : null),
-            e.path("requested").asBoolean(false),
-            Optional.ofNullable(e.has("reason") ? e.get("reason").asText() : null)));
-      }
+      Optional<ExitStatus> exit = e != null && e.isObject() ? Optional.of(ExitStatusJson.fromJson(e)) : Optional.empty();
       children.add(new PersistedState.Child(name, !"stopped".equals(o.path("desired").asText("running")), text(o, "state"),
           signature(o.get("process")), o.path("runId").asLong(), o.path("restarts").asInt(),
           o.path("consecutiveFailures").asInt(), exit, o.path("fatal").asBoolean(false),

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.ChildState;
 import dev.supervisor.ChildStatus;
-import dev.supervisor.ExitStatus;
+import dev.supervisor.internal.ExitStatusJson;
 import dev.supervisor.SupervisorState;
 import dev.supervisor.SupervisorStatus;
 import dev.supervisor.ipc.internal.Json;
@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -54,7 +53,7 @@ public final class StatusJson {
       }
       o.put("restarts", c.restarts());
       if (c.lastExit().isPresent()) {
-        o.set("lastExit", exit(c.lastExit().get()));
+        o.set("lastExit", ExitStatusJson.toJson(c.lastExit().get()));
       } else {
         o.putNull("lastExit");
       }
@@ -80,25 +79,6 @@ public final class StatusJson {
     }
   }
 
-  static ObjectNode exit(ExitStatus x) {
-    ObjectNode e = Json.MAPPER.createObjectNode();
-    e.put("kind", x.kind().name());
-    x.code().ifPresent(c -> e.put("code", c));
-    x.signal().ifPresent(s -> e.put("signal", s));
-    e.put("requested", x.requested());
-    x.reason().ifPresent(r -> e.put("reason", r));
-    e.put("text", x.toString());
-    return e;
-  }
-
-  static ExitStatus exit(JsonNode e) {
-    return new ExitStatus(ExitStatus.Kind.valueOf(e.path("kind").asText()),
-        e.has("code") ? OptionalInt.of(e.get("code").asInt()) : OptionalInt.empty(),
-        Optional.ofNullable(e.has("signal") ? e.get("signal").asText() : null),
-        e.path("requested").asBoolean(),
-        Optional.ofNullable(e.has("reason") ? e.get("reason").asText() : null));
-  }
-
   /** Reads the wire form back into a {@link SupervisorStatus}. */
   public static SupervisorStatus fromJson(JsonNode root) {
     JsonNode sup = root.path("supervisor");
@@ -108,7 +88,7 @@ public final class StatusJson {
           optLong(o, "pid"), o.path("runId").asLong(),
           optLong(o, "uptimeMs").isPresent() ? Optional.of(Duration.ofMillis(o.get("uptimeMs").asLong())) : Optional.empty(),
           o.path("restarts").asInt(),
-          o.hasNonNull("lastExit") ? Optional.of(exit(o.get("lastExit"))) : Optional.empty(),
+          o.hasNonNull("lastExit") ? Optional.of(ExitStatusJson.fromJson(o.get("lastExit"))) : Optional.empty(),
           o.hasNonNull("lastExitAt") ? Optional.of(Instant.parse(o.get("lastExitAt").asText())) : Optional.empty(),
           o.hasNonNull("nextRestartAt") ? Optional.of(Instant.parse(o.get("nextRestartAt").asText())) : Optional.empty(),
           o.hasNonNull("reason") ? Optional.of(o.get("reason").asText()) : Optional.empty(),
