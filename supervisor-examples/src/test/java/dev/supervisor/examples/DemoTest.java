@@ -19,7 +19,7 @@ class DemoTest {
     System.setOut(new PrintStream(captured, true));
     int code;
     try {
-      code = Demo.run(new String[] {"--seconds", "4", "--home", home.toString()});
+      code = Demo.run(new String[] {"--seconds", "6", "--home", home.toString()});
     } finally {
       System.setOut(original);
     }
