@@ -34,6 +34,8 @@ final class StateWriter {
   private final AtomicLong writes = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private volatile boolean failing;
+  /** Off until recovery has restored every child: a write before that would save half-restored counts. */
+  private volatile boolean enabled;
   /** At most one write per 20 ms; a quiet supervisor writes at once. */
   static final long MIN_INTERVAL_NANOS = 20_000_000L;
   private long lastWriteNanos = System.nanoTime() - MIN_INTERVAL_NANOS;
@@ -52,7 +54,7 @@ final class StateWriter {
   /** Something changed: save soon. Cheap enough for every transition. */
   void markDirty() {
     dirty.set(true);
-    if (queued.compareAndSet(false, true)) {
+    if (enabled && queued.compareAndSet(false, true)) {
       try {
         thread.execute(this::drain);
       } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -95,8 +97,18 @@ final class StateWriter {
     }
   }
 
+  /** Lets writes happen (after recovery) and writes the state now. */
+  void enable() {
+    enabled = true;
+    markDirty();
+  }
+
   /** Writes the current state now and waits (shutdown), then stops the thread. */
   void finalSaveAndClose() {
+    if (!enabled) {
+      thread.shutdown(); // never enabled: recovery did not finish, the saved state stays as it was
+      return;
+    }
     dirty.set(true);
     Future<?> f = thread.submit(this::drain);
     try {

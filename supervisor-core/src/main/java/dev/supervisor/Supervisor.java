@@ -219,7 +219,7 @@ public final class Supervisor implements AutoCloseable {
       rotationTimer = loop.scheduleWithFixedDelay(guard(this::rotateLogs), every, every, TimeUnit.MILLISECONDS);
       long flush = stateFlushInterval.toMillis();
       flushTimer = loop.scheduleWithFixedDelay(guard(stateWriter::markDirty), flush, flush, TimeUnit.MILLISECONDS);
-      stateWriter.markDirty();
+      stateWriter.enable(); // only now: every child is restored, so no half-recovered state is ever saved
     });
     return this;
   }
