@@ -123,8 +123,4 @@ final class StateWriter {
   long writes() {
     return writes.get();
   }
-
-  boolean failing() {
-    return failing;
-  }
 }

@@ -5,11 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.StateStore;
+import dev.supervisor.testing.Pids;
 import dev.supervisor.testing.ProcessLeakGuard;
 import dev.supervisor.testing.SupervisorMain;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,23 +33,12 @@ class ChaosTest {
   private static final int CHILDREN = 4;
   @TempDir Path dir;
 
-  /** Live (non-zombie) pids per child, found by each child's unique argv {@code sleep 99900N}. */
+  /** Live instances per child, found by each child's unique argv {@code sleep 99900N}. */
   private static Map<Integer, Integer> liveInstances() throws IOException {
     Map<Integer, Integer> count = new HashMap<>();
-    try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
-      for (Path p : procs) {
-        try {
-          String stat = Files.readString(p.resolve("stat"));
-          if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
-            continue;
-          }
-          String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ').trim();
-          if (cmd.startsWith("sleep 99900")) {
-            count.merge(Integer.parseInt(cmd.substring(11)), 1, Integer::sum);
-          }
-        } catch (IOException | RuntimeException e) {
-          // gone meanwhile
-        }
+    for (Pids.Live p : Pids.live()) {
+      if (p.cmdline().startsWith("sleep 99900")) {
+        count.merge(Integer.parseInt(p.cmdline().substring(11)), 1, Integer::sum);
       }
     }
     return count;

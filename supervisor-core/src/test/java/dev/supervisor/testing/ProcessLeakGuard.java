@@ -1,10 +1,6 @@
 package dev.supervisor.testing;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,46 +50,12 @@ public final class ProcessLeakGuard implements BeforeEachCallback, AfterEachCall
 
   /** Live processes (pid and command line) whose environment carries {@code mark}. */
   public static List<String> findMarked(String mark) throws IOException {
-    byte[] needle = (MARK_VAR + "=" + mark).getBytes(StandardCharsets.UTF_8);
     List<String> out = new ArrayList<>();
-    try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc"))) {
-      for (Path p : dir) {
-        String name = p.getFileName().toString();
-        if (!Character.isDigit(name.charAt(0))) {
-          continue;
-        }
-        try {
-          byte[] env = Files.readAllBytes(p.resolve("environ"));
-          if (contains(env, needle) && !isZombie(p)) {
-            String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ').trim();
-            out.add(name + " " + cmd);
-          }
-        } catch (IOException | RuntimeException e) {
-          // the process went away while we looked
-        }
+    for (Pids.Live p : Pids.live()) {
+      if (Pids.hasEntry(p.environ(), MARK_VAR + "=" + mark)) {
+        out.add(p.pid() + " " + p.cmdline());
       }
     }
     return out;
-  }
-
-  private static boolean isZombie(Path proc) throws IOException {
-    String stat = Files.readString(proc.resolve("stat"));
-    return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-  }
-
-  private static boolean contains(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      if (i > 0 && hay[i - 1] != 0) {
-        continue;
-      }
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 }

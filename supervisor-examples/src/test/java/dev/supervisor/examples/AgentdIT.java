@@ -12,9 +12,8 @@ import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.JsonLineClient;
 import dev.supervisor.ipc.RpcException;
+import dev.supervisor.testing.Pids;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,41 +82,13 @@ class AgentdIT {
 
   /** Every live process of this home: its supervisor (--home in argv) and its children (AGENTD_HOME in environ). */
   private List<String> processesOfHome() throws IOException {
-    byte[] envMark = ("AGENTD_HOME=" + home).getBytes(StandardCharsets.UTF_8);
     List<String> out = new ArrayList<>();
-    try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
-      for (Path p : procs) {
-        try {
-          String stat = Files.readString(p.resolve("stat"));
-          if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
-            continue;
-          }
-          String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
-          byte[] env = Files.readAllBytes(p.resolve("environ"));
-          if (cmdline.contains("--home " + home + " ") || indexOf(env, envMark) >= 0) {
-            out.add(p.getFileName() + " " + cmdline.trim());
-          }
-        } catch (IOException | RuntimeException e) {
-          // gone meanwhile
-        }
+    for (Pids.Live p : Pids.live()) {
+      if ((p.cmdline() + " ").contains("--home " + home + " ") || Pids.hasEntry(p.environ(), "AGENTD_HOME=" + home)) {
+        out.add(p.pid() + " " + p.cmdline());
       }
     }
     return out;
-  }
-
-  private static int indexOf(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      if (i + needle.length == hay.length || hay[i + needle.length] == 0) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   @AfterEach
