@@ -162,7 +162,7 @@ public final class JsonLineServer implements AutoCloseable {
         try {
           rejector.execute(() -> refuseBusy(s));
         } catch (RejectedExecutionException e2) {
-          closeQuietly(s); // even the refusals are backed up: just close
+          refuseBusyNow(s); // even the refusals are backed up
         }
       }
     }
@@ -187,6 +187,20 @@ public final class JsonLineServer implements AutoCloseable {
     } catch (IOException ignored) {
       // the client went away
     }
+  }
+
+  /**
+   * Answers BUSY from the accept loop without reading. A fresh socket's send buffer is empty, so
+   * the short write does not block; the client reads the answer before it sees the close (a
+   * bare close would reach it as "connection reset" instead).
+   */
+  private void refuseBusyNow(AFUNIXSocket s) {
+    try {
+      writeLine(s.getOutputStream(), error(null, ErrorCode.BUSY, "server busy: " + maxConnections + " connections in use; try again"));
+    } catch (IOException ignored) {
+      // the client went away
+    }
+    closeQuietly(s);
   }
 
   private static void closeQuietly(AFUNIXSocket s) {
