@@ -8,6 +8,9 @@ import dev.supervisor.RestartMode;
 import dev.supervisor.RestartPolicy;
 import dev.supervisor.Supervisor;
 import dev.supervisor.event.ChildStateChanged;
+import dev.supervisor.ipc.control.ControlClient;
+import dev.supervisor.ipc.control.ControlServer;
+import dev.supervisor.ipc.control.Roles;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -218,7 +221,11 @@ public final class Bench {
     throw new IllegalStateException("supervisor " + supervisorPid + " did not get " + n + " children running within 60s");
   }
 
-  /** 50 children crashing at once in a loop with zero backoff: restarts and state writes per second, CPU. */
+  /**
+   * 50 children crashing at once in a loop with zero backoff: restarts and state writes per
+   * second, CPU, and the latency of {@code status} over the control socket every 10 ms
+   * throughout (target: every answer within 100 ms).
+   */
   static void storm(int n, int seconds) throws Exception {
     Path home = Files.createTempDirectory("supervisor-bench-storm-");
     RestartPolicy zero = RestartPolicy.of(RestartMode.ALWAYS, Backoff.fixed(Duration.ZERO)).restartForever();
@@ -226,14 +233,24 @@ public final class Bench {
     for (int i = 0; i < n; i++) {
       b.child(ChildSpec.builder("crash-" + i).argv("sh", "-c", "exit 1").restartPolicy(zero).build());
     }
-    try (Supervisor sup = b.build()) {
+    try (Supervisor sup = b.build();
+        ControlServer server = ControlServer.serve(sup, ControlServer.socketOf(home), Roles.ownerOnly())) {
       sup.startAsync();
       Thread.sleep(1000); // warm-up: let the storm reach its steady state
+      ControlClient client = ControlClient.of(server.socket(), Duration.ofSeconds(5));
       long r0 = sup.status().children().stream().mapToLong(c -> c.restarts()).sum();
       long w0 = sup.stateWrites();
       long c0 = cpuNanos();
       long t0 = System.nanoTime();
-      Thread.sleep(seconds * 1000L); // the measured window
+      long end = t0 + seconds * 1_000_000_000L;
+      long[] status = new long[seconds * 100];
+      int calls = 0;
+      while (System.nanoTime() < end && calls < status.length) { // the measured window
+        long s0 = System.nanoTime();
+        client.status();
+        status[calls++] = System.nanoTime() - s0;
+        java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+      }
       long wall = System.nanoTime() - t0;
       long restarts = sup.status().children().stream().mapToLong(c -> c.restarts()).sum() - r0;
       long writes = sup.stateWrites() - w0;
@@ -241,7 +258,10 @@ public final class Bench {
       System.out.printf("%nstorm: %d children exiting at once in a loop, zero backoff, %ds%n", n, seconds);
       System.out.printf("  restarts per second            %8.0f%n", restarts / (wall / 1e9));
       System.out.printf("  state writes per second        %8.1f%n", writes / (wall / 1e9));
-      System.out.printf("  supervisor CPU                 %8.1f %% of one core%n", 100.0 * cpu / wall);
+      System.out.printf("  supervisor CPU                 %8.1f %% of one core (includes the status client)%n", 100.0 * cpu / wall);
+      long[] s = Arrays.copyOf(status, calls);
+      System.out.printf("  %-36s %8s %8s %8s %8s%n", "status over the control socket (ms)", "p50", "p90", "p99", "max");
+      row(calls + " calls, target max 100 ms", s);
     }
   }
 

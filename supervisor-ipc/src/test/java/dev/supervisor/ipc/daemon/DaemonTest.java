@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonTest {
   @TempDir Path dir;
   private final List<Path> homes = new ArrayList<>();
+  private int homeCount;
 
   static List<String> daemonCommand(Path home) {
     return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
@@ -27,7 +28,7 @@ class DaemonTest {
   }
 
   private Path home() throws Exception {
-    Path h = Files.createDirectories(dir.resolve("h" + homes.size()));
+    Path h = Files.createDirectories(dir.resolve("h" + homeCount++));
     homes.add(h);
     return h;
   }
@@ -53,6 +54,7 @@ class DaemonTest {
         // not running
       }
     }
+    homes.clear();
   }
 
   @Test
@@ -90,29 +92,39 @@ class DaemonTest {
         .hasMessageContaining("executable '/nonexistent/binary' does not exist");
   }
 
+  /**
+   * 20 caller processes at once, {@code -Densure.rounds=N} times (default 2; the reliability
+   * report's long run uses 20): every round ends with exactly one supervisor.
+   */
   @Test
   void twentyConcurrentCallersInSeparateProcessesEndWithOneSupervisor() throws Exception {
-    Path home = home();
-    List<Process> callers = new ArrayList<>();
-    List<Path> outs = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      Path out = dir.resolve("caller-" + i + ".out");
-      outs.add(out);
-      callers.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-          System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-Xmx64m", EnsureMain.class.getName(), home.toString(),
-          "only=exec sleep 1000")
-          .redirectErrorStream(true).redirectOutput(out.toFile()).start());
+    int rounds = Integer.getInteger("ensure.rounds", 2);
+    for (int round = 0; round < rounds; round++) {
+      Path home = home();
+      List<Process> callers = new ArrayList<>();
+      List<Path> outs = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        Path out = dir.resolve("caller-" + round + "-" + i + ".out");
+        outs.add(out);
+        callers.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+            System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-Xmx64m", EnsureMain.class.getName(), home.toString(),
+            "only=exec sleep 1000")
+            .redirectErrorStream(true).redirectOutput(out.toFile()).start());
+      }
+      for (Process p : callers) {
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+      }
+      List<String> lines = new ArrayList<>();
+      for (Path out : outs) {
+        String text = Files.readString(out).trim();
+        lines.add(text.substring(text.lastIndexOf('\n') + 1));
+      }
+      long daemon = ControlClient.of(home.resolve("run/control.sock")).ping().pid();
+      assertThat(lines).as("round %d", round).filteredOn(l -> l.startsWith("started ")).containsExactly("started " + daemon);
+      assertThat(lines).as("round %d", round).filteredOn(l -> l.startsWith("existing ")).hasSize(19)
+          .allMatch(l -> l.equals("existing " + daemon));
+      shutdownDaemons(); // before the next round, so rounds do not pile up supervisors
     }
-    for (Process p : callers) {
-      assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    }
-    List<String> lines = new ArrayList<>();
-    for (Path out : outs) {
-      String text = Files.readString(out).trim();
-      lines.add(text.substring(text.lastIndexOf('\n') + 1));
-    }
-    long daemon = ControlClient.of(home.resolve("run/control.sock")).ping().pid();
-    assertThat(lines).filteredOn(l -> l.startsWith("started ")).containsExactly("started " + daemon);
-    assertThat(lines).filteredOn(l -> l.startsWith("existing ")).hasSize(19).allMatch(l -> l.equals("existing " + daemon));
+    System.out.printf("ensure: %d rounds of 20 concurrent callers, one supervisor each%n", rounds);
   }
 }
