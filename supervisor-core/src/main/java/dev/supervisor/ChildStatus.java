@@ -20,7 +20,8 @@ import java.util.OptionalLong;
  * @param reason the latest decision or failure in a sentence ("5 restarts in 60s (last exit code 3)")
  * @param cpuTime user + system CPU time of the live process (from /proc), when readable
  * @param rssBytes resident memory of the live process (from /proc), when readable
+ * @param policy the restart policy in words (its {@code toString})
  */
 public record ChildStatus(String name, ChildState state, OptionalLong pid, long runId, Optional<Duration> uptime,
     int restarts, Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
-    Optional<String> reason, Optional<Duration> cpuTime, OptionalLong rssBytes) {}
+    Optional<String> reason, Optional<Duration> cpuTime, OptionalLong rssBytes, String policy) {}

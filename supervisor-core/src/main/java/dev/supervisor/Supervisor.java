@@ -466,7 +466,7 @@ public final class Supervisor implements AutoCloseable {
       }
       Optional<Duration> uptime = c.startedAt().filter(t -> c.state().isAlive()).map(t -> Duration.between(t, now));
       out.add(new ChildStatus(r.name(), c.state(), c.state().isAlive() ? c.pid() : OptionalLong.empty(), c.runId(), uptime,
-          c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss));
+          c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss, r.spec.restartPolicy().toString()));
     }
     return new SupervisorStatus(state, now, out);
   }

@@ -149,4 +149,50 @@ class StandardRestartPolicyTest {
         .hasMessage("maxRestarts must be in 1..256, got 0 (use restartForever() for no limit)");
     assertThatThrownBy(() -> Backoff.fixed(Duration.ZERO).delay(0)).hasMessage("attempt must be >= 1, got 0");
   }
+
+  @Test
+  void explainShowsTheDelaysAndWhenTheDefaultPolicyGivesUp() {
+    RestartExplanation x = RestartPolicy.standard().explain(Duration.ZERO, 12);
+    assertThat(x.delays()).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4),
+        Duration.ofSeconds(8), Duration.ofSeconds(16));
+    assertThat(x.fatalAtCrash()).hasValue(6);
+    assertThat(x.steps().get(5).at()).isEqualTo(Duration.ofSeconds(31));
+    assertThat(x.text()).isEqualTo("""
+        policy onFailure(exponential(1s..30s), resetAfter 60s, giveUpAfter 5 in 60s)
+        if the child crashed right after each start:
+          crash 1 at 0s: restart in 1s
+          crash 2 at 1s: restart in 2s
+          crash 3 at 3s: restart in 4s
+          crash 4 at 7s: restart in 8s
+          crash 5 at 15s: restart in 16s
+          crash 6 at 31s: FATAL, gives up (5 restarts in 60s (last exit code 1))
+        it would be FATAL at crash 6, 31s after the first start""");
+  }
+
+  @Test
+  void explainWithLongRunsNeverGivesUpAndAgreesWithTheSimulatedSupervisor() {
+    RestartPolicy p = RestartPolicy.standard().giveUpAfter(3, Duration.ofSeconds(10));
+    RestartExplanation x = p.explain(Duration.ofSeconds(20), 8);
+    assertThat(x.fatalAtCrash()).isEmpty();
+    // 20 s runs are shorter than the 60 s backoff reset, so the delays grow; but they outlast the 10 s window
+    assertThat(x.delays()).extracting(Duration::toSeconds).containsExactly(1L, 2L, 4L, 8L, 16L, 30L, 30L, 30L);
+    assertThat(x.text()).endsWith("it would not give up within 8 crashes");
+    // the same policy in the step-by-step simulation of this class
+    Sim sim = new Sim(p);
+    for (int i = 0; i < 8; i++) {
+      assertThat(sim.run(Duration.ofSeconds(20), ExitStatus.exited(1)).delay()).hasValue(x.delays().get(i));
+    }
+  }
+
+  @Test
+  void explainStopsAtTheFirstNoRestartAndExplainsAnyPolicy() {
+    assertThat(RestartPolicy.never().explain(Duration.ZERO, 5).text()).endsWith("it would stay EXITED after crash 1");
+    RestartPolicy custom = ctx -> ctx.history().size() < 3 ? RestartDecision.restartAfter(Duration.ofMillis(500), "custom")
+        : RestartDecision.giveUp("third strike");
+    RestartExplanation x = custom.explain(Duration.ofSeconds(1), 10);
+    assertThat(x.delays()).containsExactly(Duration.ofMillis(500), Duration.ofMillis(500));
+    assertThat(x.fatalAtCrash()).hasValue(3);
+    assertThatThrownBy(() -> custom.explain(Duration.ofSeconds(-1), 3)).hasMessage("uptime must not be negative, got PT-1S");
+    assertThatThrownBy(() -> custom.explain(Duration.ZERO, 0)).hasMessage("crashes must be in 1..256, got 0");
+  }
 }

@@ -111,7 +111,14 @@ class AgentdIT {
     JsonNode s = status();
     assertThat(s.path("supervisor").path("running").asBoolean()).isTrue();
     assertThat(s.path("children").get(0).fieldNames()).toIterable()
-        .contains("name", "state", "pid", "uptimeMs", "restarts", "lastExit", "cpuMs", "rssBytes");
+        .contains("name", "state", "pid", "uptimeMs", "restarts", "lastExit", "cpuMs", "rssBytes", "policy");
+    assertThat(s.path("children").get(0).path("policy").asText())
+        .isEqualTo("onFailure(exponential(1s..30s), resetAfter 60s, giveUpAfter 5 in 60s)");
+    Result explain = agentd("daemon", "explain", "validator");
+    assertThat(explain.code()).as(explain.err()).isZero();
+    assertThat(explain.out()).startsWith("validator: policy onFailure(").contains("  crash 2 at 1s: restart in 2s\n")
+        .contains("it would be FATAL at crash 6, 31s after the first start");
+    assertThat(agentd("daemon", "explain", "nobody").err()).startsWith("agentd: no child named 'nobody'; children: validator,");
     assertThat(Files.getPosixFilePermissions(home.resolve("agentd.key")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
 
     // kill -9 each child in turn: it comes back, counted
@@ -245,6 +252,46 @@ class AgentdIT {
     assertThat(processesOfHome()).as("one supervisor and three children").hasSize(4);
     for (String n : List.of("validator", "executor", "scheduler")) {
       assertThat(childPid(n)).isNotEqualTo(before.get(n));
+    }
+  }
+
+  /** Issue: adoption end to end. The children outlive a SIGKILLed supervisor and the next one adopts them. */
+  @Test
+  void withAdoptionTheChildrenKeepTheirPidsAcrossASupervisorCrash() throws Exception {
+    home = dir.resolve("home");
+    assertThat(agentd("--orphans", "adopt", "daemon", "start").code()).isZero();
+    await().atMost(WAIT).until(this::allReady);
+    long executor = childPid("executor");
+    ProcessHandle.of(executor).orElseThrow().destroyForcibly(); // one restart on the record before the crash
+    await().atMost(WAIT).until(() -> childPid("executor") != executor && allReady());
+    JsonNode before = status();
+    long supervisor = before.path("supervisor").path("pid").asLong();
+    ProcessHandle.of(supervisor).orElseThrow().destroyForcibly();
+    await().atMost(WAIT).until(() -> ProcessHandle.of(supervisor).isEmpty());
+    assertThat(processesOfHome()).as("the three children outlive their supervisor").hasSize(3);
+
+    Result again = agentd("--orphans", "adopt", "daemon", "start");
+    assertThat(again.out()).as(again.err()).startsWith("agentd started (pid ");
+    await().atMost(WAIT).until(this::allReady);
+    JsonNode after = status();
+    for (int i = 0; i < 3; i++) {
+      JsonNode b = before.path("children").get(i);
+      JsonNode a = after.path("children").get(i);
+      assertThat(a.path("name").asText()).isEqualTo(b.path("name").asText());
+      assertThat(a.path("pid").asLong()).as("%s keeps its pid", a.path("name").asText()).isEqualTo(b.path("pid").asLong());
+      assertThat(a.path("restarts").asInt()).as("%s keeps its restart count", a.path("name").asText())
+          .isEqualTo(b.path("restarts").asInt());
+    }
+    assertThat(processesOfHome()).as("one supervisor and the same three children").hasSize(4);
+
+    // an adopted child that crashes is restarted by its policy
+    long adopted = childPid("validator");
+    ProcessHandle.of(adopted).orElseThrow().destroyForcibly();
+    await().atMost(WAIT).until(() -> childPid("validator") != adopted && allReady());
+    for (JsonNode c : status().path("children")) {
+      if (c.path("name").asText().equals("validator")) {
+        assertThat(c.path("restarts").asInt()).isEqualTo(1);
+      }
     }
   }
 }

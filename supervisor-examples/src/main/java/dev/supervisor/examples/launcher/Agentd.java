@@ -2,6 +2,8 @@ package dev.supervisor.examples.launcher;
 
 import dev.supervisor.ChildSpec;
 import dev.supervisor.ConfigException;
+import dev.supervisor.Durations;
+import dev.supervisor.OrphanPolicy;
 import dev.supervisor.Supervisor;
 import dev.supervisor.SupervisorConfig;
 import dev.supervisor.SupervisorStatus;
@@ -56,7 +58,19 @@ public final class Agentd {
   @Option(names = "--config", description = "supervise the children of this JSON config instead of the built-in trio")
   Path config;
 
+  @Option(names = "--orphans", paramLabel = "kill|adopt", description = "after a supervisor crash, kill and restart the children"
+      + " it left (default), or adopt them: they keep their pids and are supervised again")
+  String orphans = "kill";
+
   @Spec CommandLine.Model.CommandSpec spec;
+
+  OrphanPolicy orphanPolicy() {
+    return switch (orphans) {
+      case "kill" -> OrphanPolicy.KILL;
+      case "adopt" -> OrphanPolicy.ADOPT;
+      default -> throw new CommandLine.ParameterException(spec.commandLine(), "--orphans must be kill or adopt, got '" + orphans + "'");
+    };
+  }
 
   AgentdHome home() {
     return AgentdHome.resolve(homeOption, System.getenv());
@@ -95,6 +109,7 @@ public final class Agentd {
     if (config != null) {
       cmd.addAll(List.of("--config", config.toAbsolutePath().toString()));
     }
+    cmd.addAll(List.of("--orphans", orphans));
     cmd.addAll(List.of("daemon", "run"));
     return cmd;
   }
@@ -105,7 +120,7 @@ public final class Agentd {
 
   // ------------------------------------------------------------------ daemon
 
-  @Command(name = "daemon", description = "start | stop | restart | run | status the supervisor")
+  @Command(name = "daemon", description = "start | stop | restart | run | status | explain")
   static final class DaemonCmd {
     @ParentCommand Agentd top;
 
@@ -186,13 +201,34 @@ public final class Agentd {
       }
     }
 
+    @Command(name = "explain", description = "what the child's restart policy would do if it crashed again and again:"
+        + " each delay, and when it would go FATAL")
+    int explain(@Parameters(paramLabel = "NAME") String name,
+        @Option(names = "--uptime", defaultValue = "0s", description = "how long each run lasts before it crashes (default 0s)") String uptime,
+        @Option(names = "--crashes", defaultValue = "12", description = "crashes to simulate (default 12)") int crashes,
+        @Option(names = "--json", description = "machine-readable") boolean json) throws Exception {
+      AgentdHome h = top.home();
+      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
+      try {
+        var x = c.explain(name, Durations.parse(uptime), crashes);
+        top.out().println(json ? x.toString() : name + ": " + x.path("text").asText());
+        return 0;
+      } catch (IOException e) {
+        top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
+        return NOT_RUNNING;
+      } catch (RpcException e) {
+        top.err().println("agentd: " + e.getMessage());
+        return 1;
+      }
+    }
+
     @Command(name = "run", description = "run the supervisor in the foreground (Ctrl-C stops everything; for systemd Type=notify)")
     int run() throws Exception {
       AgentdHome h = top.home();
       h.createDirectories();
       Approvals.createKeyIfMissing(h.keyFile());
       List<ChildSpec> children;
-      Supervisor.Builder b = Supervisor.builder(h.root());
+      Supervisor.Builder b = Supervisor.builder(h.root()).recovery(top.orphanPolicy());
       if (top.config != null) {
         try {
           SupervisorConfig cfg = SupervisorConfig.load(top.config);

@@ -89,6 +89,15 @@ public final class ControlClient {
     return out;
   }
 
+  /**
+   * The child's restart policy explained: what it would do over {@code crashes} crashes in a
+   * row, each run lasting {@code uptime} (the wire form of {@link dev.supervisor.RestartExplanation};
+   * {@code text} holds it in words).
+   */
+  public ObjectNode explain(String name, java.time.Duration uptime, int crashes) throws IOException, RpcException {
+    return client.call(req("explain").put("name", name).put("uptimeMs", uptime.toMillis()).put("crashes", crashes));
+  }
+
   /** Starts a child, or every child with {@code "all"}. */
   public void start(String name) throws IOException, RpcException {
     client.call(req("start").put("name", name));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.ChildSpec;
 import dev.supervisor.ChildStatus;
+import dev.supervisor.RestartExplanation;
 import dev.supervisor.Supervisor;
 import dev.supervisor.SupervisorStatus;
 import dev.supervisor.ipc.ErrorCode;
@@ -25,6 +26,7 @@ import java.util.function.Consumer;
  * <pre>
  * ping                                  anyone with a role      -> pong {pid, uptimeMs, version}
  * list, status, health, logs {name, lines}  VIEWER
+ * explain {name, uptimeMs?, crashes?}   VIEWER  -> the child's restart policy, simulated (RestartExplanation)
  * start, stop, restart {name | "all"}   OPERATOR
  * shutdown, reloadConfig                ADMIN
  * </pre>
@@ -106,6 +108,9 @@ public final class ControlServer implements AutoCloseable {
       case "health":
         need(type, Role.VIEWER, role, peer);
         return health();
+      case "explain":
+        need(type, Role.VIEWER, role, peer);
+        return explain(req);
       case "start":
         need(type, Role.OPERATOR, role, peer);
         return each(req, sup::start);
@@ -133,7 +138,7 @@ public final class ControlServer implements AutoCloseable {
         }
       default:
         throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + type
-            + "' (known: ping, list, status, health, logs, start, stop, restart, shutdown, reloadConfig)");
+            + "' (known: ping, list, status, health, logs, explain, start, stop, restart, shutdown, reloadConfig)");
     }
   }
 
@@ -205,6 +210,38 @@ public final class ControlServer implements AutoCloseable {
     }
     throw new RpcException(ErrorCode.NOT_FOUND, "no child named '" + name + "'; children: "
         + String.join(", ", sup.children().stream().map(ChildSpec::name).toList()));
+  }
+
+  /** {"name","policy","uptimeMs","text","fatalAtCrash":n|null,"steps":[{"crash","atMs","action","delayMs","reason"}]}. */
+  private ObjectNode explain(ObjectNode req) throws RpcException {
+    String name = checkChild(childName(req));
+    long uptimeMs = req.path("uptimeMs").asLong(0);
+    int crashes = req.path("crashes").asInt(12);
+    if (uptimeMs < 0 || crashes < 1 || crashes > 256) {
+      throw new RpcException(ErrorCode.INVALID_ARGUMENT, "explain needs uptimeMs >= 0 and crashes in 1..256, got "
+          + uptimeMs + " and " + crashes);
+    }
+    ChildSpec spec = sup.children().stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
+    RestartExplanation x = spec.restartPolicy().explain(java.time.Duration.ofMillis(uptimeMs), crashes);
+    ObjectNode out = Json.MAPPER.createObjectNode().put("name", name).put("policy", x.policy()).put("uptimeMs", uptimeMs)
+        .put("text", x.text());
+    if (x.fatalAtCrash().isPresent()) {
+      out.put("fatalAtCrash", x.fatalAtCrash().getAsInt());
+    } else {
+      out.putNull("fatalAtCrash");
+    }
+    ArrayNode steps = out.putArray("steps");
+    for (RestartExplanation.Step st : x.steps()) {
+      ObjectNode o = steps.addObject().put("crash", st.crash()).put("atMs", st.at().toMillis())
+          .put("action", st.decision().action().name());
+      if (st.decision().delay().isPresent()) {
+        o.put("delayMs", st.decision().delay().get().toMillis());
+      } else {
+        o.putNull("delayMs");
+      }
+      o.put("reason", st.decision().reason());
+    }
+    return out;
   }
 
   private ObjectNode logs(ObjectNode req) throws RpcException {

@@ -67,6 +67,7 @@ public final class StatusJson {
       c.lastExitAt().ifPresent(t -> o.put("lastExitAt", t.toString()));
       c.nextRestartAt().ifPresent(t -> o.put("nextRestartAt", t.toString()));
       c.reason().ifPresent(r -> o.put("reason", r));
+      o.put("policy", c.policy());
     }
     return root;
   }
@@ -93,7 +94,7 @@ public final class StatusJson {
           o.hasNonNull("nextRestartAt") ? Optional.of(Instant.parse(o.get("nextRestartAt").asText())) : Optional.empty(),
           o.hasNonNull("reason") ? Optional.of(o.get("reason").asText()) : Optional.empty(),
           optLong(o, "cpuMs").isPresent() ? Optional.of(Duration.ofMillis(o.get("cpuMs").asLong())) : Optional.empty(),
-          optLong(o, "rssBytes")));
+          optLong(o, "rssBytes"), o.path("policy").asText("")));
     }
     return new SupervisorStatus(SupervisorState.valueOf(sup.path("state").asText()), Instant.parse(sup.path("takenAt").asText()), children);
   }

@@ -84,6 +84,21 @@ class ControlServerTest {
   }
 
   @Test
+  void explainSimulatesTheChildsPolicy() throws Exception {
+    // the test children restart after a fixed 20 ms, forever
+    var x = client.explain("quiet", Duration.ofSeconds(2), 3);
+    assertThat(x.path("policy").asText()).isEqualTo("onFailure(fixed(20ms), resetAfter 60s, restartForever)");
+    assertThat(x.path("fatalAtCrash").isNull()).isTrue();
+    assertThat(x.path("steps")).extracting(st -> st.path("crash").asInt() + "@" + st.path("atMs").asLong() + " "
+        + st.path("action").asText() + " " + st.path("delayMs").asLong())
+        .containsExactly("1@2000 RESTART 20", "2@4020 RESTART 20", "3@6040 RESTART 20");
+    assertThat(x.path("text").asText()).endsWith("it would not give up within 3 crashes");
+    assertThat(client.status().child("quiet").orElseThrow().policy()).isEqualTo(x.path("policy").asText());
+    assertThatThrownBy(() -> client.explain("quiet", Duration.ZERO, 0)).isInstanceOf(RpcException.class)
+        .hasMessage("explain needs uptimeMs >= 0 and crashes in 1..256, got 0 and 0");
+  }
+
+  @Test
   void unknownChildrenAndBadArgumentsAreClearErrors() {
     assertThatThrownBy(() -> client.restart("ghost")).isInstanceOf(RpcException.class)
         .hasMessage("no child named 'ghost'; children: talker, quiet")
