@@ -114,6 +114,10 @@ final class ChildRunner {
     return state;
   }
 
+  long runId() {
+    return runId;
+  }
+
   boolean desiredRunning() {
     return desiredRunning;
   }
@@ -204,6 +208,9 @@ final class ChildRunner {
   void requestStart(boolean automatic) {
     if (sup.isShuttingDown() || !desiredRunning) {
       return;
+    }
+    if (!automatic) {
+      sup.breaker().left(this); // an operator start goes ahead of the breaker
     }
     nextStartAutomatic = automatic;
     nextRestartAt = null;
@@ -296,6 +303,7 @@ final class ChildRunner {
   }
 
   private void becameUp() {
+    sup.breaker().up(this, runId);
     spec.health().ifPresent(h -> scheduleProbe(h.startGrace()));
     sup.childUp(this);
   }
@@ -515,6 +523,9 @@ final class ChildRunner {
           return;
       }
     }
+    if (exit.isFailure() && !recovering) {
+      sup.breaker().crashed(this, now);
+    }
     RestartDecision decision;
     RestartContext ctx = RestartContext.of(name(), now, List.copyOf(history), List.copyOf(recentRestarts));
     try {
@@ -551,10 +562,19 @@ final class ChildRunner {
     nextRestartAt = sup.now().plus(delay);
     transition(ChildState.BACKOFF, exit, why);
     sup.emit(new RestartScheduled(sup.now(), name(), runId, delay, why));
+    Runnable due = () -> {
+      if (sup.breaker().hold(this, whenDue)) {
+        nextRestartAt = null;
+        reason = sup.breaker().heldReason();
+        publish();
+      } else {
+        whenDue.run();
+      }
+    };
     if (delay.isZero()) {
-      whenDue.run();
+      due.run();
     } else {
-      backoffTimer = sup.schedule(whenDue, delay);
+      backoffTimer = sup.schedule(due, delay);
     }
   }
 
@@ -627,6 +647,9 @@ final class ChildRunner {
   private void transition(ChildState to, ExitStatus exit, String why) {
     ChildState from = state;
     state = to;
+    if (to == ChildState.FATAL || to == ChildState.EXITED || to == ChildState.STOPPED) {
+      sup.breaker().left(this);
+    }
     reason = why;
     if (to != ChildState.BACKOFF) {
       nextRestartAt = null;

@@ -70,6 +70,7 @@ public final class Supervisor implements AutoCloseable {
   private final Path home;
   private final Path logDir;
   private final Strategy strategy;
+  private final Breaker breaker;
   private final Duration shutdownTimeout;
   private final Duration logCheckInterval;
   private final Clock clock;
@@ -134,6 +135,7 @@ public final class Supervisor implements AutoCloseable {
       children.add(r);
       byName.put(spec.name(), r);
     }
+    this.breaker = new Breaker(this, b.stormBreaker, children.size());
     int n = INSTANCES.incrementAndGet();
     this.loop = new ScheduledThreadPoolExecutor(1, named("supervisor-" + n + "-loop", false));
     this.loop.setRemoveOnCancelPolicy(true);
@@ -468,7 +470,7 @@ public final class Supervisor implements AutoCloseable {
       out.add(new ChildStatus(r.name(), c.state(), c.state().isAlive() ? c.pid() : OptionalLong.empty(), c.runId(), uptime,
           c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss, r.spec.restartPolicy().toString()));
     }
-    return new SupervisorStatus(state, now, out);
+    return new SupervisorStatus(state, now, out, breaker.status());
   }
 
   // =========================================================== per-child control (asynchronous)
@@ -564,6 +566,10 @@ public final class Supervisor implements AutoCloseable {
 
   ChildRunner runner(String name) {
     return byName.get(name);
+  }
+
+  Breaker breaker() {
+    return breaker;
   }
 
   Instant now() {
@@ -863,6 +869,7 @@ public final class Supervisor implements AutoCloseable {
     private OrphanPolicy orphanPolicy = OrphanPolicy.KILL;
     private boolean parentDeathSignal = true;
     private Duration stateFlushInterval = Duration.ofSeconds(30);
+    private StormBreaker stormBreaker = StormBreaker.majority();
     private final Map<SupervisorListener, Executor> listeners = new LinkedHashMap<>();
 
     private Builder(Path home) {
@@ -944,6 +951,16 @@ public final class Supervisor implements AutoCloseable {
     /** Where state is saved; default {@code StateStore.atomicJsonFile(<home>/state.json)}. */
     public Builder stateStore(StateStore store) {
       this.stateStore = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /**
+     * The supervisor-wide restart budget; default {@link StormBreaker#majority()} (more than half
+     * of the children crashing within 30 s pauses restarts until one stays up for 10 s).
+     * {@link StormBreaker#off()} turns it off.
+     */
+    public Builder stormBreaker(StormBreaker breaker) {
+      this.stormBreaker = Objects.requireNonNull(breaker, "breaker");
       return this;
     }
 

@@ -12,11 +12,12 @@ import java.util.Optional;
  * @param takenAt when the snapshot was taken
  * @param children one entry per child, in start order
  */
-public record SupervisorStatus(SupervisorState state, Instant takenAt, List<ChildStatus> children) {
+public record SupervisorStatus(SupervisorState state, Instant takenAt, List<ChildStatus> children, StormBreaker.Status breaker) {
   public SupervisorStatus {
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(takenAt, "takenAt");
     children = List.copyOf(children);
+    Objects.requireNonNull(breaker, "breaker");
   }
 
   /** The status of the child named {@code name}, if there is one. */
@@ -38,6 +39,11 @@ public record SupervisorStatus(SupervisorState state, Instant takenAt, List<Chil
           c.rssBytes().isPresent() ? (c.rssBytes().getAsLong() / 1024) + "K" : "-",
           c.lastExit().map(Object::toString).orElse("-")
               + c.nextRestartAt().map(t -> ", restart at " + t).orElse("")));
+    }
+    if (breaker.open()) {
+      sb.append("storm breaker OPEN since ").append(breaker.openedAt().map(Object::toString).orElse("?"))
+          .append(": trying ").append(breaker.probe().orElse("-")).append(" first; holding ")
+          .append(breaker.held().isEmpty() ? "-" : String.join(", ", breaker.held())).append('\n');
     }
     return sb.toString();
   }

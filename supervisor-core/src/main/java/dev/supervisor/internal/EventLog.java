@@ -9,6 +9,8 @@ import dev.supervisor.event.ChildStateChanged;
 import dev.supervisor.event.HealthCheckFailed;
 import dev.supervisor.event.RestartScheduled;
 import dev.supervisor.event.StateStoreWriteFailed;
+import dev.supervisor.event.StormBreakerClosed;
+import dev.supervisor.event.StormBreakerTripped;
 import dev.supervisor.event.SupervisorEvent;
 import dev.supervisor.event.SupervisorStateChanged;
 import java.io.IOException;
@@ -104,6 +106,12 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
           .put("failuresToRestart", e.failuresToRestart()).put("message", e.message());
     } else if (event instanceof StateStoreWriteFailed e) {
       n.put("message", e.message());
+    } else if (event instanceof StormBreakerTripped e) {
+      e.crashed().forEach(n.putArray("crashed")::add);
+      n.put("breaker", e.breaker());
+    } else if (event instanceof StormBreakerClosed e) {
+      n.put("probe", e.probe());
+      e.released().forEach(n.putArray("released")::add);
     } else if (event instanceof SupervisorStateChanged e) {
       n.put("from", e.from().name()).put("to", e.to().name());
       e.cause().ifPresent(c -> n.put("cause", c));

@@ -119,7 +119,7 @@ class PersistenceTest extends SupervisorFixture {
     for (int i = 0; i < storm.length; i++) {
       storm[i] = exitsWithCode("crash-" + i, 1).restartPolicy(zero).build();
     }
-    Supervisor s = start(storm);
+    Supervisor s = start(b -> b.stormBreaker(dev.supervisor.StormBreaker.off()), storm); // the storm is the point
     await().atMost(WAIT).until(() -> s.status().children().stream().mapToInt(c -> c.restarts()).sum() >= 1000);
     long transitions = eventsOf(dev.supervisor.event.ChildStateChanged.class).size();
     assertThat(s.stateWrites()).as("writes for %d transitions", transitions).isLessThan(transitions / 5);

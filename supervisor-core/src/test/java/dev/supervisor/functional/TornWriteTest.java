@@ -29,7 +29,7 @@ class TornWriteTest {
   void aSupervisorKilledMidWriteAlwaysLeavesALoadableState() throws Exception {
     Path home = Files.createDirectory(dir.resolve("home"));
     Random random = new Random(42);
-    String[] children = {"--no-pdeathsig", "storm1=exit 1", "storm2=exit 1", "storm3=exit 1", "steady=exec sleep 1000"};
+    String[] children = {"--no-pdeathsig", "--no-breaker", "storm1=exit 1", "storm2=exit 1", "storm3=exit 1", "steady=exec sleep 1000"};
     long lastRestarts = -1;
     for (int round = 0; round < 8; round++) {
       Process sup = SupervisorMain.launch(home, children);

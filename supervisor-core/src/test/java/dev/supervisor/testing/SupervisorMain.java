@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * A supervisor in its own JVM, for tests about the host process:
- * {@code SupervisorMain HOME MARK [--adopt] [--no-pdeathsig] NAME=SCRIPT...}. Starts the children
+ * {@code SupervisorMain HOME MARK [--adopt] [--no-pdeathsig] [--no-breaker] NAME=SCRIPT...}. Starts the children
  * (marked for the leak guard), writes {@code HOME/ready}, then blocks until killed. If another
  * supervisor holds the home, prints the error and exits 3.
  */
@@ -26,6 +26,7 @@ public final class SupervisorMain {
       switch (args[i]) {
         case "--adopt" -> b.recovery(OrphanPolicy.ADOPT);
         case "--no-pdeathsig" -> b.parentDeathSignal(false);
+        case "--no-breaker" -> b.stormBreaker(dev.supervisor.StormBreaker.off());
         default -> {
           String[] kv = args[i].split("=", 2);
           b.child(ChildSpec.builder(kv[0]).argv("sh", "-c", kv[1]).env(ProcessLeakGuard.MARK_VAR, args[1])

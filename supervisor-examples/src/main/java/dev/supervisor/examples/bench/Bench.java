@@ -229,7 +229,8 @@ public final class Bench {
   static void storm(int n, int seconds) throws Exception {
     Path home = Files.createTempDirectory("supervisor-bench-storm-");
     RestartPolicy zero = RestartPolicy.of(RestartMode.ALWAYS, Backoff.fixed(Duration.ZERO)).restartForever();
-    Supervisor.Builder b = Supervisor.builder(home).eventLog(false);
+    // the breaker off: the bench measures the engine under a storm it lets rage
+    Supervisor.Builder b = Supervisor.builder(home).eventLog(false).stormBreaker(dev.supervisor.StormBreaker.off());
     for (int i = 0; i < n; i++) {
       b.child(ChildSpec.builder("crash-" + i).argv("sh", "-c", "exit 1").restartPolicy(zero).build());
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.ChildState;
 import dev.supervisor.ChildStatus;
+import dev.supervisor.StormBreaker;
 import dev.supervisor.internal.ExitStatusJson;
 import dev.supervisor.SupervisorState;
 import dev.supervisor.SupervisorStatus;
@@ -20,7 +21,8 @@ import java.util.OptionalLong;
 /**
  * The wire form of a status, also printed by {@code status --json}:
  * <pre>
- * {"supervisor":{"running":true,"state":"RUNNING","pid":123,"uptimeMs":5000,"home":"..."},
+ * {"supervisor":{"running":true,"state":"RUNNING","pid":123,"uptimeMs":5000,"home":"...",
+ *               "breaker":{"state":"CLOSED","settings":"stormBreaker(majority in 30s, probe 10s)","held":[]}},
  *  "children":[{"name":"validator","state":"RUNNING","pid":124,"uptimeMs":4900,"restarts":0,
  *               "lastExit":null,"cpuMs":350,"rssBytes":41000000,"runId":1,...}]}
  * </pre>
@@ -41,6 +43,11 @@ public final class StatusJson {
     }
     sup.put("home", home.toString());
     sup.put("takenAt", status.takenAt().toString());
+    StormBreaker.Status b = status.breaker();
+    ObjectNode breaker = sup.putObject("breaker").put("state", b.open() ? "OPEN" : "CLOSED").put("settings", b.breaker());
+    b.openedAt().ifPresent(t -> breaker.put("openedAt", t.toString()));
+    b.probe().ifPresent(p -> breaker.put("probe", p));
+    b.held().forEach(breaker.putArray("held")::add);
     ArrayNode children = root.putArray("children");
     for (ChildStatus c : status.children()) {
       ObjectNode o = children.addObject();
@@ -96,7 +103,14 @@ public final class StatusJson {
           optLong(o, "cpuMs").isPresent() ? Optional.of(Duration.ofMillis(o.get("cpuMs").asLong())) : Optional.empty(),
           optLong(o, "rssBytes"), o.path("policy").asText("")));
     }
-    return new SupervisorStatus(SupervisorState.valueOf(sup.path("state").asText()), Instant.parse(sup.path("takenAt").asText()), children);
+    JsonNode b = sup.path("breaker");
+    List<String> held = new ArrayList<>();
+    b.path("held").forEach(h -> held.add(h.asText()));
+    StormBreaker.Status breaker = new StormBreaker.Status(b.path("state").asText().equals("OPEN"),
+        b.hasNonNull("openedAt") ? Optional.of(Instant.parse(b.get("openedAt").asText())) : Optional.empty(),
+        b.hasNonNull("probe") ? Optional.of(b.get("probe").asText()) : Optional.empty(), held, b.path("settings").asText(""));
+    return new SupervisorStatus(SupervisorState.valueOf(sup.path("state").asText()), Instant.parse(sup.path("takenAt").asText()), children,
+        breaker);
   }
 
   private static OptionalLong optLong(JsonNode o, String field) {
