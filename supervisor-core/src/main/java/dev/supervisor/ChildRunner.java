@@ -6,6 +6,7 @@ import dev.supervisor.event.ChildStateChanged;
 import dev.supervisor.event.HealthCheckFailed;
 import dev.supervisor.event.RestartScheduled;
 import dev.supervisor.internal.Executables;
+import dev.supervisor.internal.ProcStat;
 import dev.supervisor.internal.ProcessGroups;
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.ProcessSignature;
@@ -93,6 +94,10 @@ final class ChildRunner {
   private int healthFailures;
   private GroupRestart group;
   private Instant readinessDeadline;
+  /** Sampled from /proc while the run lives (see {@link #sample}); reset at each spawn. */
+  private long peakRss = -1;
+  private Duration cpuSample;
+  private Instant lastSampleAt;
   /** Set while a crash found by recovery is decided: the supervisor's own downtime served as its backoff. */
   private boolean recovering;
 
@@ -241,6 +246,9 @@ final class ChildRunner {
   private void spawn() {
     runId++;
     startedAt = sup.now();
+    peakRss = -1;
+    cpuSample = null;
+    lastSampleAt = null;
     currentRunAutomatic = nextStartAutomatic;
     if (currentRunAutomatic) {
       restarts++;
@@ -526,6 +534,7 @@ final class ChildRunner {
     if (exit.isFailure() && !recovering) {
       sup.breaker().crashed(this, now);
     }
+    Duration uptime = startedAt == null ? Duration.ZERO : Duration.between(startedAt, now);
     RestartDecision decision;
     RestartContext ctx = RestartContext.of(name(), now, List.copyOf(history), List.copyOf(recentRestarts));
     try {
@@ -536,6 +545,10 @@ final class ChildRunner {
     } catch (RuntimeException e) {
       log.error("restart policy of child '{}' threw; giving up on the child", name(), e);
       decision = RestartDecision.giveUp("restart policy threw " + e);
+    }
+    if (exit.isFailure()) {
+      sup.recordIncident(this, now, runId, exit, uptime.isNegative() ? Duration.ZERO : uptime,
+          peakRss < 0 ? OptionalLong.empty() : OptionalLong.of(peakRss), Optional.ofNullable(cpuSample), decision);
     }
     switch (decision.action()) {
       case RESTART:
@@ -628,6 +641,27 @@ final class ChildRunner {
     group = null;
     if (state == ChildState.BACKOFF) {
       requestStart(true);
+    }
+  }
+
+  /**
+   * Samples cpu time and peak rss (VmHWM) of the live process: every second in a run's first
+   * 10 s, then every 10 s, so incidents of short and long runs both carry figures.
+   */
+  void sample(Instant now) {
+    if (handle == null || !state.isAlive() || startedAt == null) {
+      return;
+    }
+    boolean young = Duration.between(startedAt, now).compareTo(Duration.ofSeconds(10)) < 0;
+    if (!young && lastSampleAt != null && Duration.between(lastSampleAt, now).compareTo(Duration.ofSeconds(10)) < 0) {
+      return;
+    }
+    lastSampleAt = now;
+    long pid = handle.pid();
+    ProcStat.read(pid).ifPresent(st -> cpuSample = st.cpuTime());
+    OptionalLong hwm = ProcStat.peakRssBytes(pid);
+    if (hwm.isPresent()) {
+      peakRss = Math.max(peakRss, hwm.getAsLong());
     }
   }
 

@@ -108,6 +108,11 @@ public final class Supervisor implements AutoCloseable {
   private int stopCursor;
   private SupervisorState finalState = SupervisorState.TERMINATED;
   private ScheduledFuture<?> rotationTimer;
+  private ScheduledFuture<?> sampleTimer;
+  /** Null when incidents are off. */
+  private final dev.supervisor.internal.IncidentStore incidents;
+  private final java.util.concurrent.atomic.AtomicInteger pendingIncidents = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong droppedIncidents = new java.util.concurrent.atomic.AtomicLong();
   private ScheduledFuture<?> flushTimer;
 
   private record ListenerEntry(SupervisorListener listener, SerialExecutor executor) {}
@@ -136,6 +141,7 @@ public final class Supervisor implements AutoCloseable {
       byName.put(spec.name(), r);
     }
     this.breaker = new Breaker(this, b.stormBreaker, children.size());
+    this.incidents = b.incidentsKept == 0 ? null : new dev.supervisor.internal.IncidentStore(home.resolve("incidents"), b.incidentsKept);
     int n = INSTANCES.incrementAndGet();
     this.loop = new ScheduledThreadPoolExecutor(1, named("supervisor-" + n + "-loop", false));
     this.loop.setRemoveOnCancelPolicy(true);
@@ -219,6 +225,7 @@ public final class Supervisor implements AutoCloseable {
       }
       long every = logCheckInterval.toMillis();
       rotationTimer = loop.scheduleWithFixedDelay(guard(this::rotateLogs), every, every, TimeUnit.MILLISECONDS);
+      sampleTimer = loop.scheduleWithFixedDelay(guard(this::sampleChildren), 1000, 1000, TimeUnit.MILLISECONDS);
       long flush = stateFlushInterval.toMillis();
       flushTimer = loop.scheduleWithFixedDelay(guard(stateWriter::markDirty), flush, flush, TimeUnit.MILLISECONDS);
       stateWriter.enable(); // only now: every child is restored, so no half-recovered state is ever saved
@@ -443,6 +450,18 @@ public final class Supervisor implements AutoCloseable {
     return children.stream().map(r -> r.spec).toList();
   }
 
+  /**
+   * The child's recorded crashes and hang-kills, oldest first (at most {@code incidentsKept}),
+   * read from {@code <home>/incidents/<name>.jsonl}; empty when incidents are off.
+   *
+   * @throws IllegalArgumentException for an unknown name
+   * @throws IOException if the file cannot be read
+   */
+  public List<Incident> incidents(String name) throws IOException {
+    runnerOrThrow(name);
+    return incidents == null ? List.of() : incidents.read(name);
+  }
+
   /** Where the child's output goes, if it is logged. @throws IllegalArgumentException for an unknown name */
   public Optional<Path> logFile(String name) {
     return runnerOrThrow(name).logFile();
@@ -572,6 +591,50 @@ public final class Supervisor implements AutoCloseable {
     return breaker;
   }
 
+  /** Samples cpu and peak rss of live children (young runs every second, the others every 10 s). */
+  private void sampleChildren() {
+    Instant now = now();
+    for (ChildRunner r : children) {
+      r.sample(now);
+    }
+  }
+
+  /**
+   * Records an incident on the io thread (the log tail is read there). At most 256 wait at once:
+   * beyond that, in a storm, incidents are dropped and counted, and the drop is logged.
+   */
+  void recordIncident(ChildRunner r, Instant at, long runId, ExitStatus exit, Duration uptime, java.util.OptionalLong peakRss,
+      Optional<Duration> cpu, RestartDecision decision) {
+    if (incidents == null) {
+      return;
+    }
+    if (pendingIncidents.incrementAndGet() > 256) {
+      pendingIncidents.decrementAndGet();
+      if (droppedIncidents.getAndIncrement() % 1000 == 0) {
+        log.warn("incident records are falling behind a crash storm: {} dropped so far (child '{}' run {})",
+            droppedIncidents.get(), r.name(), runId);
+      }
+      return;
+    }
+    Optional<Path> logFile = r.logFile();
+    ioExecutor().execute(() -> {
+      try {
+        List<String> lines = List.of();
+        if (logFile.isPresent()) {
+          try {
+            lines = dev.supervisor.internal.FileTail.lastLines(logFile.get(), Incident.LINES);
+          } catch (IOException e) {
+            lines = List.of("(cannot read " + logFile.get() + ": " + e.getMessage() + ")");
+          }
+        }
+        incidents.append(new Incident(at, r.name(), runId, exit, uptime, lines, peakRss, cpu, decision.action(), decision.delay(),
+            decision.reason()));
+      } finally {
+        pendingIncidents.decrementAndGet();
+      }
+    });
+  }
+
   Instant now() {
     return clock.instant();
   }
@@ -654,6 +717,9 @@ public final class Supervisor implements AutoCloseable {
     setState(SupervisorState.STOPPING, null);
     if (rotationTimer != null) {
       rotationTimer.cancel(false);
+    }
+    if (sampleTimer != null) {
+      sampleTimer.cancel(false);
     }
     if (flushTimer != null) {
       flushTimer.cancel(false);
@@ -870,6 +936,7 @@ public final class Supervisor implements AutoCloseable {
     private boolean parentDeathSignal = true;
     private Duration stateFlushInterval = Duration.ofSeconds(30);
     private StormBreaker stormBreaker = StormBreaker.majority();
+    private int incidentsKept = 100;
     private final Map<SupervisorListener, Executor> listeners = new LinkedHashMap<>();
 
     private Builder(Path home) {
@@ -961,6 +1028,21 @@ public final class Supervisor implements AutoCloseable {
      */
     public Builder stormBreaker(StormBreaker breaker) {
       this.stormBreaker = Objects.requireNonNull(breaker, "breaker");
+      return this;
+    }
+
+    /**
+     * How many incident records ({@link Incident}: each crash or hang-kill with the log tail,
+     * peak rss, cpu and the decision) to keep per child under {@code <home>/incidents/};
+     * default 100, 0 turns them off.
+     *
+     * @throws IllegalArgumentException if not in 0..10000
+     */
+    public Builder incidentsKept(int perChild) {
+      if (perChild < 0 || perChild > 10_000) {
+        throw new IllegalArgumentException("incidentsKept must be in 0..10000, got " + perChild);
+      }
+      this.incidentsKept = perChild;
       return this;
     }
 

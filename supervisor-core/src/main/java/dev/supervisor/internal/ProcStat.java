@@ -60,10 +60,19 @@ public record ProcStat(long pid, char state, long ppid, long pgrp, long utimeTic
 
   /** Resident set size from {@code VmRSS} in {@code /proc/<pid>/status}; empty when gone or a kernel thread. */
   public static OptionalLong rssBytes(long pid) {
+    return statusKb(pid, "VmRSS:");
+  }
+
+  /** The peak resident set size ({@code VmHWM}) of the process so far; empty when gone. */
+  public static OptionalLong peakRssBytes(long pid) {
+    return statusKb(pid, "VmHWM:");
+  }
+
+  private static OptionalLong statusKb(long pid, String field) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"), StandardCharsets.UTF_8)) {
-        if (line.startsWith("VmRSS:")) {
-          String kb = line.substring(6).trim().split("\\s+")[0];
+        if (line.startsWith(field)) {
+          String kb = line.substring(field.length()).trim().split("\\s+")[0];
           return OptionalLong.of(Long.parseLong(kb) * 1024);
         }
       }

@@ -134,6 +134,15 @@ class AgentdIT {
       }
     }
 
+    // each kill is an incident: the exit, the decision, the child's last output
+    Result inc = agentd("incidents", "validator");
+    assertThat(inc.code()).as(inc.err()).isZero();
+    assertThat(inc.out()).contains(" validator run 1: signal KILL after ").contains("; restart in 1s\n").contains("    peak rss ");
+    JsonNode all = JSON.readTree(agentd("incidents", "--json").out());
+    assertThat(all).hasSize(3);
+    assertThat(all.get(0).path("lastLines").size()).isPositive();
+    assertThat(agentd("incidents", "ghost").err()).startsWith("agentd: no child named 'ghost'");
+
     // tool round trips for each kind
     assertThat(agentd("tool", "write", "notes/a.txt", "--text", "line one").code()).isEqualTo(1); // parent dir missing
     Result w = agentd("tool", "write", "a.txt", "--text", "hello agent");

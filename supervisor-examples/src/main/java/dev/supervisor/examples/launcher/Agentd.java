@@ -47,7 +47,7 @@ import picocli.CommandLine.Spec;
 /** {@code agentd}: run and talk to a supervisor of validator, executor and scheduler (or of the children in a config file). */
 @Command(name = "agentd", mixinStandardHelpOptions = true, version = "agentd 0.1",
     description = "Supervises a validator, an executor and a scheduler (or the children of --config).",
-    subcommands = {Agentd.DaemonCmd.class, Agentd.ToolCmd.class, Agentd.JobsCmd.class, Agentd.DemoCmd.class, Agentd.BenchCmd.class})
+    subcommands = {Agentd.DaemonCmd.class, Agentd.IncidentsCmd.class, Agentd.ToolCmd.class, Agentd.JobsCmd.class, Agentd.DemoCmd.class, Agentd.BenchCmd.class})
 public final class Agentd {
   /** LSB: status of a service that is not running. */
   public static final int NOT_RUNNING = 3;
@@ -274,6 +274,53 @@ public final class Agentd {
         return 1;
       }
       return sup.failureCause().isPresent() ? 1 : 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ incidents
+
+  @Command(name = "incidents", description = "recorded crashes and hang-kills (of NAME, or of every child), oldest first:"
+      + " exit, uptime, peak rss, cpu, the restart decision and the last lines of output")
+  static final class IncidentsCmd implements Callable<Integer> {
+    @ParentCommand Agentd top;
+    @Parameters(paramLabel = "NAME", arity = "0..1", description = "a child (default: all)") String name;
+    @Option(names = {"-n", "--last"}, defaultValue = "10", description = "how many (default 10)") int last;
+    @Option(names = "--lines", defaultValue = "5", description = "output lines to show per incident (default 5; all 50 with --json)")
+    int lines;
+    @Option(names = "--json", description = "machine-readable") boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      AgentdHome h = top.home();
+      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
+      List<dev.supervisor.Incident> incidents;
+      try {
+        incidents = c.incidents(name, last);
+      } catch (IOException e) {
+        top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
+        return NOT_RUNNING;
+      } catch (RpcException e) {
+        top.err().println("agentd: " + e.getMessage());
+        return 1;
+      }
+      PrintWriter out = top.out();
+      if (json) {
+        var arr = Jsons.MAPPER.createArrayNode();
+        incidents.forEach(i -> arr.add(dev.supervisor.internal.IncidentStore.toJson(i)));
+        out.println(arr);
+        return 0;
+      }
+      if (incidents.isEmpty()) {
+        out.println("no incidents" + (name == null ? "" : " of " + name));
+      }
+      for (dev.supervisor.Incident i : incidents) {
+        out.println(i.summary());
+        out.printf("    peak rss %s, cpu %s%n", i.peakRssBytes().isPresent() ? i.peakRssBytes().getAsLong() / 1024 + "K" : "-",
+            i.cpuTime().map(d -> d.toMillis() + "ms").orElse("-"));
+        List<String> tail = i.lastLines().subList(Math.max(0, i.lastLines().size() - lines), i.lastLines().size());
+        tail.forEach(l -> out.println("    | " + l));
+      }
+      return 0;
     }
   }
 

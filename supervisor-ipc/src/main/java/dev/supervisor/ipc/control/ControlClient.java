@@ -98,6 +98,22 @@ public final class ControlClient {
     return client.call(req("explain").put("name", name).put("uptimeMs", uptime.toMillis()).put("crashes", crashes));
   }
 
+  /**
+   * The newest {@code limit} incidents (crashes and hang-kills) of {@code name}, or of every
+   * child when {@code name} is null, oldest first.
+   */
+  public List<dev.supervisor.Incident> incidents(String name, int limit) throws IOException, RpcException {
+    ObjectNode r = req("incidents").put("limit", limit);
+    if (name != null) {
+      r.put("name", name);
+    }
+    List<dev.supervisor.Incident> out = new ArrayList<>();
+    for (JsonNode i : client.call(r).path("incidents")) {
+      out.add(dev.supervisor.internal.IncidentStore.fromJson(i));
+    }
+    return out;
+  }
+
   /** Starts a child, or every child with {@code "all"}. */
   public void start(String name) throws IOException, RpcException {
     client.call(req("start").put("name", name));

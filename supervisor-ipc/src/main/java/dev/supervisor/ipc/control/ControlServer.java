@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.ChildSpec;
 import dev.supervisor.ChildStatus;
+import dev.supervisor.Incident;
 import dev.supervisor.RestartExplanation;
 import dev.supervisor.Supervisor;
 import dev.supervisor.SupervisorStatus;
+import dev.supervisor.internal.IncidentStore;
 import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.JsonLineServer;
 import dev.supervisor.ipc.Peer;
@@ -27,6 +29,7 @@ import java.util.function.Consumer;
  * ping                                  anyone with a role      -> pong {pid, uptimeMs, version}
  * list, status, health, logs {name, lines}  VIEWER
  * explain {name, uptimeMs?, crashes?}   VIEWER  -> the child's restart policy, simulated (RestartExplanation)
+ * incidents {name?, limit?}             VIEWER  -> recorded crashes, oldest first (all children when no name)
  * start, stop, restart {name | "all"}   OPERATOR
  * shutdown, reloadConfig                ADMIN
  * </pre>
@@ -111,6 +114,9 @@ public final class ControlServer implements AutoCloseable {
       case "explain":
         need(type, Role.VIEWER, role, peer);
         return explain(req);
+      case "incidents":
+        need(type, Role.VIEWER, role, peer);
+        return incidents(req);
       case "start":
         need(type, Role.OPERATOR, role, peer);
         return each(req, sup::start);
@@ -138,7 +144,7 @@ public final class ControlServer implements AutoCloseable {
         }
       default:
         throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + type
-            + "' (known: ping, list, status, health, logs, explain, start, stop, restart, shutdown, reloadConfig)");
+            + "' (known: ping, list, status, health, logs, explain, incidents, start, stop, restart, shutdown, reloadConfig)");
     }
   }
 
@@ -244,6 +250,33 @@ public final class ControlServer implements AutoCloseable {
     return out;
   }
 
+  /** {"incidents":[...IncidentStore JSON...]}: the newest {@code limit} (default 20), oldest first. */
+  private ObjectNode incidents(ObjectNode req) throws RpcException {
+    int limit = req.path("limit").asInt(20);
+    if (limit < 1 || limit > 10_000) {
+      throw new RpcException(ErrorCode.INVALID_ARGUMENT, "limit must be in 1..10000, got " + req.path("limit"));
+    }
+    List<String> names = new ArrayList<>();
+    if (req.hasNonNull("name")) {
+      names.add(checkChild(childName(req)));
+    } else {
+      sup.children().forEach(c -> names.add(c.name()));
+    }
+    List<Incident> all = new ArrayList<>();
+    for (String n : names) {
+      try {
+        all.addAll(sup.incidents(n));
+      } catch (IOException e) {
+        throw new RpcException(ErrorCode.INTERNAL, "cannot read the incidents of '" + n + "': " + e.getMessage());
+      }
+    }
+    all.sort(java.util.Comparator.comparing(Incident::at));
+    ObjectNode out = Json.MAPPER.createObjectNode();
+    ArrayNode arr = out.putArray("incidents");
+    all.subList(Math.max(0, all.size() - limit), all.size()).forEach(i -> arr.add(IncidentStore.toJson(i)));
+    return out;
+  }
+
   private ObjectNode logs(ObjectNode req) throws RpcException {
     String name = checkChild(childName(req));
     int lines = req.path("lines").asInt(100);
@@ -254,7 +287,7 @@ public final class ControlServer implements AutoCloseable {
     ObjectNode out = Json.MAPPER.createObjectNode().put("name", name).put("file", file.toString());
     ArrayNode arr = out.putArray("lines");
     try {
-      for (String l : dev.supervisor.ipc.internal.FileTail.lastLines(file, lines)) {
+      for (String l : dev.supervisor.internal.FileTail.lastLines(file, lines)) {
         arr.add(l);
       }
     } catch (IOException e) {

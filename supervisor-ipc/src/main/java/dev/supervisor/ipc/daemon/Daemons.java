@@ -157,7 +157,7 @@ public final class Daemons {
   /** {@code "\n--- last N lines of FILE ---\n..."}. */
   static String tail(DaemonSpec spec) {
     try {
-      List<String> last = dev.supervisor.ipc.internal.FileTail.lastLines(spec.logFile(), TAIL_LINES);
+      List<String> last = dev.supervisor.internal.FileTail.lastLines(spec.logFile(), TAIL_LINES);
       return "\n--- last " + last.size() + " lines of " + spec.logFile() + " ---\n" + String.join("\n", last);
     } catch (IOException | RuntimeException e) {
       return "\n(cannot read " + spec.logFile() + ": " + e + ")";

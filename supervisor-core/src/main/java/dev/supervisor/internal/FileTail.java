@@ -1,4 +1,4 @@
-package dev.supervisor.ipc.internal;
+package dev.supervisor.internal;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
