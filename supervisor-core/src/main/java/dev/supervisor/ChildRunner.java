@@ -54,7 +54,8 @@ final class ChildRunner {
   /** What other threads may read: one consistent view of this child. */
   record Snapshot(ChildState state, OptionalLong pid, long runId, Optional<Instant> startedAt, int restarts,
       Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
-      Optional<String> reason, boolean desiredRunning, Optional<ProcessSignature> process, int consecutiveFailures) {
+      Optional<String> reason, boolean desiredRunning, Optional<ProcessSignature> process, int consecutiveFailures,
+      Optional<String> statusText) {
 
     PersistedState.Child toPersisted(String name) {
       return new PersistedState.Child(name, desiredRunning, state.name(), process, runId, restarts, consecutiveFailures,
@@ -94,6 +95,19 @@ final class ChildRunner {
   private int healthFailures;
   private GroupRestart group;
   private Instant readinessDeadline;
+  /** The child's notify socket, when it uses the protocol (set by the supervisor before the start). */
+  volatile Path notifySocket;
+  /** The latest {@code STATUS=} text of the current run. */
+  private String statusText;
+  private Instant lastWatchdogAt;
+  private Duration watchdogInterval;
+  private ScheduledFuture<?> watchdogTimer;
+  private ScheduledFuture<?> notifyReadyTimer;
+  /** The child said {@code STOPPING=1}: its watchdog is off for the rest of the run. */
+  private boolean stoppingNotified;
+  private boolean warnedForeignSender;
+  /** becameUp() ran for the current run (probes and the watchdog are armed once per run). */
+  private boolean upThisRun;
   /** Sampled from /proc while the run lives (see {@link #sample}); reset at each spawn. */
   private long peakRss = -1;
   private Duration cpuSample;
@@ -141,7 +155,7 @@ final class ChildRunner {
 
   /** Up means dependents may start: READY, or RUNNING when no readiness is configured. */
   boolean isUp() {
-    return state == ChildState.READY || (state == ChildState.RUNNING && spec.readiness().isEmpty());
+    return state == ChildState.READY || (state == ChildState.RUNNING && !spec.hasReadiness());
   }
 
   GroupRestart group() {
@@ -249,11 +263,22 @@ final class ChildRunner {
     peakRss = -1;
     cpuSample = null;
     lastSampleAt = null;
+    statusText = null;
+    stoppingNotified = false;
+    upThisRun = false;
     currentRunAutomatic = nextStartAutomatic;
     if (currentRunAutomatic) {
       restarts++;
     }
     Map<String, String> env = spec.effectiveEnv(sup.hostEnv());
+    if (notifySocket != null) {
+      env = new java.util.LinkedHashMap<>(env);
+      env.put("NOTIFY_SOCKET", notifySocket.toString());
+      Optional<Duration> wd = spec.notifySettings().flatMap(ChildSpec.Notify::watchdog);
+      if (wd.isPresent()) {
+        env.put("WATCHDOG_USEC", Long.toString(wd.get().toNanos() / 1000));
+      }
+    }
     Path dir = spec.workingDirectory().orElse(null);
     Optional<String> problem = Executables.problem(spec.argv().get(0), env, dir);
     if (problem.isPresent()) {
@@ -299,6 +324,9 @@ final class ChildRunner {
     if (spec.readiness().isPresent()) {
       readinessDeadline = sup.now().plus(spec.readiness().get().timeout());
       scheduleProbe(spec.readiness().get().interval());
+    } else if (spec.hasReadiness()) { // READY=1 over the notify socket
+      Duration timeout = spec.notifySettings().get().readyTimeout();
+      notifyReadyTimer = sup.schedule(() -> notifyReadyMissed(myRun, timeout), timeout);
     } else {
       becameUp();
     }
@@ -311,7 +339,19 @@ final class ChildRunner {
   }
 
   private void becameUp() {
+    if (upThisRun) { // READY again after RELOADING=1 or STOPPING=1: only the dependents may care
+      sup.childUp(this);
+      return;
+    }
+    upThisRun = true;
     sup.breaker().up(this, runId);
+    Optional<Duration> wd = spec.notifySettings().flatMap(ChildSpec.Notify::watchdog);
+    if (wd.isPresent() && watchdogTimer == null) {
+      watchdogInterval = wd.get();
+      lastWatchdogAt = sup.now();
+      long myRun = runId;
+      watchdogTimer = sup.schedule(() -> watchdogCheck(myRun), watchdogInterval);
+    }
     spec.health().ifPresent(h -> scheduleProbe(h.startGrace()));
     sup.childUp(this);
   }
@@ -379,6 +419,128 @@ final class ChildRunner {
     scheduleProbe(h.every());
   }
 
+  // ------------------------------------------------------------------ notify protocol
+
+  private void cancelNotifyTimers() {
+    cancelTimer(watchdogTimer);
+    watchdogTimer = null;
+    cancelTimer(notifyReadyTimer);
+    notifyReadyTimer = null;
+  }
+
+  private void notifyReadyMissed(long myRun, Duration timeout) {
+    notifyReadyTimer = null;
+    if (myRun != runId || state != ChildState.RUNNING) {
+      return;
+    }
+    String why = "no READY=1 on its notify socket within " + Durations.format(timeout);
+    sup.emit(new HealthCheckFailed(sup.now(), name(), runId, 1, 1, why));
+    beginStop(StopPurpose.UNHEALTHY, why);
+  }
+
+  private void watchdogCheck(long myRun) {
+    watchdogTimer = null;
+    if (myRun != runId || !(state == ChildState.RUNNING || state == ChildState.READY) || stoppingNotified) {
+      return;
+    }
+    Instant due = lastWatchdogAt.plus(watchdogInterval);
+    Instant now = sup.now();
+    if (now.isBefore(due)) {
+      watchdogTimer = sup.schedule(() -> watchdogCheck(myRun), Duration.between(now, due));
+      return;
+    }
+    hung("watchdog: no WATCHDOG=1 within " + Durations.format(watchdogInterval) + " (hung)");
+  }
+
+  private void hung(String why) {
+    log.warn("child '{}' (run {}): {}; killing it", name(), runId, why);
+    sup.emit(new HealthCheckFailed(sup.now(), name(), runId, 1, 1, why));
+    beginStop(StopPurpose.UNHEALTHY, why);
+  }
+
+  /**
+   * A datagram on this child's notify socket. With the sender's pid known, a process outside the
+   * child's process group cannot speak for it.
+   */
+  void notified(java.util.OptionalLong senderPid, String message) {
+    if (handle == null || !(state == ChildState.RUNNING || state == ChildState.READY)) {
+      return;
+    }
+    if (senderPid.isPresent()) {
+      long pid = senderPid.getAsLong();
+      long pgid = ProcStat.read(pid).map(ProcStat::pgrp).orElse(-1L);
+      if (pid != handle.pid() && pgid != handle.pid()) {
+        if (!warnedForeignSender) {
+          warnedForeignSender = true;
+          log.warn("child '{}': ignored a notify message from pid {}, which is not in its process group {} ({})", name(), pid,
+              handle.pid(), message.replace('\n', ' '));
+        }
+        return;
+      }
+    }
+    boolean changed = false;
+    for (String line : message.split("\n")) {
+      int eq = line.indexOf('=');
+      if (eq <= 0) {
+        continue;
+      }
+      String key = line.substring(0, eq);
+      String value = line.substring(eq + 1);
+      switch (key) {
+        case "READY":
+          if (value.equals("1") && state == ChildState.RUNNING && spec.hasReadiness() && spec.readiness().isEmpty()) {
+            cancelTimer(notifyReadyTimer);
+            notifyReadyTimer = null;
+            stoppingNotified = false;
+            transition(ChildState.READY, null, null);
+            becameUp();
+          }
+          break;
+        case "STATUS":
+          statusText = value.length() > 512 ? value.substring(0, 512) : value;
+          changed = true;
+          break;
+        case "WATCHDOG":
+          if (value.equals("1")) {
+            lastWatchdogAt = sup.now();
+          } else if (value.equals("trigger") && watchdogInterval != null) {
+            hung("watchdog: the child asked for it (WATCHDOG=trigger)");
+            return;
+          }
+          break;
+        case "WATCHDOG_USEC":
+          try {
+            long usec = Long.parseLong(value.trim());
+            if (usec > 0 && watchdogInterval != null) {
+              watchdogInterval = Duration.ofNanos(usec * 1000);
+            }
+          } catch (NumberFormatException e) {
+            log.debug("child '{}': ignoring WATCHDOG_USEC={}", name(), value);
+          }
+          break;
+        case "RELOADING":
+        case "STOPPING":
+          if (value.equals("1")) {
+            boolean stopping = key.equals("STOPPING");
+            stoppingNotified |= stopping;
+            String why = stopping ? "stopping on its own (STOPPING=1)" : "reloading (RELOADING=1)";
+            if (state == ChildState.READY && spec.hasReadiness()) {
+              transition(ChildState.RUNNING, null, why); // not ready until READY=1 again
+            } else {
+              reason = why;
+              changed = true;
+            }
+          }
+          break;
+        default:
+          break; // MAINPID, BARRIER (its descriptor is closed by the socket), ERRNO, ...
+      }
+    }
+    if (changed) {
+      publish();
+    }
+  }
+
   // ------------------------------------------------------------------ stopping
 
   /** Sends the stop signal to the process group and arms the grace timer. */
@@ -389,6 +551,7 @@ final class ChildRunner {
     stopPurpose = purpose;
     unhealthyReason = purpose == StopPurpose.UNHEALTHY ? why : null;
     cancelTimer(probeTimer);
+    cancelNotifyTimers();
     transition(ChildState.STOPPING, null, why);
     Duration grace = spec.stopGrace();
     graceDeadline = sup.now().plus(grace);
@@ -442,6 +605,7 @@ final class ChildRunner {
       return;
     }
     cancelTimer(probeTimer);
+    cancelNotifyTimers();
     ExitStatus exit = ExitStatus.fromExitValue(p.exitValue());
     if (state == ChildState.STOPPING && stopPurpose != null) {
       if (stopPurpose.requested) {
@@ -706,7 +870,8 @@ final class ChildRunner {
         Optional.ofNullable(reason),
         desiredRunning,
         Optional.ofNullable(signature),
-        consecutiveFailures());
+        consecutiveFailures(),
+        Optional.ofNullable(statusText));
     sup.changed();
   }
 
@@ -771,9 +936,16 @@ final class ChildRunner {
     startedAt = handle.info().startInstant().orElse(sup.now());
     healthFailures = 0;
     stopPurpose = null;
+    upThisRun = false;
+    statusText = null;
+    stoppingNotified = false;
     transition(ChildState.RUNNING, null, "adopted from a crashed supervisor");
     watchAdopted(runId);
-    if (spec.readiness().isPresent()) {
+    if (spec.readiness().isEmpty() && spec.hasReadiness()) {
+      // it said READY=1 to the supervisor that died; it will not say it again
+      transition(ChildState.READY, null, "adopted; ready under the previous supervisor");
+      becameUp();
+    } else if (spec.readiness().isPresent()) {
       readinessDeadline = sup.now().plus(spec.readiness().get().timeout());
       scheduleProbe(spec.readiness().get().interval());
     } else {
@@ -796,6 +968,7 @@ final class ChildRunner {
 
   private void adoptedExited(long myRun) {
     cancelTimer(probeTimer);
+    cancelNotifyTimers();
     ExitStatus exit = ExitStatus.unknown("adopted process; its exit status cannot be observed");
     if (state == ChildState.STOPPING && stopPurpose != null) {
       if (stopPurpose.requested) {

@@ -42,6 +42,19 @@ public final class ChildSpec {
    */
   public record Health(HealthCheck check, Duration every, int failuresToRestart, Duration startGrace) {}
 
+  /**
+   * The systemd notify protocol for this child: it gets {@code NOTIFY_SOCKET} (a datagram socket
+   * of its own) and may send {@code READY=1}, {@code STATUS=...}, {@code WATCHDOG=1},
+   * {@code RELOADING=1}, {@code STOPPING=1}. Needs a notify socket factory on the supervisor
+   * ({@code Supervisor.Builder.notifySockets}, from supervisor-ipc).
+   *
+   * @param readiness true when {@code READY=1} is what makes the child READY (dependents wait for it)
+   * @param readyTimeout how long it may take to send {@code READY=1}; after that it is killed as a failure
+   * @param watchdog when present, the child gets {@code WATCHDOG_USEC} and must send {@code WATCHDOG=1}
+   *     at least this often once it is up; a missed ping is a hang: it is killed as a failure
+   */
+  public record Notify(boolean readiness, Duration readyTimeout, Optional<Duration> watchdog) {}
+
   private final String name;
   private final List<String> argv;
   private final Optional<Path> workingDirectory;
@@ -52,6 +65,7 @@ public final class ChildSpec {
   private final Duration stopGrace;
   private final Optional<Readiness> readiness;
   private final Optional<Health> health;
+  private final Optional<Notify> notify;
   private final LogConfig logs;
   private final List<String> dependsOn;
 
@@ -66,6 +80,8 @@ public final class ChildSpec {
     this.stopGrace = b.stopGrace;
     this.readiness = Optional.ofNullable(b.readiness);
     this.health = Optional.ofNullable(b.health);
+    this.notify = b.notifySocket ? Optional.of(new Notify(b.notifyReadyTimeout != null,
+        b.notifyReadyTimeout != null ? b.notifyReadyTimeout : Duration.ZERO, Optional.ofNullable(b.watchdog))) : Optional.empty();
     this.logs = b.logs;
     this.dependsOn = List.copyOf(b.dependsOn);
   }
@@ -91,6 +107,11 @@ public final class ChildSpec {
     b.stopGrace = stopGrace;
     b.readiness = readiness.orElse(null);
     b.health = health.orElse(null);
+    notify.ifPresent(n -> {
+      b.notifySocket = true;
+      b.notifyReadyTimeout = n.readiness() ? n.readyTimeout() : null;
+      b.watchdog = n.watchdog().orElse(null);
+    });
     b.logs = logs;
     b.dependsOn = new ArrayList<>(dependsOn);
     return b;
@@ -118,6 +139,14 @@ public final class ChildSpec {
   public Optional<Readiness> readiness() { return readiness; }
 
   public Optional<Health> health() { return health; }
+
+  /** The notify protocol settings, when the child gets a {@code NOTIFY_SOCKET}. */
+  public Optional<Notify> notifySettings() { return notify; }
+
+  /** True when the child becomes READY by a probe or by {@code READY=1}; false when RUNNING is enough. */
+  public boolean hasReadiness() {
+    return readiness.isPresent() || notify.map(Notify::readiness).orElse(false);
+  }
 
   public LogConfig logs() { return logs; }
 
@@ -155,6 +184,9 @@ public final class ChildSpec {
     private Duration stopGrace = Duration.ofSeconds(10);
     private Readiness readiness;
     private Health health;
+    private boolean notifySocket;
+    private Duration notifyReadyTimeout;
+    private Duration watchdog;
     private LogConfig logs = LogConfig.defaults();
     private List<String> dependsOn = new ArrayList<>();
 
@@ -293,6 +325,38 @@ public final class ChildSpec {
       return this;
     }
 
+    /**
+     * Readiness the systemd way: the child gets {@code NOTIFY_SOCKET} and is READY when it sends
+     * {@code READY=1} (from any process of its process group: {@code systemd-notify --ready} in
+     * a script works); not within {@code timeout} is a failure. Replaces a readiness probe.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is not positive
+     */
+    public Builder readinessNotify(Duration timeout) {
+      this.notifyReadyTimeout = positive(timeout, "timeout");
+      this.notifySocket = true;
+      return this;
+    }
+
+    /**
+     * A liveness watchdog: the child gets {@code NOTIFY_SOCKET} and {@code WATCHDOG_USEC} and must
+     * send {@code WATCHDOG=1} at least every {@code interval} once it is up (READY, or RUNNING
+     * without readiness); a missed ping kills it as hung, and its restart policy decides.
+     *
+     * @throws IllegalArgumentException if {@code interval} is not positive
+     */
+    public Builder watchdog(Duration interval) {
+      this.watchdog = positive(interval, "interval");
+      this.notifySocket = true;
+      return this;
+    }
+
+    /** Gives the child {@code NOTIFY_SOCKET} only, for {@code STATUS=} lines (shown in status). */
+    public Builder notifySocket() {
+      this.notifySocket = true;
+      return this;
+    }
+
     public Builder logs(LogConfig config) {
       this.logs = Objects.requireNonNull(config, "config");
       return this;
@@ -327,6 +391,9 @@ public final class ChildSpec {
     public ChildSpec build() {
       if (argv.isEmpty()) {
         throw new IllegalStateException("child '" + name + "' has no command: call argv(...)");
+      }
+      if (readiness != null && notifyReadyTimeout != null) {
+        throw new IllegalStateException("child '" + name + "' has both a readiness probe and readinessNotify: choose one");
       }
       return new ChildSpec(this);
     }

@@ -71,6 +71,9 @@ public final class Supervisor implements AutoCloseable {
   private final Path logDir;
   private final Strategy strategy;
   private final Breaker breaker;
+  private final NotifySocketFactory notifyFactory;
+  /** Bound at start, closed at the end (guarded by monitor). */
+  private final List<NotifySocketFactory.NotifySocket> notifySockets = new ArrayList<>();
   private final Duration shutdownTimeout;
   private final Duration logCheckInterval;
   private final Clock clock;
@@ -141,6 +144,7 @@ public final class Supervisor implements AutoCloseable {
       byName.put(spec.name(), r);
     }
     this.breaker = new Breaker(this, b.stormBreaker, children.size());
+    this.notifyFactory = b.notifySockets;
     this.incidents = b.incidentsKept == 0 ? null : new dev.supervisor.internal.IncidentStore(home.resolve("incidents"), b.incidentsKept);
     int n = INSTANCES.incrementAndGet();
     this.loop = new ScheduledThreadPoolExecutor(1, named("supervisor-" + n + "-loop", false));
@@ -196,6 +200,13 @@ public final class Supervisor implements AutoCloseable {
       try {
         saved = stateStore.load().orElse(null);
       } catch (IOException e) {
+        releaseLock();
+        throw new UncheckedIOException(e.getMessage(), e);
+      }
+      try {
+        bindNotifySockets();
+      } catch (IOException e) {
+        closeNotifySockets();
         releaseLock();
         throw new UncheckedIOException(e.getMessage(), e);
       }
@@ -256,6 +267,50 @@ public final class Supervisor implements AutoCloseable {
     return parentDeathSignal;
   }
 
+  /** One datagram socket per child that uses the notify protocol, at {@code <home>/run/notify/<name>.sock}. */
+  private void bindNotifySockets() throws IOException {
+    Path dir = home.resolve("run").resolve("notify");
+    for (ChildRunner r : children) {
+      if (r.spec.notifySettings().isEmpty()) {
+        continue;
+      }
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      }
+      Path path = dir.resolve(r.name() + ".sock");
+      if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
+        throw new IOException("the notify socket " + path + " is longer than the 107 bytes a Unix socket address holds;"
+            + " use a shorter home or child name");
+      }
+      Files.deleteIfExists(path); // ours: the pid lock is held, so no live supervisor uses it
+      try {
+        notifySockets.add(notifyFactory.bind(path, (pid, message) -> {
+          try {
+            loopExecutor.execute(() -> r.notified(pid, message));
+          } catch (RejectedExecutionException e) {
+            // the supervisor has ended
+          }
+        }));
+      } catch (IOException e) {
+        throw new IOException("cannot bind the notify socket " + path + " of child '" + r.name() + "': " + e.getMessage(), e);
+      }
+      r.notifySocket = path;
+    }
+  }
+
+  private void closeNotifySockets() {
+    synchronized (monitor) {
+      notifySockets.forEach(NotifySocketFactory.NotifySocket::close);
+      notifySockets.clear();
+    }
+  }
+
+  /** Whether notify messages carry the sender's pid (see {@link NotifySocketFactory#knowsSenders()}). */
+  boolean notifyKnowsSenders() {
+    return notifyFactory != null && notifyFactory.knowsSenders();
+  }
+
   private void releaseLock() {
     if (pidLock != null) {
       pidLock.close();
@@ -312,7 +367,7 @@ public final class Supervisor implements AutoCloseable {
         case READY:
           continue;
         case RUNNING:
-          if (r.spec.readiness().isEmpty()) {
+          if (!r.spec.hasReadiness()) {
             continue;
           }
           break;
@@ -487,7 +542,8 @@ public final class Supervisor implements AutoCloseable {
       }
       Optional<Duration> uptime = c.startedAt().filter(t -> c.state().isAlive()).map(t -> Duration.between(t, now));
       out.add(new ChildStatus(r.name(), c.state(), c.state().isAlive() ? c.pid() : OptionalLong.empty(), c.runId(), uptime,
-          c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss, r.spec.restartPolicy().toString()));
+          c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss, r.spec.restartPolicy().toString(),
+          c.statusText()));
     }
     return new SupervisorStatus(state, now, out, breaker.status());
   }
@@ -786,6 +842,7 @@ public final class Supervisor implements AutoCloseable {
     if (stateWriter != null) {
       stateWriter.finalSaveAndClose();
     }
+    closeNotifySockets();
     releaseLock();
     SupervisorState from;
     synchronized (monitor) {
@@ -937,6 +994,7 @@ public final class Supervisor implements AutoCloseable {
     private Duration stateFlushInterval = Duration.ofSeconds(30);
     private StormBreaker stormBreaker = StormBreaker.majority();
     private int incidentsKept = 100;
+    private NotifySocketFactory notifySockets;
     private final Map<SupervisorListener, Executor> listeners = new LinkedHashMap<>();
 
     private Builder(Path home) {
@@ -1046,6 +1104,16 @@ public final class Supervisor implements AutoCloseable {
       return this;
     }
 
+    /**
+     * What binds the per-child sockets of the notify protocol; needed when a child uses
+     * {@code readinessNotify}, {@code watchdog} or {@code notifySocket}. supervisor-ipc has it:
+     * {@code .notifySockets(ChildNotifySockets.create())}.
+     */
+    public Builder notifySockets(NotifySocketFactory factory) {
+      this.notifySockets = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
     /** What to do with live children of a crashed predecessor; default {@link OrphanPolicy#KILL}. */
     public Builder recovery(OrphanPolicy policy) {
       this.orphanPolicy = Objects.requireNonNull(policy, "policy");
@@ -1087,6 +1155,15 @@ public final class Supervisor implements AutoCloseable {
     public Supervisor build() {
       if (children.isEmpty()) {
         throw new IllegalArgumentException("a supervisor needs at least one child: call child(...)");
+      }
+      if (notifySockets == null) {
+        for (ChildSpec c : children) {
+          if (c.notifySettings().isPresent()) {
+            throw new IllegalStateException("child '" + c.name() + "' uses the notify protocol (readinessNotify, watchdog or"
+                + " notifySocket) but the supervisor has no notify socket factory: add"
+                + " .notifySockets(dev.supervisor.ipc.notify.ChildNotifySockets.create()) from supervisor-ipc");
+          }
+        }
       }
       return new Supervisor(this);
     }

@@ -75,6 +75,7 @@ public final class StatusJson {
       c.nextRestartAt().ifPresent(t -> o.put("nextRestartAt", t.toString()));
       c.reason().ifPresent(r -> o.put("reason", r));
       o.put("policy", c.policy());
+      c.statusText().ifPresent(t -> o.put("statusText", t));
     }
     return root;
   }
@@ -101,7 +102,8 @@ public final class StatusJson {
           o.hasNonNull("nextRestartAt") ? Optional.of(Instant.parse(o.get("nextRestartAt").asText())) : Optional.empty(),
           o.hasNonNull("reason") ? Optional.of(o.get("reason").asText()) : Optional.empty(),
           optLong(o, "cpuMs").isPresent() ? Optional.of(Duration.ofMillis(o.get("cpuMs").asLong())) : Optional.empty(),
-          optLong(o, "rssBytes"), o.path("policy").asText("")));
+          optLong(o, "rssBytes"), o.path("policy").asText(""),
+          o.hasNonNull("statusText") ? Optional.of(o.get("statusText").asText()) : Optional.empty()));
     }
     JsonNode b = sup.path("breaker");
     List<String> held = new ArrayList<>();

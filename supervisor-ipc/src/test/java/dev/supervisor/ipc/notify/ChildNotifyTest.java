@@ -1,0 +1,130 @@
+package dev.supervisor.ipc.notify;
+
+import static dev.supervisor.testing.TestChildren.sh;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildState;
+import dev.supervisor.ChildStatus;
+import dev.supervisor.NotifySocketFactory;
+import dev.supervisor.Supervisor;
+import dev.supervisor.testing.ProcessLeakGuard;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Children speaking systemd's notify protocol: the real {@code systemd-notify} binary, and a Java child. */
+@ExtendWith(ProcessLeakGuard.class)
+class ChildNotifyTest {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+  @TempDir Path home;
+  private final List<Supervisor> sups = new ArrayList<>();
+  private final NotifySocketFactory sockets = ChildNotifySockets.create();
+
+  private Supervisor start(ChildSpec... children) {
+    Supervisor.Builder b = Supervisor.builder(home).shutdownHook(false).notifySockets(sockets);
+    for (ChildSpec c : children) {
+      b.child(c);
+    }
+    Supervisor s = b.build();
+    sups.add(s);
+    s.startAsync();
+    return s;
+  }
+
+  @AfterEach
+  void close() {
+    sups.forEach(Supervisor::close);
+  }
+
+  private static ChildStatus child(Supervisor s, String name) {
+    return s.status().child(name).orElseThrow();
+  }
+
+  @Test
+  void systemdNotifyMakesAChildReadyAndItsDependentWaitsForIt() throws Exception {
+    Path go = home.resolve("go");
+    Supervisor s = start(
+        sh("db", "systemd-notify --status='warming up'; while [ ! -e " + go + " ]; do sleep 0.05; done;"
+            + " systemd-notify --ready --status='serving'; exec sleep 1000").readinessNotify(Duration.ofSeconds(20)).build(),
+        sh("app", "exec sleep 1000").dependsOn("db").build());
+    await().atMost(WAIT).until(() -> child(s, "db").statusText().orElse("").equals("warming up"));
+    assertThat(child(s, "db").state()).isEqualTo(ChildState.RUNNING);
+    assertThat(child(s, "app").state()).as("waits for db's READY=1").isEqualTo(ChildState.STARTING);
+    assertThat(Files.getPosixFilePermissions(home.resolve("run/notify/db.sock")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+    Files.createFile(go);
+    await().atMost(WAIT).until(() -> child(s, "db").state() == ChildState.READY && child(s, "app").state() == ChildState.RUNNING);
+    assertThat(child(s, "db").statusText()).hasValue("serving");
+    s.awaitHealthy(WAIT);
+  }
+
+  @Test
+  void aJavaChildThatStopsPingingItsWatchdogIsKilledAsHungAndRestarted() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Supervisor s = start(ChildSpec.builder("worker")
+        .argv(java, "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+            NotifyingChildMain.class.getName(), "5")
+        .env(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark())
+        .readinessNotify(Duration.ofSeconds(20)).watchdog(Duration.ofMillis(400)).stopGrace(Duration.ofSeconds(2)).build());
+    await().atMost(WAIT).until(() -> child(s, "worker").state() == ChildState.READY);
+    assertThat(child(s, "worker").statusText()).hasValue("serving from java");
+    long first = child(s, "worker").pid().orElseThrow();
+    // it pings for 0.5 s, then hangs: the watchdog kills it and the policy restarts it
+    await().atMost(WAIT).until(() -> child(s, "worker").restarts() == 1);
+    ChildStatus c = child(s, "worker");
+    assertThat(c.lastExit().orElseThrow().reason()).hasValue("watchdog: no WATCHDOG=1 within 400ms (hung)");
+    await().atMost(WAIT).until(() -> child(s, "worker").state() == ChildState.READY);
+    assertThat(child(s, "worker").pid().orElseThrow()).isNotEqualTo(first);
+    assertThat(s.incidents("worker")).first().satisfies(i -> assertThat(i.exit().reason()).hasValue(c.lastExit().get().reason().get()));
+  }
+
+  @Test
+  void noReadyWithinTheTimeoutIsAFailure() throws Exception {
+    Supervisor s = start(sh("mute", "exec sleep 1000").readinessNotify(Duration.ofMillis(300)).build());
+    await().atMost(WAIT).until(() -> child(s, "mute").restarts() >= 1);
+    assertThat(child(s, "mute").lastExit().orElseThrow().reason()).hasValue("no READY=1 on its notify socket within 300ms");
+  }
+
+  @Test
+  void reloadingAndStoppingTakeAwayReadinessUntilReadyAgain() throws Exception {
+    Path step = home.resolve("step");
+    Supervisor s = start(sh("svc", "systemd-notify --ready; while [ ! -e " + step + " ]; do sleep 0.05; done;"
+        + " systemd-notify --reloading 2>/dev/null || systemd-notify RELOADING=1; sleep 0.5; systemd-notify --ready; exec sleep 1000")
+        .readinessNotify(Duration.ofSeconds(20)).build());
+    await().atMost(WAIT).until(() -> child(s, "svc").state() == ChildState.READY);
+    Files.createFile(step);
+    await().atMost(WAIT).until(() -> child(s, "svc").state() == ChildState.RUNNING);
+    assertThat(child(s, "svc").reason()).hasValue("reloading (RELOADING=1)");
+    await().atMost(WAIT).until(() -> child(s, "svc").state() == ChildState.READY);
+  }
+
+  @Test
+  void oneChildCannotMarkAnotherReady() throws Exception {
+    Assumptions.assumeTrue(sockets.knowsSenders(), "sender credentials need JDK 22+ (FFM); " + sockets);
+    Path victim = home.resolve("run/notify/victim.sock");
+    Supervisor s = start(
+        sh("victim", "exec sleep 1000").readinessNotify(Duration.ofSeconds(30)).build(),
+        sh("forger", "for i in 1 2 3 4 5; do NOTIFY_SOCKET=" + victim + " systemd-notify --ready; sleep 0.1; done;"
+            + " touch " + home.resolve("forged") + "; exec sleep 1000").build());
+    await().atMost(WAIT).until(() -> Files.exists(home.resolve("forged")));
+    Thread.sleep(300); // the forged datagrams are in; any effect would show now
+    assertThat(child(s, "victim").state()).isEqualTo(ChildState.RUNNING);
+  }
+
+  @Test
+  void aNotifyChildWithoutASocketFactoryIsAClearError() {
+    assertThatThrownBy(() -> Supervisor.builder(home).child(sh("x", "true").watchdog(Duration.ofSeconds(1)).build()).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("child 'x' uses the notify protocol (readinessNotify, watchdog or notifySocket) but the supervisor has no"
+            + " notify socket factory: add .notifySockets(dev.supervisor.ipc.notify.ChildNotifySockets.create()) from supervisor-ipc");
+  }
+}
