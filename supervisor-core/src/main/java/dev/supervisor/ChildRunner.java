@@ -462,13 +462,18 @@ final class ChildRunner {
    * A datagram on this child's notify socket. With the sender's pid known, a process outside the
    * child's process group cannot speak for it.
    */
-  void notified(java.util.OptionalLong senderPid, String message) {
+  void notified(OptionalLong senderPid, OptionalLong senderPgid, String message) {
     if (handle == null || !(state == ChildState.RUNNING || state == ChildState.READY)) {
       return;
     }
     if (senderPid.isPresent()) {
       long pid = senderPid.getAsLong();
-      long pgid = ProcStat.read(pid).map(ProcStat::pgrp).orElse(-1L);
+      if (senderPgid.isEmpty()) { // as systemd's NotifyAccess: a sender gone before it was read cannot be attributed
+        log.debug("child '{}': ignored a notify message from pid {}, which exited before it could be checked ({})", name(), pid,
+            message.replace('\n', ' '));
+        return;
+      }
+      long pgid = senderPgid.getAsLong();
       if (pid != handle.pid() && pgid != handle.pid()) {
         if (!warnedForeignSender) {
           warnedForeignSender = true;

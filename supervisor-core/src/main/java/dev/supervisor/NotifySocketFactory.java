@@ -39,7 +39,12 @@ public interface NotifySocketFactory {
   /** Receives datagrams; called on the factory's thread. */
   @FunctionalInterface
   interface NotifyReceiver {
-    /** One datagram: {@code KEY=VALUE} lines; {@code senderPid} when the kernel told it. */
-    void received(OptionalLong senderPid, String message);
+    /**
+     * One datagram: {@code KEY=VALUE} lines. {@code senderPid} when the kernel told it, and the
+     * sender's process group as read from {@code /proc} on receipt (before any descriptor it
+     * sent is closed, so a sender waiting on a barrier is still there); empty when the sender
+     * had already exited.
+     */
+    void received(OptionalLong senderPid, OptionalLong senderProcessGroup, String message);
   }
 }

@@ -285,9 +285,9 @@ public final class Supervisor implements AutoCloseable {
       }
       Files.deleteIfExists(path); // ours: the pid lock is held, so no live supervisor uses it
       try {
-        notifySockets.add(notifyFactory.bind(path, (pid, message) -> {
+        notifySockets.add(notifyFactory.bind(path, (pid, pgid, message) -> {
           try {
-            loopExecutor.execute(() -> r.notified(pid, message));
+            loopExecutor.execute(() -> r.notified(pid, pgid, message));
           } catch (RejectedExecutionException e) {
             // the supervisor has ended
           }

@@ -40,7 +40,8 @@ public final class SupervisorConfig {
 
   private static final List<String> TOP_FIELDS = List.of("strategy", "children");
   private static final List<String> CHILD_FIELDS = List.of("name", "command", "workingDir", "env", "inheritEnv",
-      "restart", "backoff", "resetAfter", "maxRestarts", "window", "stopSignal", "stopGrace", "dependsOn", "logs");
+      "restart", "backoff", "resetAfter", "maxRestarts", "window", "stopSignal", "stopGrace", "dependsOn", "logs",
+      "readiness", "readyTimeout", "watchdog");
   private static final List<String> BACKOFF_FIELDS = List.of("initial", "max", "multiplier", "jitter");
   private static final List<String> LOGS_FIELDS = List.of("maxBytes", "keep", "gzip");
 
@@ -112,8 +113,10 @@ public final class SupervisorConfig {
    * {@code "maxRestarts"} (5 in {@code "window"} 60s; 0 restarts forever), {@code "stopSignal"}
    * ({@code TERM}, {@code INT}, {@code HUP}, {@code QUIT}, {@code USR1}, {@code USR2}, {@code KILL}, any
    * case, with or without {@code SIG}), {@code "stopGrace"} (10s), {@code "dependsOn"} (names of
-   * other children, no cycles) and {@code "logs"} (an object with {@code maxBytes} 10485760,
-   * {@code keep} 7, {@code gzip} true, or the string {@code "discard"}). Durations are strings such
+   * other children, no cycles), {@code "logs"} (an object with {@code maxBytes} 10485760,
+   * {@code keep} 7, {@code gzip} true, or the string {@code "discard"}), {@code "readiness"}
+   * ({@code "notify"}: READY when it sends {@code READY=1} on its {@code NOTIFY_SOCKET}, within
+   * {@code "readyTimeout"}, 30s) and {@code "watchdog"} (it must send {@code WATCHDOG=1} this often). Durations are strings such
    * as {@code "250ms"}, {@code "1.5s"}, {@code "5m"}, {@code "2h"}, {@code "1d"}. Unknown members
    * and duplicate keys are errors.
    *
@@ -314,6 +317,20 @@ public final class SupervisorConfig {
       LogConfig logs = logs(node.get("logs"), path + ".logs");
       if (logs != null) {
         b.logs(logs);
+      }
+
+      Boolean notify = choice(node.get("readiness"), path + ".readiness", "readiness", Map.of("notify", Boolean.TRUE), null);
+      Duration readyTimeout = duration(node.get("readyTimeout"), path + ".readyTimeout", null);
+      if (readyTimeout != null && notify == null) {
+        throw fail(path + ".readyTimeout", "only applies with \"readiness\": \"notify\"");
+      }
+      if (notify != null) {
+        Duration t = readyTimeout != null ? readyTimeout : Duration.ofSeconds(30);
+        apply(path + ".readyTimeout", () -> b.readinessNotify(t));
+      }
+      Duration watchdog = duration(node.get("watchdog"), path + ".watchdog", null);
+      if (watchdog != null) {
+        apply(path + ".watchdog", () -> b.watchdog(watchdog));
       }
 
       try {

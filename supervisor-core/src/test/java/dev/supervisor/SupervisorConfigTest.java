@@ -315,7 +315,8 @@ class SupervisorConfigTest {
   void unknownChildFieldSuggestsTheRightOne() {
     assertChildError("'stopgrace': '5s'", "children[0].stopgrace",
         "config.json: children[0].stopgrace: unknown field; did you mean 'stopGrace'? (allowed: name, command, workingDir,"
-            + " env, inheritEnv, restart, backoff, resetAfter, maxRestarts, window, stopSignal, stopGrace, dependsOn, logs)");
+            + " env, inheritEnv, restart, backoff, resetAfter, maxRestarts, window, stopSignal, stopGrace, dependsOn, logs,"
+            + " readiness, readyTimeout, watchdog)");
   }
 
   @Test
@@ -566,6 +567,23 @@ class SupervisorConfigTest {
 
   private static void assertChildError(String members, String field, String message) {
     assertErrorRaw(oneChild(members), field, message);
+  }
+
+  @Test
+  void notifyReadinessAndWatchdog() throws Exception {
+    SupervisorConfig c = SupervisorConfig.parse(j("{'children': [{'name': 'db', 'command': ['x'], 'readiness': 'notify',"
+        + " 'readyTimeout': '45s', 'watchdog': '10s'}, {'name': 'w', 'command': ['x'], 'watchdog': '2s'}]}"), "config.json");
+    ChildSpec.Notify db = c.children().get(0).notifySettings().orElseThrow();
+    assertThat(db.readiness()).isTrue();
+    assertThat(db.readyTimeout()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(db.watchdog()).hasValue(Duration.ofSeconds(10));
+    ChildSpec.Notify w = c.children().get(1).notifySettings().orElseThrow();
+    assertThat(w.readiness()).isFalse();
+    assertThat(c.children().get(1).hasReadiness()).isFalse();
+    assertError("{'children': [{'name': 'db', 'command': ['x'], 'readiness': 'probe'}]}", "children[0].readiness",
+        "config.json: children[0].readiness: unknown readiness 'probe' (allowed: notify)");
+    assertError("{'children': [{'name': 'db', 'command': ['x'], 'readyTimeout': '5s'}]}", "children[0].readyTimeout",
+        "config.json: children[0].readyTimeout: only applies with \"readiness\": \"notify\"");
   }
 
   private static void assertError(String json, String field, String message) {

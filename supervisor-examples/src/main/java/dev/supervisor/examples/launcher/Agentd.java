@@ -24,6 +24,7 @@ import dev.supervisor.ipc.daemon.DaemonHandle;
 import dev.supervisor.ipc.daemon.DaemonSpec;
 import dev.supervisor.ipc.daemon.DaemonStartException;
 import dev.supervisor.ipc.daemon.Daemons;
+import dev.supervisor.ipc.notify.ChildNotifySockets;
 import dev.supervisor.ipc.systemd.SystemdNotifier;
 import dev.supervisor.persist.AlreadyRunningException;
 import dev.supervisor.persist.PidLock;
@@ -228,7 +229,8 @@ public final class Agentd {
       h.createDirectories();
       Approvals.createKeyIfMissing(h.keyFile());
       List<ChildSpec> children;
-      Supervisor.Builder b = Supervisor.builder(h.root()).recovery(top.orphanPolicy());
+      Supervisor.Builder b = Supervisor.builder(h.root()).recovery(top.orphanPolicy())
+          .notifySockets(ChildNotifySockets.create()); // for config children with "readiness": "notify" or a watchdog
       if (top.config != null) {
         try {
           SupervisorConfig cfg = SupervisorConfig.load(top.config);

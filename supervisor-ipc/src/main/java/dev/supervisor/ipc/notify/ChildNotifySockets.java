@@ -121,7 +121,7 @@ public final class ChildNotifySockets {
         }
         closeDescriptors();
         try {
-          receiver.received(OptionalLong.empty(), new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
+          receiver.received(OptionalLong.empty(), OptionalLong.empty(), new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
         } catch (RuntimeException e) {
           log.error("handling a notify message on {} failed", path, e);
         }
