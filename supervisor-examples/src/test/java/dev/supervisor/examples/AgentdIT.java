@@ -119,7 +119,8 @@ class AgentdIT {
     assertThat(explain.out()).startsWith("validator: policy onFailure(").contains("  crash 2 at 1s: restart in 2s\n")
         .contains("it would be FATAL at crash 6, 31s after the first start");
     assertThat(agentd("daemon", "explain", "nobody").err()).startsWith("agentd: no child named 'nobody'; children: validator,");
-    assertThat(Files.getPosixFilePermissions(home.resolve("agentd.key")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("agentd.key"))))
+        .isEqualTo("rw-------");
 
     // kill -9 each child in turn: it comes back, counted
     for (String name : List.of("validator", "executor", "scheduler")) {
