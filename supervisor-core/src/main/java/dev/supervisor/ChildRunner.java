@@ -5,18 +5,18 @@ import dev.supervisor.event.ChildStartFailed;
 import dev.supervisor.event.ChildStateChanged;
 import dev.supervisor.event.HealthCheckFailed;
 import dev.supervisor.event.RestartScheduled;
-import dev.supervisor.internal.Executables;
 import dev.supervisor.internal.ProcStat;
 import dev.supervisor.internal.ProcessGroups;
+import dev.supervisor.internal.SystemProcessLauncher;
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.ProcessSignature;
-import java.io.File;
+import dev.supervisor.spi.LaunchRequest;
+import dev.supervisor.spi.LaunchedProcess;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +72,7 @@ final class ChildRunner {
   private ChildState state = ChildState.STOPPED;
   /** Written by the caller's thread on operator commands (so awaitHealthy sees the intent at once) and by the loop. */
   private volatile boolean desiredRunning = true;
-  private ProcessHandle handle;
+  private LaunchedProcess handle;
   private ProcessSignature signature;
   private boolean adopted;
   private long runId;
@@ -279,47 +279,21 @@ final class ChildRunner {
         env.put("WATCHDOG_USEC", Long.toString(wd.get().toNanos() / 1000));
       }
     }
-    Path dir = spec.workingDirectory().orElse(null);
-    Optional<String> problem = Executables.problem(spec.argv().get(0), env, dir);
-    if (problem.isPresent()) {
-      startFailed(problem.get());
-      return;
-    }
-    List<String> command = new ArrayList<>();
-    if (sup.parentDeathSignal()) {
-      command.addAll(ProcessGroups.parentDeathPrefix());
-    }
-    command.addAll(ProcessGroups.groupLeaderPrefix());
-    command.addAll(spec.argv());
-    ProcessBuilder pb = new ProcessBuilder(command);
-    pb.environment().clear();
-    pb.environment().putAll(env);
-    if (dir != null) {
-      pb.directory(dir.toFile());
-    }
-    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    if (logFile != null) {
-      pb.redirectErrorStream(true);
-      pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-    } else {
-      pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
-      pb.redirectError(ProcessBuilder.Redirect.DISCARD);
-    }
-    Process p;
+    LaunchedProcess p;
     try {
-      p = pb.start();
+      p = sup.launcher().launch(new LaunchRequest(spec, runId, env, logFile(), sup.parentDeathSignal()));
     } catch (IOException | RuntimeException e) {
-      startFailed("cannot start " + spec.argv() + ": " + e.getMessage());
+      startFailed(e.getMessage() == null ? e.toString() : e.getMessage());
       return;
     }
-    handle = p.toHandle();
-    signature = ProcessSignature.of(p.pid()).orElse(null);
+    handle = p;
+    signature = p.signature().orElse(null);
     adopted = false;
     healthFailures = 0;
     stopPurpose = null;
     unhealthyReason = null;
     long myRun = runId;
-    p.onExit().whenCompleteAsync((proc, err) -> onExit(myRun, p), sup.loopExecutor());
+    p.onExit().whenCompleteAsync((value, err) -> onExit(myRun, p, value == null ? 137 : value), sup.loopExecutor());
     transition(ChildState.RUNNING, null, null);
     if (spec.readiness().isPresent()) {
       readinessDeadline = sup.now().plus(spec.readiness().get().timeout());
@@ -560,7 +534,7 @@ final class ChildRunner {
     transition(ChildState.STOPPING, null, why);
     Duration grace = spec.stopGrace();
     graceDeadline = sup.now().plus(grace);
-    ProcessGroups.signalGroup(handle.pid(), spec.stopSignal().name(), handle);
+    handle.signalGroup(spec.stopSignal().name());
     long myRun = runId;
     graceTimer = sup.schedule(() -> graceExpired(myRun), grace);
   }
@@ -593,55 +567,52 @@ final class ChildRunner {
     }
     log.warn("child '{}' (pid {}) did not stop within {} after SIG{}: sending SIGKILL to its process group",
         name(), handle.pid(), Durations.format(spec.stopGrace()), spec.stopSignal());
-    ProcessGroups.signalGroup(handle.pid(), "KILL", handle);
+    handle.signalGroup("KILL");
   }
 
   /** SIGKILL to the group now, without a grace (used when shutdown times out). */
   void forceKill() {
     if (handle != null && state.isAlive()) {
-      ProcessGroups.signalGroupAndWait(handle.pid(), "KILL", handle);
+      handle.killGroupAndWait();
     }
   }
 
   // ------------------------------------------------------------------ exits
 
-  private void onExit(long myRun, Process p) {
+  private void onExit(long myRun, LaunchedProcess p, int exitValue) {
     if (myRun != runId) {
       return;
     }
     cancelTimer(probeTimer);
     cancelNotifyTimers();
-    ExitStatus exit = ExitStatus.fromExitValue(p.exitValue());
+    ExitStatus exit = ExitStatus.fromExitValue(exitValue);
     if (state == ChildState.STOPPING && stopPurpose != null) {
       if (stopPurpose.requested) {
         exit = exit.asRequested();
       } else if (unhealthyReason != null) {
         exit = exit.withReason(unhealthyReason);
       }
-      if (ProcessGroups.groupsSupported() && stopPurpose.requested) {
-        awaitGroupEmpty(myRun, p.pid(), exit, false);
+      if (stopPurpose.requested) {
+        awaitGroupEmpty(myRun, p, exit, false);
         return;
       }
     }
     cancelTimer(graceTimer);
-    if (ProcessGroups.groupsSupported()) {
-      // Leftover grandchildren of a crashed child: SIGKILL them off the hot path.
-      long pgid = p.pid();
-      sup.ioExecutor().execute(() -> {
-        if (ProcessGroups.hasMembers(pgid)) {
-          log.warn("child '{}' exited but its process group {} still has processes {}: killing them",
-              name(), pgid, ProcessGroups.members(pgid));
-          ProcessGroups.signalGroup(pgid, "KILL", null);
-        }
-      });
-    }
+    // Leftover grandchildren of a crashed child: SIGKILL them off the hot path.
+    sup.ioExecutor().execute(() -> {
+      List<Long> left = p.groupMembers();
+      if (!left.isEmpty()) {
+        log.warn("child '{}' exited but its process group {} still has processes {}: killing them", name(), p.pid(), left);
+        p.signalGroup("KILL");
+      }
+    });
     runEnded(exit);
   }
 
   /** During a requested stop, the leader is gone: wait for the rest of its group (grace, then SIGKILL). */
-  private void awaitGroupEmpty(long myRun, long pgid, ExitStatus exit, boolean killed) {
+  private void awaitGroupEmpty(long myRun, LaunchedProcess p, ExitStatus exit, boolean killed) {
     sup.ioExecutor().execute(() -> {
-      boolean members = ProcessGroups.hasMembers(pgid);
+      boolean members = !p.groupMembers().isEmpty();
       sup.loopExecutor().execute(() -> {
         if (myRun != runId || state != ChildState.STOPPING) {
           return;
@@ -653,12 +624,12 @@ final class ChildRunner {
         }
         boolean kill = killed;
         if (!killed && !sup.now().isBefore(graceDeadline)) {
-          log.warn("child '{}' exited but processes of its group {} remain after the grace period: SIGKILL", name(), pgid);
-          ProcessGroups.signalGroup(pgid, "KILL", null);
+          log.warn("child '{}' exited but processes of its group {} remain after the grace period: SIGKILL", name(), p.pid());
+          p.signalGroup("KILL");
           kill = true;
         }
         boolean k = kill;
-        sup.schedule(() -> awaitGroupEmpty(myRun, pgid, exit, k), Duration.ofMillis(20));
+        sup.schedule(() -> awaitGroupEmpty(myRun, p, exit, k), Duration.ofMillis(20));
       });
     });
   }
@@ -935,10 +906,10 @@ final class ChildRunner {
       recoveredCrash(sup.now());
       return;
     }
-    handle = h.get();
+    handle = SystemProcessLauncher.adopted(h.get(), orphan);
     signature = orphan;
     adopted = true;
-    startedAt = handle.info().startInstant().orElse(sup.now());
+    startedAt = h.get().info().startInstant().orElse(sup.now());
     healthFailures = 0;
     stopPurpose = null;
     upThisRun = false;
@@ -979,7 +950,7 @@ final class ChildRunner {
       if (stopPurpose.requested) {
         exit = exit.asRequested();
         if (ProcessGroups.groupsSupported()) {
-          awaitGroupEmpty(myRun, handle.pid(), exit, false);
+          awaitGroupEmpty(myRun, handle, exit, false);
           return;
         }
       } else if (unhealthyReason != null) {

@@ -72,6 +72,7 @@ public final class Supervisor implements AutoCloseable {
   private final Strategy strategy;
   private final Breaker breaker;
   private final NotifySocketFactory notifyFactory;
+  private final dev.supervisor.spi.ProcessLauncher launcher;
   /** Bound at start, closed at the end (guarded by monitor). */
   private final List<NotifySocketFactory.NotifySocket> notifySockets = new ArrayList<>();
   private final Duration shutdownTimeout;
@@ -145,6 +146,7 @@ public final class Supervisor implements AutoCloseable {
     }
     this.breaker = new Breaker(this, b.stormBreaker, children.size());
     this.notifyFactory = b.notifySockets;
+    this.launcher = b.launcher;
     this.incidents = b.incidentsKept == 0 ? null : new dev.supervisor.internal.IncidentStore(home.resolve("incidents"), b.incidentsKept);
     int n = INSTANCES.incrementAndGet();
     this.loop = new ScheduledThreadPoolExecutor(1, named("supervisor-" + n + "-loop", false));
@@ -647,6 +649,10 @@ public final class Supervisor implements AutoCloseable {
     return breaker;
   }
 
+  dev.supervisor.spi.ProcessLauncher launcher() {
+    return launcher;
+  }
+
   /** Samples cpu and peak rss of live children (young runs every second, the others every 10 s). */
   private void sampleChildren() {
     Instant now = now();
@@ -995,6 +1001,7 @@ public final class Supervisor implements AutoCloseable {
     private StormBreaker stormBreaker = StormBreaker.majority();
     private int incidentsKept = 100;
     private NotifySocketFactory notifySockets;
+    private dev.supervisor.spi.ProcessLauncher launcher = dev.supervisor.spi.ProcessLauncher.system();
     private final Map<SupervisorListener, Executor> listeners = new LinkedHashMap<>();
 
     private Builder(Path home) {
@@ -1111,6 +1118,16 @@ public final class Supervisor implements AutoCloseable {
      */
     public Builder notifySockets(NotifySocketFactory factory) {
       this.notifySockets = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * What starts the children's processes; default {@link dev.supervisor.spi.ProcessLauncher#system()}.
+     * Tests of a supervision tree can pass {@code dev.supervisor.testing.FakeProcessLauncher}: no
+     * process is spawned, and the test decides when each "process" exits.
+     */
+    public Builder processLauncher(dev.supervisor.spi.ProcessLauncher launcher) {
+      this.launcher = Objects.requireNonNull(launcher, "launcher");
       return this;
     }
 

@@ -3,48 +3,20 @@ package dev.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.supervisor.testing.PolicyScenario;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 
-/** The whole restart schedule on a simulated clock: no waiting, no processes. */
+/** The whole restart schedule on a simulated clock (the public test kit's PolicyScenario): no waiting, no processes. */
 class StandardRestartPolicyTest {
-  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
-
-  /** Simulates a child under a policy: each run lasts {@code uptime}, then exits with {@code exit}. */
-  private static final class Sim {
-    final RestartPolicy policy;
-    final List<RunRecord> history = new ArrayList<>();
-    final List<Instant> restarts = new ArrayList<>();
-    Instant now = T0;
-    long runId;
-    boolean automatic;
-
-    Sim(RestartPolicy policy) {
-      this.policy = policy;
-    }
-
-    RestartDecision run(Duration uptime, ExitStatus exit) {
-      Instant started = now;
-      now = now.plus(uptime);
-      history.add(new RunRecord(++runId, started, now, exit, automatic));
-      RestartDecision d = policy.decide(RestartContext.of("child", now, history, restarts));
-      if (d.action() == RestartDecision.Action.RESTART) {
-        restarts.add(now);
-        now = now.plus(d.delay().get());
-        automatic = true;
-      }
-      return d;
-    }
-  }
 
   @Test
   void backoffDoublesFromOneSecondUpToThirtySeconds() {
-    Sim sim = new Sim(RestartPolicy.standard().restartForever());
+    PolicyScenario sim = PolicyScenario.of(RestartPolicy.standard().restartForever());
     List<Long> delays = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       delays.add(sim.run(Duration.ofMillis(100), ExitStatus.exited(1)).delay().orElseThrow().toSeconds());
@@ -54,7 +26,7 @@ class StandardRestartPolicyTest {
 
   @Test
   void theAttemptCountResetsAfterAStableRun() {
-    Sim sim = new Sim(RestartPolicy.standard().restartForever());
+    PolicyScenario sim = PolicyScenario.of(RestartPolicy.standard().restartForever());
     for (int i = 0; i < 4; i++) {
       sim.run(Duration.ofSeconds(1), ExitStatus.signaled("KILL"));
     }
@@ -68,16 +40,16 @@ class StandardRestartPolicyTest {
 
   @Test
   void aRequestedStopBreaksTheChain() {
-    Sim sim = new Sim(RestartPolicy.standard().restartForever());
+    PolicyScenario sim = PolicyScenario.of(RestartPolicy.standard().restartForever());
     sim.run(Duration.ofSeconds(1), ExitStatus.exited(1));
     sim.run(Duration.ofSeconds(1), ExitStatus.exited(1));
-    sim.history.add(new RunRecord(99, sim.now, sim.now, ExitStatus.signaled("TERM").asRequested(), false));
+    sim.run(Duration.ZERO, ExitStatus.signaled("TERM").asRequested()); // an operator stop
     assertThat(sim.run(Duration.ofSeconds(1), ExitStatus.exited(1)).delay()).contains(Duration.ofSeconds(1));
   }
 
   @Test
   void givesUpAfterFiveRestartsWithinSixtySeconds() {
-    Sim sim = new Sim(RestartPolicy.standard());
+    PolicyScenario sim = PolicyScenario.of(RestartPolicy.standard());
     for (int i = 0; i < 5; i++) {
       assertThat(sim.run(Duration.ZERO, ExitStatus.exited(3)).action()).isEqualTo(RestartDecision.Action.RESTART);
     }
@@ -90,12 +62,12 @@ class StandardRestartPolicyTest {
   @Test
   void restartsOutsideTheWindowDoNotCount() {
     // up 1 s, then 20 s of backoff: exits 21 s apart, never 3 earlier restarts within 60 s
-    Sim spaced = new Sim(RestartPolicy.standard().withBackoff(Backoff.fixed(Duration.ofSeconds(20))).giveUpAfter(3, Duration.ofSeconds(60)));
+    PolicyScenario spaced = PolicyScenario.of(RestartPolicy.standard().withBackoff(Backoff.fixed(Duration.ofSeconds(20))).giveUpAfter(3, Duration.ofSeconds(60)));
     for (int i = 0; i < 20; i++) {
       assertThat(spaced.run(Duration.ofSeconds(1), ExitStatus.exited(1)).action()).isEqualTo(RestartDecision.Action.RESTART);
     }
     // 11 s apart: the fourth exit (t=34 s) sees restarts at 1, 12 and 23 s
-    Sim dense = new Sim(RestartPolicy.standard().withBackoff(Backoff.fixed(Duration.ofSeconds(10))).giveUpAfter(3, Duration.ofSeconds(60)));
+    PolicyScenario dense = PolicyScenario.of(RestartPolicy.standard().withBackoff(Backoff.fixed(Duration.ofSeconds(10))).giveUpAfter(3, Duration.ofSeconds(60)));
     for (int i = 0; i < 3; i++) {
       assertThat(dense.run(Duration.ofSeconds(1), ExitStatus.exited(1)).action()).isEqualTo(RestartDecision.Action.RESTART);
     }
@@ -104,13 +76,13 @@ class StandardRestartPolicyTest {
 
   @Test
   void restartModes() {
-    assertThat(new Sim(RestartPolicy.standard()).run(Duration.ZERO, ExitStatus.exited(0)).action())
+    assertThat(PolicyScenario.of(RestartPolicy.standard()).run(Duration.ZERO, ExitStatus.exited(0)).action())
         .isEqualTo(RestartDecision.Action.NO_RESTART);
-    assertThat(new Sim(RestartPolicy.standard()).run(Duration.ZERO, ExitStatus.signaled("TERM")).action())
+    assertThat(PolicyScenario.of(RestartPolicy.standard()).run(Duration.ZERO, ExitStatus.signaled("TERM")).action())
         .isEqualTo(RestartDecision.Action.RESTART);
-    assertThat(new Sim(RestartPolicy.standard().withMode(RestartMode.ALWAYS)).run(Duration.ZERO, ExitStatus.exited(0)).action())
+    assertThat(PolicyScenario.of(RestartPolicy.standard().withMode(RestartMode.ALWAYS)).run(Duration.ZERO, ExitStatus.exited(0)).action())
         .isEqualTo(RestartDecision.Action.RESTART);
-    RestartDecision never = new Sim(RestartPolicy.never()).run(Duration.ZERO, ExitStatus.exited(2));
+    RestartDecision never = PolicyScenario.of(RestartPolicy.never()).run(Duration.ZERO, ExitStatus.exited(2));
     assertThat(never.action()).isEqualTo(RestartDecision.Action.NO_RESTART);
     assertThat(never.reason()).isEqualTo("exit code 2; restart mode NEVER");
   }
@@ -178,7 +150,7 @@ class StandardRestartPolicyTest {
     assertThat(x.delays()).extracting(Duration::toSeconds).containsExactly(1L, 2L, 4L, 8L, 16L, 30L, 30L, 30L);
     assertThat(x.text()).endsWith("it would not give up within 8 crashes");
     // the same policy in the step-by-step simulation of this class
-    Sim sim = new Sim(p);
+    PolicyScenario sim = PolicyScenario.of(p);
     for (int i = 0; i < 8; i++) {
       assertThat(sim.run(Duration.ofSeconds(20), ExitStatus.exited(1)).delay()).hasValue(x.delays().get(i));
     }

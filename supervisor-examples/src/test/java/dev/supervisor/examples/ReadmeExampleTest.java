@@ -36,6 +36,21 @@ class ReadmeExampleTest {
   }
 
   @Test
+  void theTestKitExampleCompiles(@TempDir Path dir) throws Exception {
+    String readme = Files.readString(README);
+    Matcher m = Pattern.compile("## Testing your supervision tree\\s+.*?```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
+    assertThat(m.find()).as("README.md has a ```java block under '## Testing your supervision tree'").isTrue();
+    Path file = dir.resolve("MyTreeTest.java");
+    Files.writeString(file, m.group(1));
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    StringWriter out = new StringWriter();
+    boolean ok = javac.getTask(out, null, null,
+        List.of("--release", "17", "-classpath", System.getProperty("java.class.path"), "-d", dir.toString()),
+        null, javac.getStandardFileManager(null, null, null).getJavaFileObjects(file)).call();
+    assertThat(ok).as("README test-kit example compiles:%n%s", out).isTrue();
+  }
+
+  @Test
   void theReadmeStartsWithExactlyTwoSetUpCommands() throws Exception {
     String readme = Files.readString(README);
     Matcher m = Pattern.compile("```sh\\n(.*?)```", Pattern.DOTALL).matcher(readme);

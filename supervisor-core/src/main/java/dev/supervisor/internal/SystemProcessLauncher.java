@@ -1,0 +1,121 @@
+package dev.supervisor.internal;
+
+import dev.supervisor.persist.ProcessSignature;
+import dev.supervisor.spi.LaunchRequest;
+import dev.supervisor.spi.LaunchedProcess;
+import dev.supervisor.spi.ProcessLauncher;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Real processes: {@code [setpriv --pdeathsig KILL --] setsid argv} with stdin from
+ * {@code /dev/null} and stdout+stderr appended to the log file by the child itself.
+ */
+public final class SystemProcessLauncher implements ProcessLauncher {
+  public static final SystemProcessLauncher INSTANCE = new SystemProcessLauncher();
+
+  private SystemProcessLauncher() {}
+
+  @Override
+  public LaunchedProcess launch(LaunchRequest r) throws IOException {
+    Path dir = r.spec().workingDirectory().orElse(null);
+    Optional<String> problem = Executables.problem(r.argv().get(0), r.env(), dir);
+    if (problem.isPresent()) {
+      throw new IOException(problem.get());
+    }
+    List<String> command = new ArrayList<>();
+    if (r.parentDeathSignal()) {
+      command.addAll(ProcessGroups.parentDeathPrefix());
+    }
+    command.addAll(ProcessGroups.groupLeaderPrefix());
+    command.addAll(r.argv());
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().clear();
+    pb.environment().putAll(r.env());
+    if (dir != null) {
+      pb.directory(dir.toFile());
+    }
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    if (r.logFile().isPresent()) {
+      pb.redirectErrorStream(true);
+      pb.redirectOutput(ProcessBuilder.Redirect.appendTo(r.logFile().get().toFile()));
+    } else {
+      pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+    }
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("cannot start " + r.argv() + ": " + e.getMessage(), e);
+    }
+    return new SystemProcess(p);
+  }
+
+  @Override
+  public String toString() {
+    return "ProcessLauncher.system()";
+  }
+
+  /** A spawned child process. */
+  static final class SystemProcess implements LaunchedProcess {
+    private final Process process;
+    private final ProcessHandle handle;
+    private final Optional<ProcessSignature> signature;
+
+    SystemProcess(Process process) {
+      this.process = process;
+      this.handle = process.toHandle();
+      this.signature = ProcessSignature.of(process.pid());
+    }
+
+    @Override
+    public long pid() {
+      return process.pid();
+    }
+
+    @Override
+    public CompletableFuture<Integer> onExit() {
+      return process.onExit().thenApply(Process::exitValue);
+    }
+
+    @Override
+    public void signalGroup(String signal) {
+      ProcessGroups.signalGroup(process.pid(), signal, handle);
+    }
+
+    @Override
+    public void killGroupAndWait() {
+      ProcessGroups.signalGroupAndWait(process.pid(), "KILL", handle);
+    }
+
+    @Override
+    public List<Long> groupMembers() {
+      return ProcessGroups.groupsSupported() ? ProcessGroups.members(process.pid()) : List.of();
+    }
+
+    @Override
+    public Optional<ProcessSignature> signature() {
+      return signature;
+    }
+  }
+
+  /** A live orphan of a crashed supervisor, taken over: not our child, so its exit is polled, not awaited. */
+  public static LaunchedProcess adopted(ProcessHandle handle, ProcessSignature signature) {
+    return new LaunchedProcess() {
+      @Override public long pid() { return handle.pid(); }
+      @Override public CompletableFuture<Integer> onExit() { return new CompletableFuture<>(); } // polled instead
+      @Override public void signalGroup(String signal) { ProcessGroups.signalGroup(handle.pid(), signal, handle); }
+      @Override public void killGroupAndWait() { ProcessGroups.signalGroupAndWait(handle.pid(), "KILL", handle); }
+      @Override public List<Long> groupMembers() {
+        return ProcessGroups.groupsSupported() ? ProcessGroups.members(handle.pid()) : List.of();
+      }
+      @Override public Optional<ProcessSignature> signature() { return Optional.of(signature); }
+    };
+  }
+}
