@@ -276,9 +276,11 @@ public final class Supervisor implements AutoCloseable {
       if (r.spec.notifySettings().isEmpty()) {
         continue;
       }
-      if (!Files.isDirectory(dir)) {
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      for (Path d : List.of(dir.getParent(), dir)) { // run/ is the control socket's too: 0700 as its server makes it
+        if (!Files.isDirectory(d)) {
+          Files.createDirectories(d);
+          Files.setPosixFilePermissions(d, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        }
       }
       Path path = dir.resolve(r.name() + ".sock");
       if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {

@@ -62,6 +62,8 @@ class ChildNotifyTest {
     assertThat(child(s, "app").state()).as("waits for db's READY=1").isEqualTo(ChildState.STARTING);
     assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("run/notify/db.sock"))))
         .isEqualTo("rw-------");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("run"))))
+        .isEqualTo("rwx------");
     Files.createFile(go);
     await().atMost(WAIT).until(() -> child(s, "db").state() == ChildState.READY && child(s, "app").state() == ChildState.RUNNING);
     assertThat(child(s, "db").statusText()).hasValue("serving");
