@@ -18,8 +18,8 @@ import java.util.OptionalLong;
  * @param exit how it ended (code or signal, and why when the supervisor killed it)
  * @param uptime how long the run lasted
  * @param lastLines the last lines of the child's log (up to 50; empty when it does not log)
- * @param peakRssBytes the highest resident memory seen while it ran (sampled: every second in
- *     its first 10 s, then every 10 s); empty when it died before the first sample
+ * @param peakRssBytes the highest resident memory of its main process seen while it ran (sampled
+ *     from {@code /proc}: within a second of the start, then every 30 s); empty when it died before the first sample
  * @param cpuTime its user + system CPU time at the last sample
  * @param decision what the supervisor did: {@code RESTART}, {@code GIVE_UP} or {@code NO_RESTART}
  * @param restartDelay the delay before the restart, for RESTART

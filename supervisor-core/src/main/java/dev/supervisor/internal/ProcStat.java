@@ -19,9 +19,36 @@ import java.util.OptionalLong;
  * @param utimeTicks user CPU ticks
  * @param stimeTicks system CPU ticks
  * @param startTimeTicks start time in ticks since boot (the process start signature)
+ * @param rssPages resident set size in pages (field 24)
  */
-public record ProcStat(long pid, char state, long ppid, long pgrp, long utimeTicks, long stimeTicks, long startTimeTicks) {
+public record ProcStat(long pid, char state, long ppid, long pgrp, long utimeTicks, long stimeTicks, long startTimeTicks,
+    long rssPages) {
   public static final int CLOCK_TICKS_PER_SECOND = 100;
+  /** The page size, found once from this JVM's own stat and status (4096 if that fails). */
+  private static final long PAGE_SIZE = pageSize();
+
+  /** Resident memory in bytes from the stat line: no second file to read. */
+  public long rssBytes() {
+    return rssPages * PAGE_SIZE;
+  }
+
+  private static long pageSize() {
+    try {
+      long pages = read(ProcessHandle.current().pid()).map(ProcStat::rssPages).orElse(0L);
+      long bytes = rssBytes(ProcessHandle.current().pid()).orElse(0L);
+      if (pages > 0 && bytes > 0) {
+        long ratio = Math.round((double) bytes / pages);
+        for (long size : new long[] {4096, 16384, 65536}) {
+          if (Math.abs(ratio - size) < size / 4) {
+            return size;
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      // fall through
+    }
+    return 4096;
+  }
 
   /** Reads and parses {@code /proc/<pid>/stat}; empty if the process is gone or the file unreadable. */
   public static Optional<ProcStat> read(long pid) {
@@ -41,13 +68,14 @@ public record ProcStat(long pid, char state, long ppid, long pgrp, long utimeTic
       return Optional.empty();
     }
     String[] f = text.substring(close + 2).trim().split(" ");
-    // f[0] = field 3 (state), f[1] = 4 (ppid), f[2] = 5 (pgrp), f[11] = 14 (utime), f[12] = 15 (stime), f[19] = 22 (starttime)
-    if (f.length < 20) {
+    // f[0] = field 3 (state), f[1] = 4 (ppid), f[2] = 5 (pgrp), f[11] = 14 (utime), f[12] = 15 (stime), f[19] = 22 (starttime),
+    // f[21] = 24 (rss pages)
+    if (f.length < 22) {
       return Optional.empty();
     }
     try {
       return Optional.of(new ProcStat(pid, f[0].charAt(0), Long.parseLong(f[1]), Long.parseLong(f[2]),
-          Long.parseLong(f[11]), Long.parseLong(f[12]), Long.parseLong(f[19])));
+          Long.parseLong(f[11]), Long.parseLong(f[12]), Long.parseLong(f[19]), Long.parseLong(f[21])));
     } catch (NumberFormatException e) {
       return Optional.empty();
     }
@@ -61,11 +89,6 @@ public record ProcStat(long pid, char state, long ppid, long pgrp, long utimeTic
   /** Resident set size from {@code VmRSS} in {@code /proc/<pid>/status}; empty when gone or a kernel thread. */
   public static OptionalLong rssBytes(long pid) {
     return statusKb(pid, "VmRSS:");
-  }
-
-  /** The peak resident set size ({@code VmHWM}) of the process so far; empty when gone. */
-  public static OptionalLong peakRssBytes(long pid) {
-    return statusKb(pid, "VmHWM:");
   }
 
   private static OptionalLong statusKb(long pid, String field) {
