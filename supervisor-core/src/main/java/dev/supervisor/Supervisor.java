@@ -590,6 +590,56 @@ public final class Supervisor implements AutoCloseable {
     control(r, true, ChildRunner::operatorRestart);
   }
 
+  /**
+   * Restarts the children one at a time, in start order, each only after the previous one is
+   * up again (READY when it has readiness, else RUNNING). Children that are not up when their
+   * turn comes (stopped, EXITED, FATAL, in BACKOFF) are skipped. Blocks until done.
+   *
+   * @param perChild how long each child may take to come back
+   * @return the children restarted, in order
+   * @throws TimeoutException if a child does not come back within {@code perChild} (or goes FATAL):
+   *     the message names it, its state, the ones already restarted, and those left untouched
+   * @throws IllegalStateException if the supervisor is not RUNNING
+   */
+  public List<String> rollingRestart(Duration perChild) throws TimeoutException, InterruptedException {
+    if (state() != SupervisorState.RUNNING) {
+      throw new IllegalStateException("a rolling restart needs a RUNNING supervisor; it is " + state());
+    }
+    List<String> done = new ArrayList<>();
+    for (int i = 0; i < children.size(); i++) {
+      ChildRunner r = children.get(i);
+      ChildRunner.Snapshot before = r.snapshot;
+      boolean up = before.state() == ChildState.READY || (before.state() == ChildState.RUNNING && !r.spec.hasReadiness());
+      if (!up || !before.desiredRunning()) {
+        continue;
+      }
+      log.info("rolling restart: restarting '{}' ({} of {})", r.name(), i + 1, children.size());
+      restart(r.name());
+      long deadline = System.nanoTime() + perChild.toNanos();
+      synchronized (monitor) {
+        while (true) {
+          ChildRunner.Snapshot now = r.snapshot;
+          boolean back = now.runId() > before.runId() && r.pendingCommands.get() == 0
+              && (now.state() == ChildState.READY || (now.state() == ChildState.RUNNING && !r.spec.hasReadiness()));
+          if (back) {
+            break;
+          }
+          long left = deadline - System.nanoTime();
+          if (left <= 0 || now.state() == ChildState.FATAL) {
+            List<String> untouched = children.subList(i + 1, children.size()).stream().map(ChildRunner::name).toList();
+            throw new TimeoutException("rolling restart stopped at '" + r.name() + "': it did not come back "
+                + (r.spec.hasReadiness() ? "READY" : "RUNNING") + " within " + Durations.format(perChild) + " (it is " + now.state()
+                + now.reason().map(x -> ": " + x).orElse("") + "); restarted: " + (done.isEmpty() ? "none" : String.join(", ", done))
+                + "; untouched: " + (untouched.isEmpty() ? "none" : String.join(", ", untouched)));
+          }
+          TimeUnit.NANOSECONDS.timedWait(monitor, left);
+        }
+      }
+      done.add(r.name());
+    }
+    return done;
+  }
+
   private void control(ChildRunner r, boolean desiredRunning, java.util.function.Consumer<ChildRunner> action) {
     SupervisorState s = state;
     if (s != SupervisorState.STARTING && s != SupervisorState.RUNNING) {

@@ -135,6 +135,18 @@ class AgentdIT {
       }
     }
 
+    // a rolling restart: one child at a time, each back READY before the next
+    Map<String, Long> beforeRolling = new HashMap<>();
+    for (String n : List.of("validator", "executor", "scheduler")) {
+      beforeRolling.put(n, childPid(n));
+    }
+    Result rolling = agentd("daemon", "restart", "--rolling", "--timeout", "60s");
+    assertThat(rolling.out().trim()).as(rolling.err()).isEqualTo("rolling restart done: validator, executor, scheduler");
+    assertThat(allReady()).isTrue();
+    for (String n : List.of("validator", "executor", "scheduler")) {
+      assertThat(childPid(n)).isNotEqualTo(beforeRolling.get(n));
+    }
+
     // each kill is an incident: the exit, the decision, the child's last output
     Result inc = agentd("incidents", "validator");
     assertThat(inc.code()).as(inc.err()).isZero();

@@ -165,8 +165,27 @@ public final class Agentd {
       return 0;
     }
 
-    @Command(name = "restart", description = "stop, wait 1 s, start")
-    int restart() throws Exception {
+    @Command(name = "restart", description = "stop, wait 1 s, start; or --rolling: restart the children one at a time in"
+        + " start order, each after the previous is ready again, stopping at the first that does not come back")
+    int restart(@Option(names = "--rolling", description = "one child at a time, the supervisor stays up") boolean rolling,
+        @Option(names = "--timeout", defaultValue = "60s", description = "with --rolling: how long each child may take (default 60s)")
+        String timeout) throws Exception {
+      if (rolling) {
+        AgentdHome h = top.home();
+        ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
+        try {
+          int n = c.list().size();
+          List<String> done = c.rollingRestart(Durations.parse(timeout), n);
+          top.out().println("rolling restart done: " + (done.isEmpty() ? "no child was up" : String.join(", ", done)));
+          return 0;
+        } catch (IOException e) {
+          top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
+          return NOT_RUNNING;
+        } catch (RpcException e) {
+          top.err().println("agentd: " + e.getMessage());
+          return 1;
+        }
+      }
       int s = stop();
       if (s != 0) {
         return s;

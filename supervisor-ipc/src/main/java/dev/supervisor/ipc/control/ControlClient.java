@@ -114,6 +114,22 @@ public final class ControlClient {
     return out;
   }
 
+  /**
+   * Restarts the children one at a time in start order, each after the previous is up again;
+   * waits for the whole run (up to {@code perChild} for each child).
+   *
+   * @return the children restarted
+   * @throws RpcException {@code TIMEOUT} naming the child that did not come back and those left untouched
+   */
+  public List<String> rollingRestart(Duration perChild, int children) throws IOException, RpcException {
+    JsonLineClient patient = JsonLineClient.of(client.socket(), perChild.multipliedBy(Math.max(1, children)).plusSeconds(10));
+    List<String> out = new ArrayList<>();
+    for (JsonNode n : patient.call(req("rollingRestart").put("perChildMs", perChild.toMillis())).path("restarted")) {
+      out.add(n.asText());
+    }
+    return out;
+  }
+
   /** Starts a child, or every child with {@code "all"}. */
   public void start(String name) throws IOException, RpcException {
     client.call(req("start").put("name", name));

@@ -31,6 +31,7 @@ import java.util.function.Consumer;
  * explain {name, uptimeMs?, crashes?}   VIEWER  -> the child's restart policy, simulated (RestartExplanation)
  * incidents {name?, limit?}             VIEWER  -> recorded crashes, oldest first (all children when no name)
  * start, stop, restart {name | "all"}   OPERATOR
+ * rollingRestart {perChildMs?}          OPERATOR -> {"restarted":[...]}: one at a time, in start order (blocks)
  * shutdown, reloadConfig                ADMIN
  * </pre>
  * A uid without a role cannot connect; a call above the caller's role is a {@code FORBIDDEN}
@@ -126,6 +127,9 @@ public final class ControlServer implements AutoCloseable {
       case "restart":
         need(type, Role.OPERATOR, role, peer);
         return each(req, sup::restart);
+      case "rollingRestart":
+        need(type, Role.OPERATOR, role, peer);
+        return rollingRestart(req);
       case "shutdown":
         need(type, Role.ADMIN, role, peer);
         Thread t = new Thread(sup::close, "control-shutdown");
@@ -144,7 +148,7 @@ public final class ControlServer implements AutoCloseable {
         }
       default:
         throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + type
-            + "' (known: ping, list, status, health, logs, explain, incidents, start, stop, restart, shutdown, reloadConfig)");
+            + "' (known: ping, list, status, health, logs, explain, incidents, start, stop, restart, rollingRestart, shutdown, reloadConfig)");
     }
   }
 
@@ -275,6 +279,25 @@ public final class ControlServer implements AutoCloseable {
     ArrayNode arr = out.putArray("incidents");
     all.subList(Math.max(0, all.size() - limit), all.size()).forEach(i -> arr.add(IncidentStore.toJson(i)));
     return out;
+  }
+
+  private ObjectNode rollingRestart(ObjectNode req) throws RpcException {
+    long perChild = req.path("perChildMs").asLong(60_000);
+    if (perChild < 1 || perChild > 3_600_000) {
+      throw new RpcException(ErrorCode.INVALID_ARGUMENT, "perChildMs must be in 1..3600000, got " + req.path("perChildMs"));
+    }
+    try {
+      ObjectNode out = Json.MAPPER.createObjectNode();
+      sup.rollingRestart(java.time.Duration.ofMillis(perChild)).forEach(out.putArray("restarted")::add);
+      return out;
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new RpcException(ErrorCode.TIMEOUT, e.getMessage());
+    } catch (IllegalStateException e) {
+      throw new RpcException(ErrorCode.UNSUPPORTED, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RpcException(ErrorCode.INTERNAL, "interrupted during the rolling restart");
+    }
   }
 
   private ObjectNode logs(ObjectNode req) throws RpcException {
