@@ -11,6 +11,7 @@ import dev.supervisor.event.ChildStateChanged;
 import dev.supervisor.event.SupervisorStateChanged;
 import dev.supervisor.examples.bench.Bench;
 import dev.supervisor.examples.demo.Demo;
+import dev.supervisor.examples.http.HttpApi;
 import dev.supervisor.examples.scheduler.JobStore;
 import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.tools.Intent;
@@ -63,7 +64,30 @@ public final class Agentd {
       + " it left (default), or adopt them: they keep their pids and are supervised again")
   String orphans = "kill";
 
+  @Option(names = "--http", paramLabel = "HOST:PORT", description = "also serve the HTTP API and dashboard here"
+      + " (loopback recommended; other addresses need the token from <home>/http.token for everything)")
+  String http;
+
   @Spec CommandLine.Model.CommandSpec spec;
+
+  /** The default address of {@code daemon serve}. */
+  static final String DEFAULT_HTTP = "127.0.0.1:8377";
+
+  java.net.InetSocketAddress httpAddress() {
+    int colon = http.lastIndexOf(':');
+    try {
+      if (colon <= 0) {
+        throw new NumberFormatException();
+      }
+      int port = Integer.parseInt(http.substring(colon + 1));
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return new java.net.InetSocketAddress(http.substring(0, colon).replace("[", "").replace("]", ""), port);
+    } catch (NumberFormatException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--http must be HOST:PORT such as 127.0.0.1:8377, got '" + http + "'");
+    }
+  }
 
   OrphanPolicy orphanPolicy() {
     return switch (orphans) {
@@ -111,6 +135,9 @@ public final class Agentd {
       cmd.addAll(List.of("--config", config.toAbsolutePath().toString()));
     }
     cmd.addAll(List.of("--orphans", orphans));
+    if (http != null) {
+      cmd.addAll(List.of("--http", http));
+    }
     cmd.addAll(List.of("daemon", "run"));
     return cmd;
   }
@@ -221,6 +248,15 @@ public final class Agentd {
       }
     }
 
+    @Command(name = "serve", description = "run with the HTTP API and dashboard (--http, default " + DEFAULT_HTTP + ");"
+        + " -d: in the background, as daemon start")
+    int serve(@Option(names = "-d", description = "in the background") boolean background) throws Exception {
+      if (top.http == null) {
+        top.http = DEFAULT_HTTP;
+      }
+      return background ? start() : run();
+    }
+
     @Command(name = "explain", description = "what the child's restart policy would do if it crashed again and again:"
         + " each delay, and when it would go FATAL")
     int explain(@Parameters(paramLabel = "NAME") String name,
@@ -282,7 +318,20 @@ public final class Agentd {
         top.err().println("agentd: " + e.getMessage().replace("supervisor", "agentd") + ", home " + h.root());
         return 1;
       }
+      HttpApi api = null;
       try (ControlServer control = ControlServer.serve(sup, h.controlSocket(), Roles.ownerOnly())) {
+        if (top.http != null) {
+          try {
+            api = HttpApi.start(sup, top.httpAddress(), h.root().resolve("http.token"));
+          } catch (IOException e) {
+            top.err().println("agentd: " + e.getMessage());
+            sup.close();
+            return 1;
+          }
+          java.net.InetSocketAddress a = api.address();
+          java.nio.file.Files.writeString(h.root().resolve("run").resolve("http.addr"), a.getHostString() + ":" + a.getPort() + "\n");
+          out.println("agentd dashboard on http://" + a.getHostString() + ":" + a.getPort() + "/");
+        }
         Optional<SystemdNotifier> notifier = SystemdNotifier.fromEnvironment();
         notifier.ifPresent(n -> n.attach(sup));
         out.println("agentd supervising " + children.size() + " children, home " + h.root() + ", control " + control.socket());
@@ -293,6 +342,10 @@ public final class Agentd {
         top.err().println("agentd: cannot serve " + h.controlSocket() + ": " + e.getMessage());
         sup.close();
         return 1;
+      } finally {
+        if (api != null) {
+          api.close();
+        }
       }
       return sup.failureCause().isPresent() ? 1 : 0;
     }

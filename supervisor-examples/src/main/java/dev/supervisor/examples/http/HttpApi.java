@@ -1,0 +1,506 @@
+package dev.supervisor.examples.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildState;
+import dev.supervisor.ChildStatus;
+import dev.supervisor.Registration;
+import dev.supervisor.Supervisor;
+import dev.supervisor.SupervisorState;
+import dev.supervisor.SupervisorStatus;
+import dev.supervisor.event.RestartScheduled;
+import dev.supervisor.examples.tools.Jsons;
+import dev.supervisor.internal.EventLog;
+import dev.supervisor.internal.FileTail;
+import dev.supervisor.ipc.control.StatusJson;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToDoubleFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The supervisor over HTTP (the JDK's built-in server; no container):
+ * <pre>
+ * GET  /                               the dashboard (static page, live over SSE)
+ * GET  /api/daemons                    status, the shape of {@code status --json}, plus restartsPerMinute per child
+ * GET  /api/daemons/{name}             one child
+ * GET  /api/daemons/{name}/logs?lines=N
+ * GET  /api/events                     Server-Sent Events: every supervisor event as JSON
+ * POST /api/daemons/{name}/restart|stop|start     operator token
+ * POST /api/rolling-restart?perChild=60s          operator token
+ * GET  /healthz, /readyz               probes: 200 or 503
+ * GET  /metrics                        Prometheus text format (Micrometer)
+ * </pre>
+ * The token (in {@code <home>/http.token}, mode 0600) goes in {@code Authorization: Bearer}. On a
+ * loopback address reads are open and writes need it; on any other address everything but the
+ * probes needs it. Errors are JSON {@code {"error":{"code":..,"message":..}}}. Handlers read
+ * published snapshots and never wait on the supervisor's event loop.
+ */
+public final class HttpApi implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+  private static final int MAX_BODY = 64 * 1024;
+  private static final int MAX_STREAMS = 16;
+
+  private final Supervisor sup;
+  private final HttpServer server;
+  private final byte[] token;
+  private final boolean loopback;
+  private final ThreadPoolExecutor pool;
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Registration restartTracker;
+  private final Map<String, Deque<Instant>> restartTimes = new HashMap<>();
+  private final AtomicInteger streams = new AtomicInteger();
+  private volatile SupervisorStatus cached;
+  private volatile long cachedAt;
+
+  private HttpApi(Supervisor sup, HttpServer server, String token) {
+    this.sup = sup;
+    this.server = server;
+    this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.loopback = server.getAddress().getAddress().isLoopbackAddress();
+    this.pool = new ThreadPoolExecutor(2, MAX_STREAMS + 16, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+      Thread t = new Thread(r, "agentd-http");
+      t.setDaemon(true);
+      return t;
+    }, new ThreadPoolExecutor.CallerRunsPolicy());
+    for (ChildSpec c : sup.children()) {
+      restartTimes.put(c.name(), new ArrayDeque<>());
+    }
+    this.restartTracker = sup.addListener(e -> {
+      if (e instanceof RestartScheduled r) {
+        Deque<Instant> d = restartTimes.get(r.name());
+        synchronized (d) {
+          d.addLast(r.at());
+          while (d.size() > 10_000) {
+            d.removeFirst();
+          }
+        }
+      }
+    }, Runnable::run);
+    registerMetrics();
+  }
+
+  /**
+   * Serves {@code sup} on {@code bind}; the token is read from (or created in) {@code tokenFile}.
+   *
+   * @throws IOException if the address cannot be bound or the token file is unusable
+   */
+  public static HttpApi start(Supervisor sup, InetSocketAddress bind, Path tokenFile) throws IOException {
+    String token = HttpToken.loadOrCreate(tokenFile);
+    HttpServer server;
+    try {
+      server = HttpServer.create(bind, 64);
+    } catch (IOException e) {
+      throw new IOException("cannot serve HTTP on " + bind + ": " + e.getMessage() + " (choose another --http address or port)", e);
+    }
+    HttpApi api = new HttpApi(sup, server, token);
+    server.setExecutor(api.pool);
+    server.createContext("/", api::handle);
+    server.start();
+    log.info("HTTP API on http://{}:{}/ ({})", bind.getHostString(), server.getAddress().getPort(),
+        api.loopback ? "loopback: reads open, writes need the token" : "not loopback: everything but the probes needs the token");
+    return api;
+  }
+
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  @Override
+  public void close() {
+    restartTracker.remove();
+    server.stop(0);
+    pool.shutdownNow();
+    metrics.close();
+  }
+
+  // ------------------------------------------------------------------ routing
+
+  private void handle(HttpExchange ex) {
+    try {
+      String method = ex.getRequestMethod();
+      URI uri = ex.getRequestURI();
+      String path = uri.getPath();
+      long length = contentLength(ex);
+      if (length > MAX_BODY) {
+        // read (and drop) up to 1 MiB first, so the client, still sending, gets the answer rather than a reset
+        ex.getRequestBody().skipNBytes(Math.min(length, 1L << 20));
+        ex.getResponseHeaders().set("Connection", "close"); // the rest of an over-long body must not be read as a request
+        error(ex, 413, "TOO_LARGE", "request body of " + length + " bytes is over the " + MAX_BODY + "-byte limit");
+        return;
+      }
+      drain(ex.getRequestBody());
+      boolean probe = path.equals("/healthz") || path.equals("/readyz");
+      if (!loopback && !probe && !authorized(ex)) {
+        unauthorized(ex);
+        return;
+      }
+      if (path.equals("/") || path.equals("/index.html") || path.equals("/app.js") || path.equals("/app.css")) {
+        only(ex, method, "GET");
+        staticFile(ex, path.equals("/") ? "/index.html" : path);
+      } else if (path.equals("/healthz")) {
+        only(ex, method, "GET");
+        SupervisorState s = sup.state();
+        boolean ok = s == SupervisorState.RUNNING || s == SupervisorState.STARTING;
+        json(ex, ok ? 200 : 503, Jsons.MAPPER.createObjectNode().put("status", ok ? "ok" : "down").put("state", s.name()));
+      } else if (path.equals("/readyz")) {
+        only(ex, method, "GET");
+        readyz(ex);
+      } else if (path.equals("/metrics")) {
+        only(ex, method, "GET");
+        send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape().getBytes(StandardCharsets.UTF_8));
+      } else if (path.equals("/api/events")) {
+        only(ex, method, "GET");
+        events(ex);
+      } else if (path.equals("/api/daemons") || path.equals("/api/daemons/")) {
+        only(ex, method, "GET");
+        json(ex, 200, daemons());
+      } else if (path.equals("/api/rolling-restart")) {
+        only(ex, method, "POST");
+        if (!authorized(ex)) {
+          unauthorized(ex);
+          return;
+        }
+        rolling(ex, query(uri).getOrDefault("perChild", "60s"));
+      } else if (path.startsWith("/api/daemons/")) {
+        child(ex, method, path.substring("/api/daemons/".length()).split("/", -1), uri);
+      } else {
+        error(ex, 404, "NOT_FOUND", "no such endpoint: " + path);
+      }
+    } catch (MethodNotAllowed e) {
+      tryError(ex, 405, "METHOD_NOT_ALLOWED", e.getMessage(), e.allow);
+    } catch (IOException e) {
+      log.debug("HTTP {} {}: {}", ex.getRequestMethod(), ex.getRequestURI(), e.toString());
+    } catch (RuntimeException e) {
+      log.error("HTTP {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+      tryError(ex, 500, "INTERNAL", "internal error: " + e, null);
+    } finally {
+      ex.close(); // after the catch blocks: an error answer needs the exchange open
+    }
+  }
+
+  private void child(HttpExchange ex, String method, String[] parts, URI uri) throws IOException {
+    String name = parts[0];
+    if (sup.children().stream().noneMatch(c -> c.name().equals(name))) {
+      error(ex, 404, "NOT_FOUND", "no child named '" + name + "'; children: "
+          + String.join(", ", sup.children().stream().map(ChildSpec::name).toList()));
+      return;
+    }
+    if (parts.length == 1) {
+      only(ex, method, "GET");
+      for (var c : daemons().withArray("children")) {
+        if (c.path("name").asText().equals(name)) {
+          json(ex, 200, (ObjectNode) c);
+          return;
+        }
+      }
+    } else if (parts.length == 2 && parts[1].equals("logs")) {
+      only(ex, method, "GET");
+      int lines;
+      try {
+        lines = Integer.parseInt(query(uri).getOrDefault("lines", "100"));
+      } catch (NumberFormatException e) {
+        lines = -1;
+      }
+      if (lines < 1 || lines > 10_000) {
+        error(ex, 400, "INVALID_ARGUMENT", "lines must be a number in 1..10000");
+        return;
+      }
+      var file = sup.logFile(name);
+      if (file.isEmpty()) {
+        error(ex, 404, "NOT_FOUND", "child '" + name + "' does not log");
+        return;
+      }
+      ObjectNode out = Jsons.MAPPER.createObjectNode().put("name", name);
+      FileTail.lastLines(file.get(), lines).forEach(out.putArray("lines")::add);
+      json(ex, 200, out);
+    } else if (parts.length == 2 && List.of("restart", "stop", "start").contains(parts[1])) {
+      only(ex, method, "POST");
+      if (!authorized(ex)) {
+        unauthorized(ex);
+        return;
+      }
+      switch (parts[1]) {
+        case "restart" -> sup.restart(name);
+        case "stop" -> sup.stop(name);
+        default -> sup.start(name);
+      }
+      json(ex, 202, Jsons.MAPPER.createObjectNode().put("accepted", parts[1]).put("name", name));
+    } else {
+      error(ex, 404, "NOT_FOUND", "no such endpoint: /api/daemons/" + String.join("/", parts));
+    }
+  }
+
+  // ------------------------------------------------------------------ endpoints
+
+  private ObjectNode daemons() {
+    SupervisorStatus s = status();
+    ObjectNode root = StatusJson.toJson(s, ProcessHandle.current().pid(), sup.startedAt(), sup.home());
+    Instant now = s.takenAt();
+    for (var c : root.withArray("children")) {
+      ArrayNode perMinute = ((ObjectNode) c).putArray("restartsPerMinute"); // the last hour, oldest minute first
+      int[] buckets = new int[60];
+      Deque<Instant> d = restartTimes.get(c.path("name").asText());
+      if (d != null) {
+        synchronized (d) {
+          for (Instant t : d) {
+            long ago = Duration.between(t, now).toMinutes();
+            if (ago >= 0 && ago < 60) {
+              buckets[59 - (int) ago]++;
+            }
+          }
+        }
+      }
+      for (int b : buckets) {
+        perMinute.add(b);
+      }
+    }
+    return root;
+  }
+
+  private void readyz(HttpExchange ex) throws IOException {
+    try {
+      sup.awaitHealthy(Duration.ZERO);
+      json(ex, 200, Jsons.MAPPER.createObjectNode().put("status", "ready"));
+    } catch (TimeoutException | IllegalStateException e) {
+      json(ex, 503, Jsons.MAPPER.createObjectNode().put("status", "not ready").put("reason", e.getMessage()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      error(ex, 503, "INTERRUPTED", "interrupted");
+    }
+  }
+
+  private void rolling(HttpExchange ex, String perChild) throws IOException {
+    Duration d;
+    try {
+      d = dev.supervisor.Durations.parse(perChild);
+    } catch (IllegalArgumentException e) {
+      error(ex, 400, "INVALID_ARGUMENT", "perChild: " + e.getMessage());
+      return;
+    }
+    try {
+      ObjectNode out = Jsons.MAPPER.createObjectNode();
+      sup.rollingRestart(d).forEach(out.putArray("restarted")::add);
+      json(ex, 200, out);
+    } catch (TimeoutException e) {
+      error(ex, 409, "DID_NOT_COME_BACK", e.getMessage());
+    } catch (IllegalStateException e) {
+      error(ex, 409, "NOT_RUNNING", e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      error(ex, 503, "INTERRUPTED", "interrupted");
+    }
+  }
+
+  /** Server-Sent Events: each event is queued by the listener (never blocking the loop) and written here. */
+  private void events(HttpExchange ex) throws IOException {
+    if (streams.incrementAndGet() > MAX_STREAMS) {
+      streams.decrementAndGet();
+      error(ex, 503, "BUSY", MAX_STREAMS + " event streams are open; try again later");
+      return;
+    }
+    BlockingQueue<String> queue = new ArrayBlockingQueue<>(1000);
+    boolean[] overflow = {false};
+    Registration reg = sup.addListener(e -> {
+      if (!queue.offer("event: " + e.type() + "\ndata: " + EventLog.toJson(e) + "\n\n")) {
+        overflow[0] = true;
+      }
+    }, Runnable::run);
+    try {
+      ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+      ex.getResponseHeaders().set("Cache-Control", "no-cache");
+      ex.sendResponseHeaders(200, 0);
+      OutputStream out = ex.getResponseBody();
+      out.write(": connected\n\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      while (!overflow[0] && !sup.state().isTerminal()) {
+        String m = queue.poll(15, TimeUnit.SECONDS);
+        out.write((m != null ? m : ": keep-alive\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      reg.remove();
+      streams.decrementAndGet();
+    }
+  }
+
+  private void staticFile(HttpExchange ex, String name) throws IOException {
+    try (InputStream in = HttpApi.class.getResourceAsStream("/dashboard" + name)) {
+      if (in == null) {
+        error(ex, 404, "NOT_FOUND", "no such file: " + name);
+        return;
+      }
+      String type = name.endsWith(".js") ? "text/javascript" : name.endsWith(".css") ? "text/css" : "text/html";
+      send(ex, 200, type + "; charset=utf-8", in.readAllBytes());
+    }
+  }
+
+  // ------------------------------------------------------------------ metrics
+
+  private void registerMetrics() {
+    for (ChildSpec spec : sup.children()) {
+      String n = spec.name();
+      gauge("supervisor.child.up", "1 while a process of the child is alive", n, null, c -> c.state().isAlive() ? 1 : 0);
+      gauge("supervisor.child.ready", "1 when the child is up (READY, or RUNNING without readiness)", n, null,
+          c -> c.state() == ChildState.READY || (c.state() == ChildState.RUNNING && !spec.hasReadiness()) ? 1 : 0);
+      gauge("supervisor.child.uptime", "seconds the current run has been up", n, "seconds",
+          c -> c.uptime().map(d -> d.toMillis() / 1000.0).orElse(0.0));
+      gauge("supervisor.child.cpu", "user + system CPU seconds of the current run", n, "seconds",
+          c -> c.cpuTime().map(d -> d.toMillis() / 1000.0).orElse(0.0));
+      gauge("supervisor.child.rss", "resident memory of the current run", n, "bytes",
+          c -> c.rssBytes().isPresent() ? c.rssBytes().getAsLong() : 0);
+      FunctionCounter.builder("supervisor.child.restarts", this, api -> api.child(n).map(ChildStatus::restarts).orElse(0))
+          .description("restarts by policy or strategy since the supervisor started").tag("child", n).register(metrics);
+    }
+    Gauge.builder("supervisor.uptime", sup, s -> s.startedAt().map(t -> Duration.between(t, Instant.now()).toMillis() / 1000.0)
+        .orElse(0.0)).baseUnit("seconds").description("seconds since the supervisor started").register(metrics);
+    Gauge.builder("supervisor.storm.breaker.open", this, api -> api.status().breaker().open() ? 1 : 0)
+        .description("1 while the storm breaker holds restarts").register(metrics);
+  }
+
+  private void gauge(String name, String description, String child, String unit, ToDoubleFunction<ChildStatus> f) {
+    Gauge.Builder<HttpApi> b = Gauge.builder(name, this, api -> api.child(child).map(f::applyAsDouble).orElse(Double.NaN))
+        .description(description).tag("child", child);
+    if (unit != null) {
+      b.baseUnit(unit);
+    }
+    b.register(metrics);
+  }
+
+  private java.util.Optional<ChildStatus> child(String name) {
+    return status().child(name);
+  }
+
+  /** One status per scrape or burst of requests: cached for 200 ms (a status reads /proc for every live child). */
+  private SupervisorStatus status() {
+    long now = System.nanoTime();
+    SupervisorStatus s = cached;
+    if (s == null || now - cachedAt > 200_000_000L) {
+      s = sup.status();
+      cached = s;
+      cachedAt = now;
+    }
+    return s;
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private boolean authorized(HttpExchange ex) {
+    String h = ex.getRequestHeaders().getFirst("Authorization");
+    if (h == null || !h.startsWith("Bearer ")) {
+      return false;
+    }
+    return MessageDigest.isEqual(token, h.substring(7).trim().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void unauthorized(HttpExchange ex) throws IOException {
+    ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+    error(ex, 401, "UNAUTHORIZED", "this needs the operator token: send 'Authorization: Bearer <token>' with the token from"
+        + " <home>/http.token");
+  }
+
+  private static final class MethodNotAllowed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final String allow;
+
+    MethodNotAllowed(String method, String allow) {
+      super(method + " is not allowed here; use " + allow);
+      this.allow = allow;
+    }
+  }
+
+  private static void only(HttpExchange ex, String method, String allowed) {
+    if (!method.equals(allowed) && !(allowed.equals("GET") && method.equals("HEAD"))) {
+      throw new MethodNotAllowed(method, allowed);
+    }
+  }
+
+  private static long contentLength(HttpExchange ex) {
+    String v = ex.getRequestHeaders().getFirst("Content-Length");
+    try {
+      return v == null ? 0 : Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** Reads (and drops) at most the limit; the endpoints take no body. */
+  private static void drain(InputStream in) throws IOException {
+    in.readNBytes(MAX_BODY);
+  }
+
+  private static Map<String, String> query(URI uri) {
+    Map<String, String> out = new HashMap<>();
+    String q = uri.getRawQuery();
+    if (q != null) {
+      for (String kv : q.split("&")) {
+        int eq = kv.indexOf('=');
+        if (eq > 0) {
+          out.put(java.net.URLDecoder.decode(kv.substring(0, eq), StandardCharsets.UTF_8),
+              java.net.URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void json(HttpExchange ex, int code, ObjectNode body) throws IOException {
+    send(ex, code, "application/json", Jsons.MAPPER.writeValueAsBytes(body));
+  }
+
+  private static void error(HttpExchange ex, int code, String errorCode, String message) throws IOException {
+    ObjectNode n = Jsons.MAPPER.createObjectNode();
+    n.putObject("error").put("code", errorCode).put("message", message);
+    json(ex, code, n);
+  }
+
+  private static void tryError(HttpExchange ex, int code, String errorCode, String message, String allow) {
+    try {
+      if (allow != null) {
+        ex.getResponseHeaders().set("Allow", allow);
+      }
+      error(ex, code, errorCode, message);
+    } catch (IOException | RuntimeException ignored) {
+      // the response had begun, or the client left
+    }
+  }
+
+  private static void send(HttpExchange ex, int code, String type, byte[] body) throws IOException {
+    ex.getResponseHeaders().set("Content-Type", type);
+    boolean head = ex.getRequestMethod().equals("HEAD");
+    ex.sendResponseHeaders(code, head ? -1 : body.length == 0 ? -1 : body.length);
+    if (!head && body.length > 0) {
+      ex.getResponseBody().write(body);
+    }
+  }
+}
