@@ -106,6 +106,10 @@ final class ChildRunner {
   /** The child said {@code STOPPING=1}: its watchdog is off for the rest of the run. */
   private boolean stoppingNotified;
   private boolean warnedForeignSender;
+  /** File watching on (a child with a watch starts with it on). */
+  volatile boolean watchEnabled = true;
+  private java.nio.file.Path watchTrigger;
+  private ScheduledFuture<?> watchTimer;
   /** becameUp() ran for the current run (probes and the watchdog are armed once per run). */
   private boolean upThisRun;
   /** Sampled from /proc while the run lives (see {@link #sample}); reset at each spawn. */
@@ -135,6 +139,11 @@ final class ChildRunner {
 
   long runId() {
     return runId;
+  }
+
+  /** The recent runs, oldest first (loop thread only). */
+  List<RunRecord> history() {
+    return List.copyOf(history);
   }
 
   boolean desiredRunning() {
@@ -391,6 +400,29 @@ final class ChildRunner {
       }
     }
     scheduleProbe(h.every());
+  }
+
+  // ------------------------------------------------------------------ file watching
+
+  /** A change under a watched path: restart once the debounce passes with no further change. */
+  void watchEvent(java.nio.file.Path file) {
+    if (!watchEnabled || !desiredRunning || sup.isShuttingDown() || !(state == ChildState.RUNNING || state == ChildState.READY)) {
+      return;
+    }
+    watchTrigger = file;
+    cancelTimer(watchTimer);
+    long myRun = runId;
+    watchTimer = sup.schedule(() -> watchDue(myRun), spec.watch().get().debounce());
+  }
+
+  private void watchDue(long myRun) {
+    watchTimer = null;
+    if (myRun != runId || !watchEnabled || !(state == ChildState.RUNNING || state == ChildState.READY)) {
+      return;
+    }
+    log.info("child '{}': {} changed; restarting it (watch)", name(), watchTrigger);
+    sup.emit(new dev.supervisor.event.WatchTriggered(sup.now(), name(), watchTrigger));
+    operatorRestart();
   }
 
   // ------------------------------------------------------------------ notify protocol

@@ -55,6 +55,21 @@ public final class ChildSpec {
    */
   public record Notify(boolean readiness, Duration readyTimeout, Optional<Duration> watchdog) {}
 
+  /**
+   * Restart on file changes (as PM2's {@code --watch}): a change under one of {@code paths}
+   * (directories recursively, or single files) whose path matches none of the {@code ignore}
+   * globs restarts the child once no further change came for {@code debounce}.
+   */
+  public record Watch(List<Path> paths, Duration debounce, List<String> ignore) {
+    /** Ignored unless said otherwise: VCS metadata, logs, temporary and backup files. */
+    public static final List<String> DEFAULT_IGNORE = List.of("**/.git/**", "**/*.log", "**/*.tmp", "**/*.swp", "**/*~");
+
+    public Watch {
+      paths = List.copyOf(paths);
+      ignore = List.copyOf(ignore);
+    }
+  }
+
   private final String name;
   private final List<String> argv;
   private final Optional<Path> workingDirectory;
@@ -66,6 +81,7 @@ public final class ChildSpec {
   private final Optional<Readiness> readiness;
   private final Optional<Health> health;
   private final Optional<Notify> notify;
+  private final Optional<Watch> watch;
   private final LogConfig logs;
   private final List<String> dependsOn;
 
@@ -82,6 +98,7 @@ public final class ChildSpec {
     this.health = Optional.ofNullable(b.health);
     this.notify = b.notifySocket ? Optional.of(new Notify(b.notifyReadyTimeout != null,
         b.notifyReadyTimeout != null ? b.notifyReadyTimeout : Duration.ZERO, Optional.ofNullable(b.watchdog))) : Optional.empty();
+    this.watch = Optional.ofNullable(b.watch);
     this.logs = b.logs;
     this.dependsOn = List.copyOf(b.dependsOn);
   }
@@ -112,6 +129,7 @@ public final class ChildSpec {
       b.notifyReadyTimeout = n.readiness() ? n.readyTimeout() : null;
       b.watchdog = n.watchdog().orElse(null);
     });
+    b.watch = watch.orElse(null);
     b.logs = logs;
     b.dependsOn = new ArrayList<>(dependsOn);
     return b;
@@ -139,6 +157,9 @@ public final class ChildSpec {
   public Optional<Readiness> readiness() { return readiness; }
 
   public Optional<Health> health() { return health; }
+
+  /** File watching, when the child is restarted on changes. */
+  public Optional<Watch> watch() { return watch; }
 
   /** The notify protocol settings, when the child gets a {@code NOTIFY_SOCKET}. */
   public Optional<Notify> notifySettings() { return notify; }
@@ -185,6 +206,7 @@ public final class ChildSpec {
     private Readiness readiness;
     private Health health;
     private boolean notifySocket;
+    private Watch watch;
     private Duration notifyReadyTimeout;
     private Duration watchdog;
     private LogConfig logs = LogConfig.defaults();
@@ -348,6 +370,37 @@ public final class ChildSpec {
     public Builder watchdog(Duration interval) {
       this.watchdog = positive(interval, "interval");
       this.notifySocket = true;
+      return this;
+    }
+
+    /**
+     * Restarts the child when files under {@code paths} change, after 500 ms without further
+     * changes, ignoring {@link Watch#DEFAULT_IGNORE}.
+     *
+     * @throws IllegalArgumentException if no path is given
+     */
+    public Builder watch(Path... paths) {
+      return watch(List.of(paths), Duration.ofMillis(500), Watch.DEFAULT_IGNORE);
+    }
+
+    /**
+     * Restarts the child when files under {@code paths} change, once {@code debounce} passed with
+     * no further change; paths matching one of the {@code ignore} globs ({@code glob:} syntax of
+     * {@link java.nio.file.FileSystem#getPathMatcher}, against the absolute path) do not count.
+     *
+     * @throws IllegalArgumentException if no path is given, {@code debounce} is negative or a glob is malformed
+     */
+    public Builder watch(List<Path> paths, Duration debounce, List<String> ignore) {
+      if (paths.isEmpty()) {
+        throw new IllegalArgumentException("watch needs at least one path");
+      }
+      if (Objects.requireNonNull(debounce, "debounce").isNegative()) {
+        throw new IllegalArgumentException("debounce must not be negative, got " + debounce);
+      }
+      for (String g : ignore) {
+        java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + g); // throws on a malformed glob
+      }
+      this.watch = new Watch(paths.stream().map(p -> p.toAbsolutePath().normalize()).toList(), debounce, ignore);
       return this;
     }
 

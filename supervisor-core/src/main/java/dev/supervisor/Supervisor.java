@@ -73,6 +73,7 @@ public final class Supervisor implements AutoCloseable {
   private final Breaker breaker;
   private final NotifySocketFactory notifyFactory;
   private final dev.supervisor.spi.ProcessLauncher launcher;
+  private Watcher watcher;
   /** Bound at start, closed at the end (guarded by monitor). */
   private final List<NotifySocketFactory.NotifySocket> notifySockets = new ArrayList<>();
   private final Duration shutdownTimeout;
@@ -207,6 +208,7 @@ public final class Supervisor implements AutoCloseable {
       }
       try {
         bindNotifySockets();
+        watcher = Watcher.start(this, children);
       } catch (IOException e) {
         closeNotifySockets();
         releaseLock();
@@ -521,6 +523,46 @@ public final class Supervisor implements AutoCloseable {
     return incidents == null ? List.of() : incidents.read(name);
   }
 
+  /**
+   * Turns a child's file watching on or off (it starts on for a child with
+   * {@link ChildSpec.Builder#watch}).
+   *
+   * @throws IllegalArgumentException for an unknown name, or a child that watches nothing
+   */
+  public void setWatching(String name, boolean on) {
+    ChildRunner r = runnerOrThrow(name);
+    if (r.spec.watch().isEmpty()) {
+      throw new IllegalArgumentException("child '" + name + "' watches no files: give its spec watch(paths...)");
+    }
+    r.watchEnabled = on;
+  }
+
+  /** Whether the child's file watching is on (false for a child that watches nothing). */
+  public boolean isWatching(String name) {
+    ChildRunner r = runnerOrThrow(name);
+    return r.spec.watch().isPresent() && r.watchEnabled;
+  }
+
+  /**
+   * The child's recent runs, oldest first (at most {@link RestartContext#HISTORY_LIMIT}; cleared
+   * when an operator starts or restarts it), as its restart policy sees them.
+   *
+   * @throws IllegalArgumentException for an unknown name
+   */
+  public List<RunRecord> runs(String name) {
+    ChildRunner r = runnerOrThrow(name);
+    java.util.concurrent.CompletableFuture<List<RunRecord>> f = new java.util.concurrent.CompletableFuture<>();
+    try {
+      loopExecutor.execute(() -> f.complete(r.history()));
+      return f.get(5, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException | java.util.concurrent.ExecutionException | TimeoutException e) {
+      return List.of(); // the supervisor has ended (or its loop is stuck): no history to give
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    }
+  }
+
   /** Where the child's output goes, if it is logged. @throws IllegalArgumentException for an unknown name */
   public Optional<Path> logFile(String name) {
     return runnerOrThrow(name).logFile();
@@ -599,11 +641,12 @@ public final class Supervisor implements AutoCloseable {
    * @return the children restarted, in order
    * @throws TimeoutException if a child does not come back within {@code perChild} (or goes FATAL):
    *     the message names it, its state, the ones already restarted, and those left untouched
-   * @throws IllegalStateException if the supervisor is not RUNNING
+   * @throws IllegalStateException if the supervisor is not STARTING or RUNNING
    */
   public List<String> rollingRestart(Duration perChild) throws TimeoutException, InterruptedException {
-    if (state() != SupervisorState.RUNNING) {
-      throw new IllegalStateException("a rolling restart needs a RUNNING supervisor; it is " + state());
+    SupervisorState st = state();
+    if (st != SupervisorState.RUNNING && st != SupervisorState.STARTING) {
+      throw new IllegalStateException("a rolling restart needs a running supervisor; it is " + st);
     }
     List<String> done = new ArrayList<>();
     for (int i = 0; i < children.size(); i++) {
@@ -901,6 +944,9 @@ public final class Supervisor implements AutoCloseable {
       stateWriter.finalSaveAndClose();
     }
     closeNotifySockets();
+    if (watcher != null) {
+      watcher.close();
+    }
     releaseLock();
     SupervisorState from;
     synchronized (monitor) {
@@ -934,6 +980,8 @@ public final class Supervisor implements AutoCloseable {
     long lastSize;
     long lastCheckNanos;
     long nextCheckNanos;
+    /** 0 until the first prune (at the first check after the start). */
+    long nextPruneNanos;
   }
 
   private final Map<String, LogWatch> logWatches = new java.util.HashMap<>();
@@ -973,6 +1021,12 @@ public final class Supervisor implements AutoCloseable {
             Path rotated = LogFiles.rotateIfLarger(file.get(), cfg.maxBytes(), cfg.keep(), cfg.gzip());
             if (rotated != null) {
               log.debug("rotated log of child '{}' into {}", r.name(), rotated);
+            }
+            if (rotated != null || w.nextPruneNanos == 0 || now - w.nextPruneNanos >= 0) { // after each rotation, at start, and hourly
+              for (Path gone : LogFiles.prune(file.get(), cfg.maxAge(), cfg.maxTotalBytes(), java.time.Instant.now())) {
+                log.info("deleted {} of child '{}' (retention: {})", gone.getFileName(), r.name(), cfg);
+              }
+              w.nextPruneNanos = now + TimeUnit.HOURS.toNanos(1);
             }
             long size = Files.exists(file.get()) ? Files.size(file.get()) : 0;
             long grown = size - w.lastSize;

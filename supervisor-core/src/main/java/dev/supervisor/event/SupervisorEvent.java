@@ -5,7 +5,8 @@ import java.time.Instant;
 /** Something that happened in a supervisor. Immutable; delivered to listeners and the event log. */
 public sealed interface SupervisorEvent
     permits ChildStateChanged, RestartScheduled, ChildGaveUp, ChildStartFailed, HealthCheckFailed, SupervisorStateChanged,
-        StateStoreWriteFailed, StormBreakerTripped, StormBreakerClosed {
+        StateStoreWriteFailed, StormBreakerTripped, StormBreakerClosed,
+        WatchTriggered {
 
   /** When it happened (supervisor clock). */
   Instant at();

@@ -13,6 +13,7 @@ import dev.supervisor.event.StormBreakerClosed;
 import dev.supervisor.event.StormBreakerTripped;
 import dev.supervisor.event.SupervisorEvent;
 import dev.supervisor.event.SupervisorStateChanged;
+import dev.supervisor.event.WatchTriggered;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -112,6 +113,8 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
     } else if (event instanceof StormBreakerClosed e) {
       n.put("probe", e.probe());
       e.released().forEach(n.putArray("released")::add);
+    } else if (event instanceof WatchTriggered e) {
+      n.put("name", e.name()).put("file", e.file().toString());
     } else if (event instanceof SupervisorStateChanged e) {
       n.put("from", e.from().name()).put("to", e.to().name());
       e.cause().ifPresent(c -> n.put("cause", c));

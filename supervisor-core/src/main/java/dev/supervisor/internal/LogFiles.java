@@ -41,6 +41,44 @@ public final class LogFiles {
     return rotate(log, keep, gzip);
   }
 
+  /**
+   * Deletes rotated files of {@code log} last modified more than {@code maxAge} ago, then the
+   * oldest ones while all rotated files together exceed {@code maxTotalBytes} (0: no cap).
+   *
+   * @return the files deleted
+   */
+  public static java.util.List<Path> prune(Path log, java.time.Duration maxAge, long maxTotalBytes, java.time.Instant now)
+      throws IOException {
+    java.util.TreeMap<Integer, Path> byIndex = new java.util.TreeMap<>(); // newest (.1) first
+    java.util.regex.Pattern name = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(log.getFileName().toString())
+        + "\\.(\\d{1,5})(\\.gz)?");
+    try (java.nio.file.DirectoryStream<Path> dir = Files.newDirectoryStream(log.toAbsolutePath().getParent(),
+        log.getFileName() + ".*")) {
+      for (Path p : dir) {
+        java.util.regex.Matcher m = name.matcher(p.getFileName().toString());
+        if (m.matches()) {
+          byIndex.put(Integer.parseInt(m.group(1)) * 2 + (m.group(2) == null ? 1 : 0), p);
+        }
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      return java.util.List.of();
+    }
+    java.util.List<Path> rotatedFiles = new java.util.ArrayList<>(byIndex.values());
+    java.util.List<Path> deleted = new java.util.ArrayList<>();
+    long total = 0;
+    for (Path p : rotatedFiles) {
+      boolean old = Files.getLastModifiedTime(p).toInstant().isBefore(now.minus(maxAge));
+      long size = Files.size(p);
+      if (old || (maxTotalBytes > 0 && total + size > maxTotalBytes)) {
+        Files.deleteIfExists(p);
+        deleted.add(p);
+      } else {
+        total += size;
+      }
+    }
+    return deleted;
+  }
+
   /** Shifts the rotated files, copies {@code log} into {@code log.1[.gz]} and truncates it to zero. */
   public static Path rotate(Path log, int keep, boolean gzip) throws IOException {
     Files.deleteIfExists(rotated(log, keep, true));

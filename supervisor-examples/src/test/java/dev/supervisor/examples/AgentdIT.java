@@ -48,6 +48,7 @@ class AgentdIT {
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().put("AGENTD_POLL", "1s");
     pb.environment().put("AGENTD_APPROVAL_TTL", "2s");
+    pb.environment().put("AGENTD_DRAIN_GRACE", "1s");
     Process p = pb.start();
     assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("agentd %s finished", List.of(args)).isTrue();
     return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
@@ -146,6 +147,15 @@ class AgentdIT {
     for (String n : List.of("validator", "executor", "scheduler")) {
       assertThat(childPid(n)).isNotEqualTo(beforeRolling.get(n));
     }
+
+    // logs and inspect
+    Result logs = agentd("logs", "validator", "-n", "1");
+    assertThat(logs.out()).as(logs.err()).startsWith("validator serving ");
+    assertThat(agentd("logs", "ghost").err()).startsWith("agentd: no log for 'ghost' at ");
+    Result inspect = agentd("inspect", "executor");
+    assertThat(inspect.out()).as(inspect.err()).startsWith("executor (READY, 1 restarts)")
+        .contains("  policy      onFailure(exponential(1s..30s), resetAfter 60s, giveUpAfter 5 in 60s)\n")
+        .contains("  dependsOn   [], dependents [\"scheduler\"]").contains("    AGENTD_KEY_FILE=****\n");
 
     // each kill is an incident: the exit, the decision, the child's last output
     Result inc = agentd("incidents", "validator");
@@ -339,5 +349,44 @@ class AgentdIT {
     var metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.body()).contains("supervisor_child_ready{child=\"scheduler\"} 1.0");
+  }
+
+  /** Issue: force kill of a hung supervisor, children included (adoption mode: no parent-death signal to do it for us). */
+  @Test
+  void daemonKillEndsAHungSupervisorAndItsChildrenByTheirRecordedSignatures() throws Exception {
+    home = dir.resolve("home");
+    assertThat(agentd("--orphans", "adopt", "daemon", "start").code()).isZero();
+    await().atMost(WAIT).until(this::allReady);
+    Result answering = agentd("daemon", "kill");
+    assertThat(answering.code()).isEqualTo(1);
+    assertThat(answering.err()).contains("answers on its control socket: it is not hung; stop it with 'agentd daemon stop'");
+    long supervisor = status().path("supervisor").path("pid").asLong();
+    await().atMost(WAIT).until(() -> dev.supervisor.persist.StateStore.atomicJsonFile(home.resolve("state.json")).load()
+        .map(st -> st.children().stream().filter(c -> c.process().isPresent()).count() == 3).orElse(false));
+    new ProcessBuilder("kill", "-STOP", Long.toString(supervisor)).start().waitFor();
+    Result kill = agentd("daemon", "kill", "--timeout", "1s");
+    assertThat(kill.code()).as(kill.err()).isZero();
+    assertThat(kill.out().trim()).isEqualTo("agentd killed (pid " + supervisor + ", 3 child process groups); the lock is free");
+    await().atMost(WAIT).until(() -> processesOfHome().isEmpty());
+    assertThat(agentd("daemon", "kill").out().trim()).isEqualTo("agentd is not running (home " + home + ")");
+    assertThat(agentd("daemon", "start").out()).startsWith("agentd started (pid ");
+    await().atMost(WAIT).until(this::allReady);
+  }
+
+  /** Issue: on stop the scheduler drains: no new runs, the one in flight cancelled after the grace (1 s here). */
+  @Test
+  void stoppingTheSchedulerRecordsTheRunInFlightAsCancelled() throws Exception {
+    home = dir.resolve("home");
+    Files.createDirectories(home);
+    Files.writeString(home.resolve("policy.json"), dev.supervisor.examples.tools.Policy.DEFAULT.replace("\"true\"]", "\"true\", \"sleep\"]"));
+    assertThat(agentd("jobs", "add", "slow", "--cron", "* * * * * *", "exec", "sleep", "8").code()).isZero();
+    assertThat(agentd("daemon", "start").code()).isZero();
+    await().atMost(WAIT).until(() -> agentd("jobs", "runs", "slow").out().contains(" running "));
+    assertThat(agentd("daemon", "stop").code()).isZero();
+    try (JobStore store = JobStore.open(home.resolve("scheduler.db"))) {
+      List<JobStore.Run> runs = store.runs("slow", 10);
+      assertThat(runs).extracting(JobStore.Run::status).containsExactly("cancelled");
+      assertThat(runs.get(0).output()).isEqualTo("cancelled: the scheduler was stopped and the run did not finish within 1s");
+    }
   }
 }

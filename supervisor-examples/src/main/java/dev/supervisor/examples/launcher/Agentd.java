@@ -29,6 +29,7 @@ import dev.supervisor.ipc.notify.ChildNotifySockets;
 import dev.supervisor.ipc.systemd.SystemdNotifier;
 import dev.supervisor.persist.AlreadyRunningException;
 import dev.supervisor.persist.PidLock;
+import dev.supervisor.persist.ProcessSignature;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ import picocli.CommandLine.Spec;
 /** {@code agentd}: run and talk to a supervisor of validator, executor and scheduler (or of the children in a config file). */
 @Command(name = "agentd", mixinStandardHelpOptions = true, version = "agentd 0.1",
     description = "Supervises a validator, an executor and a scheduler (or the children of --config).",
-    subcommands = {Agentd.DaemonCmd.class, Agentd.IncidentsCmd.class, Agentd.ToolCmd.class, Agentd.JobsCmd.class, Agentd.DemoCmd.class, Agentd.BenchCmd.class})
+    subcommands = {Agentd.DaemonCmd.class, Agentd.InspectCmd.class, Agentd.LogsCmd.class, Agentd.IncidentsCmd.class, Agentd.ToolCmd.class, Agentd.JobsCmd.class, Agentd.DemoCmd.class, Agentd.BenchCmd.class})
 public final class Agentd {
   /** LSB: status of a service that is not running. */
   public static final int NOT_RUNNING = 3;
@@ -148,7 +149,7 @@ public final class Agentd {
 
   // ------------------------------------------------------------------ daemon
 
-  @Command(name = "daemon", description = "start | stop | restart | run | status | explain")
+  @Command(name = "daemon", description = "start | stop | restart | run | status | explain | serve | kill")
   static final class DaemonCmd {
     @ParentCommand Agentd top;
 
@@ -177,13 +178,19 @@ public final class Agentd {
         Optional<PidLock.Owner> owner = PidLock.liveOwner(h.root().resolve("supervisor.pid"));
         if (owner.isPresent()) {
           top.err().println("agentd: pid " + owner.get().signature().pid() + " holds " + h.root()
-              + " but its control socket does not answer: it is starting or hung; try again, or kill it");
+              + " but its control socket does not answer: it is starting or hung; try again, or force it with 'agentd daemon kill'");
           return 1;
         }
         top.out().println("agentd is not running");
         return 0;
       }
-      c.shutdown(Duration.ofSeconds(120));
+      try {
+        c.shutdown(Duration.ofSeconds(120));
+      } catch (java.util.concurrent.TimeoutException e) {
+        top.err().println("agentd: pid " + pid + " did not stop within 120s (a child ignoring its stop signal longer than its grace?);"
+            + " 'agentd daemon kill' forces it");
+        return 1;
+      }
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (PidLock.liveOwner(h.root().resolve("supervisor.pid")).isPresent() && System.nanoTime() < deadline) {
         Thread.sleep(20); // waiting for another process to exit
@@ -255,6 +262,59 @@ public final class Agentd {
         top.http = DEFAULT_HTTP;
       }
       return background ? start() : run();
+    }
+
+    @Command(name = "kill", description = "force: when the supervisor is hung (its lock is held but its control socket does"
+        + " not answer), SIGKILL it and its children's process groups, each pid checked against its recorded start time")
+    int kill(@Option(names = "--timeout", defaultValue = "3s", description = "how long the socket may take to answer (default 3s)")
+        String timeout) throws Exception {
+      AgentdHome h = top.home();
+      Path lockFile = h.root().resolve("supervisor.pid");
+      Optional<PidLock.Owner> owner = PidLock.liveOwner(lockFile);
+      if (owner.isEmpty()) {
+        top.out().println("agentd is not running (home " + h.root() + ")");
+        return 0;
+      }
+      ProcessSignature sup = owner.get().signature();
+      try {
+        ControlClient.of(h.controlSocket(), Durations.parse(timeout)).ping();
+        top.err().println("agentd (pid " + sup.pid() + ") answers on its control socket: it is not hung; stop it with"
+            + " 'agentd daemon stop'");
+        return 1;
+      } catch (IOException | RpcException e) {
+        // hung, or its socket is gone: force it
+      }
+      List<ProcessSignature> children = new ArrayList<>();
+      try {
+        dev.supervisor.persist.StateStore.atomicJsonFile(h.root().resolve("state.json")).load()
+            .ifPresent(s -> s.children().forEach(c -> c.process().ifPresent(children::add)));
+      } catch (IOException e) {
+        top.err().println("agentd: cannot read the state file (" + e.getMessage() + "); killing the supervisor only");
+      }
+      // the supervisor first, so it cannot start anything again; each pid only if it is still the process recorded
+      int killed = 0;
+      if (sup.isAlive()) {
+        ProcessHandle.of(sup.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        killed++;
+      }
+      int groups = 0;
+      for (ProcessSignature c : children) {
+        if (c.isAlive()) {
+          dev.supervisor.internal.ProcessGroups.signalGroupAndWait(c.pid(), "KILL", ProcessHandle.of(c.pid()).orElse(null));
+          groups++;
+        }
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (PidLock.liveOwner(lockFile).isPresent() && System.nanoTime() < deadline) {
+        Thread.sleep(20); // waiting for the kernel to reap another process
+      }
+      if (PidLock.liveOwner(lockFile).isPresent()) {
+        top.err().println("agentd: pid " + sup.pid() + " still holds " + lockFile + " after SIGKILL");
+        return 1;
+      }
+      top.out().println("agentd killed (pid " + sup.pid() + ", " + groups + " child process group" + (groups == 1 ? "" : "s")
+          + "); the lock is free");
+      return killed > 0 || groups > 0 ? 0 : 1;
     }
 
     @Command(name = "explain", description = "what the child's restart policy would do if it crashed again and again:"
@@ -348,6 +408,103 @@ public final class Agentd {
         }
       }
       return sup.failureCause().isPresent() ? 1 : 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ inspect
+
+  @Command(name = "inspect", description = "a child's effective spec (secrets masked), policy, recent runs and dependencies")
+  static final class InspectCmd implements Callable<Integer> {
+    @ParentCommand Agentd top;
+    @Parameters(paramLabel = "NAME") String name;
+    @Option(names = "--json", description = "machine-readable") boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      AgentdHome h = top.home();
+      try {
+        var x = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5)).inspect(name);
+        PrintWriter out = top.out();
+        if (json) {
+          out.println(x);
+          return 0;
+        }
+        out.println(name + " (" + x.path("state").asText() + ", " + x.path("restarts").asInt() + " restarts)");
+        out.println("  command     " + x.path("command"));
+        out.println("  workingDir  " + (x.path("workingDir").isNull() ? "-" : x.path("workingDir").asText()));
+        out.println("  policy      " + x.path("policy").asText());
+        out.println("  stop        SIG" + x.path("stopSignal").asText() + ", grace " + x.path("stopGraceMs").asLong() + "ms");
+        out.println("  readiness   " + x.path("readiness").asText());
+        out.println("  logs        " + x.path("logs").asText());
+        out.println("  dependsOn   " + x.path("dependsOn") + ", dependents " + x.path("dependents"));
+        out.println("  env");
+        x.path("env").fields().forEachRemaining(e -> out.println("    " + e.getKey() + "=" + e.getValue().asText()));
+        out.println("  runs (oldest first)");
+        for (var r : x.path("runs")) {
+          out.println("    run " + r.path("runId").asLong() + " " + r.path("startedAt").asText() + " up " + r.path("uptimeMs").asLong()
+              + "ms: " + r.path("exit").asText() + (r.path("automatic").asBoolean() ? " (restart)" : ""));
+        }
+        return 0;
+      } catch (IOException e) {
+        top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
+        return NOT_RUNNING;
+      } catch (RpcException e) {
+        top.err().println("agentd: " + e.getMessage());
+        return 1;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ logs
+
+  @Command(name = "logs", description = "print a child's log (-n lines), or follow it (-f), across rotations")
+  static final class LogsCmd implements Callable<Integer> {
+    @ParentCommand Agentd top;
+    @Parameters(paramLabel = "NAME") String name;
+    @Option(names = {"-n", "--lines"}, defaultValue = "50", description = "how many of the last lines (default 50)") int lines;
+    @Option(names = {"-f", "--follow"}, description = "keep printing what the child writes (Ctrl-C ends)") boolean follow;
+    @Option(names = "--for", hidden = true, description = "follow for this long, then exit (for tests)") String followFor;
+
+    @Override
+    public Integer call() throws Exception {
+      AgentdHome h = top.home();
+      Path file = h.root().resolve("logs").resolve(name + ".log");
+      if (!java.nio.file.Files.exists(file)) {
+        top.err().println("agentd: no log for '" + name + "' at " + file + " (is it a child of this home? 'agentd daemon status' lists them)");
+        return 1;
+      }
+      PrintWriter out = top.out();
+      dev.supervisor.internal.FileTail.lastLines(file, lines).forEach(out::println);
+      out.flush();
+      if (!follow) {
+        return 0;
+      }
+      long end = followFor == null ? Long.MAX_VALUE : System.nanoTime() + Durations.parse(followFor).toNanos();
+      long pos = java.nio.file.Files.size(file);
+      StringBuilder partial = new StringBuilder();
+      while (System.nanoTime() < end) {
+        long size = java.nio.file.Files.exists(file) ? java.nio.file.Files.size(file) : 0;
+        if (size < pos) { // rotated (copy, then truncate): the new content starts at 0
+          pos = 0;
+        }
+        if (size > pos) {
+          try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(size - pos, 1 << 20));
+            ch.read(buf, pos);
+            pos += buf.position();
+            partial.append(new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.UTF_8));
+            int nl;
+            while ((nl = partial.indexOf("\n")) >= 0) {
+              out.println(partial.substring(0, nl));
+              partial.delete(0, nl + 1);
+            }
+            out.flush();
+          }
+          continue;
+        }
+        Thread.sleep(200); // polling a file another process writes: no change notification is cheaper here
+      }
+      return 0;
     }
   }
 

@@ -46,7 +46,10 @@ public final class Trio {
     return cmd;
   }
 
-  /** The trio; {@code AGENTD_POLL} and {@code AGENTD_APPROVAL_TTL} from {@code env} pass through to scheduler and validator. */
+  /**
+   * The trio; {@code AGENTD_POLL}, {@code AGENTD_DRAIN_GRACE}, {@code AGENTD_SWEEP} and
+   * {@code AGENTD_APPROVAL_TTL} from {@code env} pass through to scheduler and validator.
+   */
   /**
    * This JVM's class path with every entry made absolute: {@code java -jar target/agentd.jar}
    * reports a relative path, which would break in a child that runs in another directory.
@@ -67,7 +70,10 @@ public final class Trio {
         child(home, "validator", ValidatorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString())
             .env("AGENTD_APPROVAL_TTL", env.getOrDefault("AGENTD_APPROVAL_TTL", "30s")).build(),
         child(home, "executor", ExecutorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString()).build(),
-        child(home, "scheduler", SchedulerMain.class).env("AGENTD_POLL", poll).dependsOn("validator", "executor").build());
+        child(home, "scheduler", SchedulerMain.class).env("AGENTD_POLL", poll)
+            .env("AGENTD_DRAIN_GRACE", env.getOrDefault("AGENTD_DRAIN_GRACE", "5s"))
+            .env("AGENTD_SWEEP", env.getOrDefault("AGENTD_SWEEP", "5m"))
+            .dependsOn("validator", "executor").build());
   }
 
   private static ChildSpec.Builder child(AgentdHome home, String name, Class<?> main) {

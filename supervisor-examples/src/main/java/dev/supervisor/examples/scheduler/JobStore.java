@@ -157,6 +157,20 @@ public final class JobStore implements AutoCloseable {
   }
 
   /** Runs left {@code running} by a crash become {@code failed}; returns how many. */
+  /**
+   * Marks failed the runs still {@code running} that started before {@code startedBefore}, except
+   * {@code inFlight} (the run this scheduler is doing now; -1 for none): the periodic sweep.
+   */
+  public int failStaleRuns(Instant startedBefore, long inFlight, Instant now) throws SQLException {
+    try (PreparedStatement p = db.prepareStatement("UPDATE runs SET status = 'failed', ended_at = ?,"
+        + " output = 'interrupted: found still running by the periodic sweep' WHERE status = 'running' AND started_at < ? AND id <> ?")) {
+      p.setLong(1, now.toEpochMilli());
+      p.setLong(2, startedBefore.toEpochMilli());
+      p.setLong(3, inFlight);
+      return p.executeUpdate();
+    }
+  }
+
   public int failInterruptedRuns(Instant now) throws SQLException {
     try (PreparedStatement p = db.prepareStatement(
         "UPDATE runs SET status = 'failed', ended_at = ?, output = 'interrupted: the scheduler stopped during this run' WHERE status = 'running'")) {

@@ -130,6 +130,16 @@ public final class ControlClient {
     return out;
   }
 
+  /** The child's effective spec (values of variables named like keys, secrets, tokens, passwords masked), policy, runs, dependencies. */
+  public ObjectNode inspect(String name) throws IOException, RpcException {
+    return client.call(req("inspect").put("name", name));
+  }
+
+  /** Turns the child's file-watch restarts on or off. @throws RpcException UNSUPPORTED for a child that watches nothing */
+  public void setWatching(String name, boolean on) throws IOException, RpcException {
+    client.call(req(on ? "enableWatch" : "disableWatch").put("name", name));
+  }
+
   /** Starts a child, or every child with {@code "all"}. */
   public void start(String name) throws IOException, RpcException {
     client.call(req("start").put("name", name));

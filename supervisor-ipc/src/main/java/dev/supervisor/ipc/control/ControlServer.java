@@ -30,7 +30,9 @@ import java.util.function.Consumer;
  * list, status, health, logs {name, lines}  VIEWER
  * explain {name, uptimeMs?, crashes?}   VIEWER  -> the child's restart policy, simulated (RestartExplanation)
  * incidents {name?, limit?}             VIEWER  -> recorded crashes, oldest first (all children when no name)
+ * inspect {name}                        VIEWER  -> the effective spec (secrets masked), policy, recent runs, dependencies
  * start, stop, restart {name | "all"}   OPERATOR
+ * enableWatch, disableWatch {name}     OPERATOR -> file-watch restarts of a child on or off
  * rollingRestart {perChildMs?}          OPERATOR -> {"restarted":[...]}: one at a time, in start order (blocks)
  * shutdown, reloadConfig                ADMIN
  * </pre>
@@ -118,6 +120,9 @@ public final class ControlServer implements AutoCloseable {
       case "incidents":
         need(type, Role.VIEWER, role, peer);
         return incidents(req);
+      case "inspect":
+        need(type, Role.VIEWER, role, peer);
+        return inspect(req);
       case "start":
         need(type, Role.OPERATOR, role, peer);
         return each(req, sup::start);
@@ -127,6 +132,16 @@ public final class ControlServer implements AutoCloseable {
       case "restart":
         need(type, Role.OPERATOR, role, peer);
         return each(req, sup::restart);
+      case "enableWatch":
+      case "disableWatch":
+        need(type, Role.OPERATOR, role, peer);
+        String watched = checkChild(childName(req));
+        try {
+          sup.setWatching(watched, type.equals("enableWatch"));
+        } catch (IllegalArgumentException e) {
+          throw new RpcException(ErrorCode.UNSUPPORTED, e.getMessage());
+        }
+        return Json.MAPPER.createObjectNode().put("name", watched).put("watching", sup.isWatching(watched));
       case "rollingRestart":
         need(type, Role.OPERATOR, role, peer);
         return rollingRestart(req);
@@ -148,7 +163,7 @@ public final class ControlServer implements AutoCloseable {
         }
       default:
         throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + type
-            + "' (known: ping, list, status, health, logs, explain, incidents, start, stop, restart, rollingRestart, shutdown, reloadConfig)");
+            + "' (known: ping, list, status, health, logs, explain, incidents, inspect, start, stop, restart, enableWatch, disableWatch, rollingRestart, shutdown, reloadConfig)");
     }
   }
 
@@ -278,6 +293,38 @@ public final class ControlServer implements AutoCloseable {
     ObjectNode out = Json.MAPPER.createObjectNode();
     ArrayNode arr = out.putArray("incidents");
     all.subList(Math.max(0, all.size() - limit), all.size()).forEach(i -> arr.add(IncidentStore.toJson(i)));
+    return out;
+  }
+
+  /** Names of variables whose values {@code inspect} masks. */
+  private static final java.util.regex.Pattern SECRET = java.util.regex.Pattern.compile("(?i).*(KEY|SECRET|TOKEN|PASSWORD).*");
+
+  private ObjectNode inspect(ObjectNode req) throws RpcException {
+    String name = checkChild(childName(req));
+    ChildSpec spec = sup.children().stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
+    ObjectNode out = Json.MAPPER.createObjectNode().put("name", name);
+    spec.argv().forEach(out.putArray("command")::add);
+    out.put("workingDir", spec.workingDirectory().map(Object::toString).orElse(null));
+    ObjectNode env = out.putObject("env");
+    spec.effectiveEnv(System.getenv()).forEach((k, v) -> env.put(k, SECRET.matcher(k).matches() ? "****" : v));
+    out.put("policy", spec.restartPolicy().toString()).put("stopSignal", spec.stopSignal().name())
+        .put("stopGraceMs", spec.stopGrace().toMillis()).put("logs", spec.logs().toString())
+        .put("readiness", spec.readiness().isPresent() ? "probe" : spec.hasReadiness() ? "notify" : "none");
+    spec.notifySettings().flatMap(ChildSpec.Notify::watchdog).ifPresent(w -> out.put("watchdogMs", w.toMillis()));
+    spec.dependsOn().forEach(out.putArray("dependsOn")::add);
+    spec.watch().ifPresent(w -> {
+      ObjectNode wn = out.putObject("watch").put("enabled", sup.isWatching(name)).put("debounceMs", w.debounce().toMillis());
+      w.paths().forEach(p -> wn.withArray("paths").add(p.toString()));
+      w.ignore().forEach(g -> wn.withArray("ignore").add(g));
+    });
+    ArrayNode dependents = out.putArray("dependents");
+    sup.children().stream().filter(c -> c.dependsOn().contains(name)).forEach(c -> dependents.add(c.name()));
+    sup.status().child(name).ifPresent(c -> out.put("state", c.state().name()).put("restarts", c.restarts()));
+    ArrayNode runs = out.putArray("runs");
+    for (dev.supervisor.RunRecord r : sup.runs(name)) {
+      runs.addObject().put("runId", r.runId()).put("startedAt", r.startedAt().toString()).put("endedAt", r.endedAt().toString())
+          .put("uptimeMs", r.uptime().toMillis()).put("exit", r.exit().toString()).put("automatic", r.automatic());
+    }
     return out;
   }
 

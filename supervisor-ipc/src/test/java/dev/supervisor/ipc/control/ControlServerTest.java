@@ -35,7 +35,7 @@ class ControlServerTest {
   void start() throws Exception {
     sup = Supervisor.builder(home).shutdownHook(false)
         .child(sh("talker", "for i in 1 2 3 4 5; do echo line-$i; done; exec sleep 1000").build())
-        .child(sleeps("quiet").build())
+        .child(sleeps("quiet").env("API_TOKEN", "s3cret").env("db_password", "hunter2").env("PLAIN", "visible").build())
         .build();
     sup.startAsync().awaitHealthy(WAIT);
     server = ControlServer.serve(sup, ControlServer.socketOf(home), Roles.ownerOnly());
@@ -96,6 +96,27 @@ class ControlServerTest {
     assertThat(client.status().child("quiet").orElseThrow().policy()).isEqualTo(x.path("policy").asText());
     assertThatThrownBy(() -> client.explain("quiet", Duration.ZERO, 0)).isInstanceOf(RpcException.class)
         .hasMessage("explain needs uptimeMs >= 0 and crashes in 1..256, got 0 and 0");
+  }
+
+  @Test
+  void inspectShowsTheEffectiveSpecWithSecretsMaskedTheRunsAndTheDependencies() throws Exception {
+    long pid = pid("quiet");
+    dev.supervisor.testing.Pids.kill9(pid);
+    await().atMost(WAIT).until(() -> pid("quiet") != pid && pid("quiet") != -1);
+    var x = client.inspect("quiet");
+    assertThat(x.path("command").get(0).asText()).isEqualTo("sh");
+    assertThat(x.path("env").path("API_TOKEN").asText()).isEqualTo("****");
+    assertThat(x.path("env").path("db_password").asText()).isEqualTo("****");
+    assertThat(x.path("env").path("PLAIN").asText()).isEqualTo("visible");
+    assertThat(x.path("policy").asText()).isEqualTo("onFailure(fixed(20ms), resetAfter 60s, restartForever)");
+    assertThat(x.path("readiness").asText()).isEqualTo("none");
+    assertThat(x.path("dependents")).isEmpty();
+    assertThat(x.toString()).doesNotContain("s3cret", "hunter2");
+    assertThat(x.path("runs")).hasSize(1);
+    assertThat(x.path("runs").get(0).path("exit").asText()).isEqualTo("signal KILL");
+    assertThat(x.path("runs").get(0).path("runId").asLong()).isEqualTo(1);
+    assertThat(x.path("state").asText()).isEqualTo("RUNNING");
+    assertThat(x.path("restarts").asInt()).isEqualTo(1);
   }
 
   @Test
