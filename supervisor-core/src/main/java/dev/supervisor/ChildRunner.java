@@ -106,6 +106,8 @@ final class ChildRunner {
   /** The child said {@code STOPPING=1}: its watchdog is off for the rest of the run. */
   private boolean stoppingNotified;
   private boolean warnedForeignSender;
+  /** Scaled away: hidden from status and specs, stopped, kept for a later scale up. */
+  volatile boolean retired;
   /** File watching on (a child with a watch starts with it on). */
   volatile boolean watchEnabled = true;
   private java.nio.file.Path watchTrigger;

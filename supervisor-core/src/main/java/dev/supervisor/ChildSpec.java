@@ -82,6 +82,8 @@ public final class ChildSpec {
   private final Optional<Health> health;
   private final Optional<Notify> notify;
   private final Optional<Watch> watch;
+  private final int instances;
+  private final Optional<String> instanceOf;
   private final LogConfig logs;
   private final List<String> dependsOn;
 
@@ -99,6 +101,8 @@ public final class ChildSpec {
     this.notify = b.notifySocket ? Optional.of(new Notify(b.notifyReadyTimeout != null,
         b.notifyReadyTimeout != null ? b.notifyReadyTimeout : Duration.ZERO, Optional.ofNullable(b.watchdog))) : Optional.empty();
     this.watch = Optional.ofNullable(b.watch);
+    this.instances = b.instances;
+    this.instanceOf = Optional.ofNullable(b.instanceOf);
     this.logs = b.logs;
     this.dependsOn = List.copyOf(b.dependsOn);
   }
@@ -130,6 +134,8 @@ public final class ChildSpec {
       b.watchdog = n.watchdog().orElse(null);
     });
     b.watch = watch.orElse(null);
+    b.instances = instances;
+    b.instanceOf = instanceOf.orElse(null);
     b.logs = logs;
     b.dependsOn = new ArrayList<>(dependsOn);
     return b;
@@ -157,6 +163,39 @@ public final class ChildSpec {
   public Optional<Readiness> readiness() { return readiness; }
 
   public Optional<Health> health() { return health; }
+
+  /**
+   * How many instances this spec asks for ({@code instances(n)}); 0 for a plain child. The
+   * supervisor runs such a spec as {@code name-0 .. name-(n-1)}, each with {@code INSTANCE_ID}.
+   */
+  public int instances() { return instances; }
+
+  /** For one instance ({@code web-2}), the name of the spec it was made from ({@code web}). */
+  public Optional<String> instanceOf() { return instanceOf; }
+
+  /** The spec of instance {@code id}: named {@code name-id}, with {@code INSTANCE_ID=id}. */
+  ChildSpec instance(int id) {
+    Builder b = toBuilder();
+    Builder m = new Builder(name + "-" + id);
+    m.argv = b.argv;
+    m.workingDirectory = b.workingDirectory;
+    m.env = b.env;
+    m.env.put("INSTANCE_ID", Integer.toString(id));
+    m.inheritEnv = b.inheritEnv;
+    m.restartPolicy = b.restartPolicy;
+    m.stopSignal = b.stopSignal;
+    m.stopGrace = b.stopGrace;
+    m.readiness = b.readiness;
+    m.health = b.health;
+    m.notifySocket = b.notifySocket;
+    m.notifyReadyTimeout = b.notifyReadyTimeout;
+    m.watchdog = b.watchdog;
+    m.watch = b.watch;
+    m.logs = b.logs;
+    m.dependsOn = b.dependsOn;
+    m.instanceOf = name;
+    return m.build();
+  }
 
   /** File watching, when the child is restarted on changes. */
   public Optional<Watch> watch() { return watch; }
@@ -207,6 +246,8 @@ public final class ChildSpec {
     private Health health;
     private boolean notifySocket;
     private Watch watch;
+    private int instances;
+    private String instanceOf;
     private Duration notifyReadyTimeout;
     private Duration watchdog;
     private LogConfig logs = LogConfig.defaults();
@@ -401,6 +442,22 @@ public final class ChildSpec {
         java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + g); // throws on a malformed glob
       }
       this.watch = new Watch(paths.stream().map(p -> p.toAbsolutePath().normalize()).toList(), debounce, ignore);
+      return this;
+    }
+
+    /**
+     * Runs {@code n} instances of this child, named {@code name-0 .. name-(n-1)}, each with
+     * {@code INSTANCE_ID} in its environment and supervised on its own (PM2's {@code -i},
+     * supervisord's {@code numprocs}). {@code Supervisor.scale(name, n)} changes the count at run
+     * time. A {@code dependsOn} naming this child waits for every instance.
+     *
+     * @throws IllegalArgumentException if {@code n} is not in 1..1000
+     */
+    public Builder instances(int n) {
+      if (n < 1 || n > 1000) {
+        throw new IllegalArgumentException("instances must be in 1..1000, got " + n);
+      }
+      this.instances = n;
       return this;
     }
 

@@ -87,8 +87,12 @@ public final class Supervisor implements AutoCloseable {
   private final OrphanPolicy orphanPolicy;
   private final boolean parentDeathSignal;
   private final Duration stateFlushInterval;
-  private final List<ChildRunner> children = new ArrayList<>();
-  private final Map<String, ChildRunner> byName = new LinkedHashMap<>();
+  /** In start order; instances added by scale() are appended (retired ones stay, hidden). */
+  private final List<ChildRunner> children = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Map<String, ChildRunner> byName = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Instance groups: the current count (guarded by monitor) and the spec they are made from. */
+  private final Map<String, int[]> groups = new LinkedHashMap<>();
+  private final Map<String, ChildSpec> templates = new LinkedHashMap<>();
   private final CopyOnWriteArrayList<ListenerEntry> listeners = new CopyOnWriteArrayList<>();
 
   private final ScheduledThreadPoolExecutor loop;
@@ -137,7 +141,33 @@ public final class Supervisor implements AutoCloseable {
     this.orphanPolicy = b.orphanPolicy;
     this.parentDeathSignal = b.parentDeathSignal && b.orphanPolicy == OrphanPolicy.KILL;
     this.stateFlushInterval = b.stateFlushInterval;
-    List<ChildSpec> ordered = DependencyOrder.startOrder(b.children);
+    // instances: web (3) runs as web-0, web-1, web-2; a dependsOn naming web waits for all of them
+    Map<String, List<String>> members = new LinkedHashMap<>();
+    List<ChildSpec> expanded = new ArrayList<>();
+    for (ChildSpec spec : b.children) {
+      if (spec.instances() == 0) {
+        expanded.add(spec);
+        continue;
+      }
+      groups.put(spec.name(), new int[] {spec.instances()});
+      templates.put(spec.name(), spec);
+      List<String> names = new ArrayList<>();
+      for (int i = 0; i < spec.instances(); i++) {
+        ChildSpec m = spec.instance(i);
+        expanded.add(m);
+        names.add(m.name());
+      }
+      members.put(spec.name(), names);
+    }
+    for (int i = 0; i < expanded.size(); i++) {
+      ChildSpec spec = expanded.get(i);
+      if (spec.dependsOn().stream().anyMatch(members::containsKey)) {
+        List<String> deps = new ArrayList<>();
+        spec.dependsOn().forEach(d -> deps.addAll(members.getOrDefault(d, List.of(d))));
+        expanded.set(i, spec.toBuilder().dependsOn(deps).build());
+      }
+    }
+    List<ChildSpec> ordered = DependencyOrder.startOrder(expanded);
     for (int i = 0; i < ordered.size(); i++) {
       ChildSpec spec = ordered.get(i);
       Path logFile = spec.logs().enabled() ? logDir.resolve(spec.name() + ".log") : null;
@@ -252,7 +282,9 @@ public final class Supervisor implements AutoCloseable {
   private PersistedState persistedState() {
     List<PersistedState.Child> out = new ArrayList<>(children.size());
     for (ChildRunner r : children) {
-      out.add(r.snapshot.toPersisted(r.name()));
+      if (!r.retired) {
+        out.add(r.snapshot.toPersisted(r.name()));
+      }
     }
     return new PersistedState(PersistedState.SCHEMA_VERSION, now(), Optional.ofNullable(self), out);
   }
@@ -273,36 +305,40 @@ public final class Supervisor implements AutoCloseable {
 
   /** One datagram socket per child that uses the notify protocol, at {@code <home>/run/notify/<name>.sock}. */
   private void bindNotifySockets() throws IOException {
-    Path dir = home.resolve("run").resolve("notify");
     for (ChildRunner r : children) {
-      if (r.spec.notifySettings().isEmpty()) {
-        continue;
+      if (r.spec.notifySettings().isPresent()) {
+        bindNotifySocket(r);
       }
-      for (Path d : List.of(dir.getParent(), dir)) { // run/ is the control socket's too: 0700 as its server makes it
-        if (!Files.isDirectory(d)) {
-          Files.createDirectories(d);
-          Files.setPosixFilePermissions(d, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-        }
-      }
-      Path path = dir.resolve(r.name() + ".sock");
-      if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
-        throw new IOException("the notify socket " + path + " is longer than the 107 bytes a Unix socket address holds;"
-            + " use a shorter home or child name");
-      }
-      Files.deleteIfExists(path); // ours: the pid lock is held, so no live supervisor uses it
-      try {
-        notifySockets.add(notifyFactory.bind(path, (pid, pgid, message) -> {
-          try {
-            loopExecutor.execute(() -> r.notified(pid, pgid, message));
-          } catch (RejectedExecutionException e) {
-            // the supervisor has ended
-          }
-        }));
-      } catch (IOException e) {
-        throw new IOException("cannot bind the notify socket " + path + " of child '" + r.name() + "': " + e.getMessage(), e);
-      }
-      r.notifySocket = path;
     }
+  }
+
+  /** The child's datagram socket at {@code <home>/run/notify/<name>.sock}. */
+  private void bindNotifySocket(ChildRunner r) throws IOException {
+    Path dir = home.resolve("run").resolve("notify");
+    for (Path d : List.of(dir.getParent(), dir)) { // run/ is the control socket's too: 0700 as its server makes it
+      if (!Files.isDirectory(d)) {
+        Files.createDirectories(d);
+        Files.setPosixFilePermissions(d, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      }
+    }
+    Path path = dir.resolve(r.name() + ".sock");
+    if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
+      throw new IOException("the notify socket " + path + " is longer than the 107 bytes a Unix socket address holds;"
+          + " use a shorter home or child name");
+    }
+    Files.deleteIfExists(path); // ours: the pid lock is held, so no live supervisor uses it
+    try {
+      notifySockets.add(notifyFactory.bind(path, (pid, pgid, message) -> {
+        try {
+          loopExecutor.execute(() -> r.notified(pid, pgid, message));
+        } catch (RejectedExecutionException e) {
+          // the supervisor has ended
+        }
+      }));
+    } catch (IOException e) {
+      throw new IOException("cannot bind the notify socket " + path + " of child '" + r.name() + "': " + e.getMessage(), e);
+    }
+    r.notifySocket = path;
   }
 
   private void closeNotifySockets() {
@@ -508,7 +544,7 @@ public final class Supervisor implements AutoCloseable {
 
   /** The specs, in start order. */
   public List<ChildSpec> children() {
-    return children.stream().map(r -> r.spec).toList();
+    return children.stream().filter(r -> !r.retired).map(r -> r.spec).toList();
   }
 
   /**
@@ -578,6 +614,9 @@ public final class Supervisor implements AutoCloseable {
     Instant now = now();
     List<ChildStatus> out = new ArrayList<>(children.size());
     for (ChildRunner r : children) {
+      if (r.retired) {
+        continue;
+      }
       ChildRunner.Snapshot c = r.snapshot;
       Optional<Duration> cpu = Optional.empty();
       OptionalLong rss = OptionalLong.empty();
@@ -709,10 +748,67 @@ public final class Supervisor implements AutoCloseable {
 
   private ChildRunner runnerOrThrow(String name) {
     ChildRunner r = byName.get(Objects.requireNonNull(name, "name"));
-    if (r == null) {
-      throw new IllegalArgumentException("no child named '" + name + "'; children: " + String.join(", ", byName.keySet()));
+    if (r == null || r.retired) {
+      throw new IllegalArgumentException("no child named '" + name + "'; children: "
+          + String.join(", ", children().stream().map(ChildSpec::name).toList()));
     }
     return r;
+  }
+
+  /**
+   * Grows or shrinks the instances of a child declared with {@code instances(n)}: new ones
+   * ({@code name-k}, started at once, after the others in start order) or the highest-numbered
+   * stopped first (gracefully, as an operator stop). The count lasts until the supervisor stops:
+   * put it in the spec (or config) to keep it.
+   *
+   * @return the instance names now
+   * @throws IllegalArgumentException if {@code name} was not declared with instances, or {@code n} is not in 0..1000
+   */
+  public List<String> scale(String name, int n) {
+    if (n < 0 || n > 1000) {
+      throw new IllegalArgumentException("instances must be in 0..1000, got " + n);
+    }
+    List<String> out = new ArrayList<>();
+    synchronized (monitor) {
+      int[] count = groups.get(Objects.requireNonNull(name, "name"));
+      if (count == null) {
+        throw new IllegalArgumentException("'" + name + "' was not declared with instances(n)"
+            + (groups.isEmpty() ? "; no child was" : "; these were: " + String.join(", ", groups.keySet())));
+      }
+      if (state.isTerminal() || shuttingDown) {
+        throw new IllegalStateException("supervisor is " + state + ": cannot scale");
+      }
+      for (int i = count[0]; i < n; i++) { // grow
+        String member = name + "-" + i;
+        ChildRunner r = byName.get(member);
+        if (r == null) {
+          ChildSpec spec = templates.get(name).instance(i);
+          r = new ChildRunner(this, spec, children.size(), spec.logs().enabled() ? logDir.resolve(member + ".log") : null);
+          if (spec.notifySettings().isPresent()) {
+            try {
+              bindNotifySocket(r);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e.getMessage(), e);
+            }
+          }
+          children.add(r);
+          byName.put(member, r);
+        }
+        r.retired = false;
+        start(member);
+      }
+      for (int i = count[0] - 1; i >= n; i--) { // shrink, highest first
+        String member = name + "-" + i;
+        stop(member);
+        byName.get(member).retired = true;
+      }
+      count[0] = n;
+      for (int i = 0; i < n; i++) {
+        out.add(name + "-" + i);
+      }
+    }
+    changed();
+    return out;
   }
 
   // =========================================================== listeners

@@ -41,7 +41,7 @@ public final class SupervisorConfig {
   private static final List<String> TOP_FIELDS = List.of("strategy", "children");
   private static final List<String> CHILD_FIELDS = List.of("name", "command", "workingDir", "env", "inheritEnv",
       "restart", "backoff", "resetAfter", "maxRestarts", "window", "stopSignal", "stopGrace", "dependsOn", "logs",
-      "readiness", "readyTimeout", "watchdog");
+      "readiness", "readyTimeout", "watchdog", "instances");
   private static final List<String> BACKOFF_FIELDS = List.of("initial", "max", "multiplier", "jitter");
   private static final List<String> LOGS_FIELDS = List.of("maxBytes", "keep", "gzip");
 
@@ -327,6 +327,13 @@ public final class SupervisorConfig {
       if (notify != null) {
         Duration t = readyTimeout != null ? readyTimeout : Duration.ofSeconds(30);
         apply(path + ".readyTimeout", () -> b.readinessNotify(t));
+      }
+      JsonNode inst = node.get("instances");
+      if (!absent(inst)) {
+        if (!inst.isInt()) {
+          throw fail(path + ".instances", "must be a whole number of instances (1..1000), got " + describe(inst));
+        }
+        apply(path + ".instances", () -> b.instances(inst.intValue()));
       }
       Duration watchdog = duration(node.get("watchdog"), path + ".watchdog", null);
       if (watchdog != null) {

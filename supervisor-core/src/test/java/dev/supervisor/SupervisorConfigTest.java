@@ -316,7 +316,7 @@ class SupervisorConfigTest {
     assertChildError("'stopgrace': '5s'", "children[0].stopgrace",
         "config.json: children[0].stopgrace: unknown field; did you mean 'stopGrace'? (allowed: name, command, workingDir,"
             + " env, inheritEnv, restart, backoff, resetAfter, maxRestarts, window, stopSignal, stopGrace, dependsOn, logs,"
-            + " readiness, readyTimeout, watchdog)");
+            + " readiness, readyTimeout, watchdog, instances)");
   }
 
   @Test
@@ -584,6 +584,16 @@ class SupervisorConfigTest {
         "config.json: children[0].readiness: unknown readiness 'probe' (allowed: notify)");
     assertError("{'children': [{'name': 'db', 'command': ['x'], 'readyTimeout': '5s'}]}", "children[0].readyTimeout",
         "config.json: children[0].readyTimeout: only applies with \"readiness\": \"notify\"");
+  }
+
+  @Test
+  void instances() throws Exception {
+    SupervisorConfig c = SupervisorConfig.parse(j("{'children': [{'name': 'web', 'command': ['x'], 'instances': 4}]}"), "config.json");
+    assertThat(c.children().get(0).instances()).isEqualTo(4);
+    assertError("{'children': [{'name': 'web', 'command': ['x'], 'instances': 'four'}]}", "children[0].instances",
+        "config.json: children[0].instances: must be a whole number of instances (1..1000), got string \"four\"");
+    assertError("{'children': [{'name': 'web', 'command': ['x'], 'instances': 0}]}", "children[0].instances",
+        "config.json: children[0].instances: instances must be in 1..1000, got 0");
   }
 
   private static void assertError(String json, String field, String message) {

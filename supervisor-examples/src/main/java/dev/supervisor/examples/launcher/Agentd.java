@@ -149,7 +149,7 @@ public final class Agentd {
 
   // ------------------------------------------------------------------ daemon
 
-  @Command(name = "daemon", description = "start | stop | restart | run | status | explain | serve | kill")
+  @Command(name = "daemon", description = "start | stop | restart | run | status | explain | serve | scale | kill")
   static final class DaemonCmd {
     @ParentCommand Agentd top;
 
@@ -262,6 +262,22 @@ public final class Agentd {
         top.http = DEFAULT_HTTP;
       }
       return background ? start() : run();
+    }
+
+    @Command(name = "scale", description = "set the number of instances of a child declared with \"instances\" (config)")
+    int scale(@Parameters(paramLabel = "NAME") String name, @Parameters(paramLabel = "N") int n) throws Exception {
+      AgentdHome h = top.home();
+      try {
+        List<String> now = ControlClient.of(h.controlSocket(), Duration.ofSeconds(30)).scale(name, n);
+        top.out().println(name + ": " + n + " instance" + (n == 1 ? "" : "s") + (now.isEmpty() ? "" : " (" + String.join(", ", now) + ")"));
+        return 0;
+      } catch (IOException e) {
+        top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
+        return NOT_RUNNING;
+      } catch (RpcException e) {
+        top.err().println("agentd: " + e.getMessage());
+        return 1;
+      }
     }
 
     @Command(name = "kill", description = "force: when the supervisor is hung (its lock is held but its control socket does"

@@ -135,6 +135,15 @@ public final class ControlClient {
     return client.call(req("inspect").put("name", name));
   }
 
+  /** Sets the number of instances of a child declared with instances(n); returns their names. */
+  public List<String> scale(String name, int instances) throws IOException, RpcException {
+    List<String> out = new ArrayList<>();
+    for (JsonNode n : client.call(req("scale").put("name", name).put("instances", instances)).path("children")) {
+      out.add(n.asText());
+    }
+    return out;
+  }
+
   /** Turns the child's file-watch restarts on or off. @throws RpcException UNSUPPORTED for a child that watches nothing */
   public void setWatching(String name, boolean on) throws IOException, RpcException {
     client.call(req(on ? "enableWatch" : "disableWatch").put("name", name));

@@ -32,6 +32,7 @@ import java.util.function.Consumer;
  * incidents {name?, limit?}             VIEWER  -> recorded crashes, oldest first (all children when no name)
  * inspect {name}                        VIEWER  -> the effective spec (secrets masked), policy, recent runs, dependencies
  * start, stop, restart {name | "all"}   OPERATOR
+ * scale {name, instances}               OPERATOR -> {"children":[...]}: instances of a child declared with instances(n)
  * enableWatch, disableWatch {name}     OPERATOR -> file-watch restarts of a child on or off
  * rollingRestart {perChildMs?}          OPERATOR -> {"restarted":[...]}: one at a time, in start order (blocks)
  * shutdown, reloadConfig                ADMIN
@@ -132,6 +133,17 @@ public final class ControlServer implements AutoCloseable {
       case "restart":
         need(type, Role.OPERATOR, role, peer);
         return each(req, sup::restart);
+      case "scale":
+        need(type, Role.OPERATOR, role, peer);
+        try {
+          ObjectNode scaled = Json.MAPPER.createObjectNode();
+          sup.scale(childName(req), req.path("instances").asInt(-1)).forEach(scaled.putArray("children")::add);
+          return scaled;
+        } catch (IllegalArgumentException e) {
+          throw new RpcException(ErrorCode.INVALID_ARGUMENT, e.getMessage());
+        } catch (IllegalStateException e) {
+          throw new RpcException(ErrorCode.UNSUPPORTED, e.getMessage());
+        }
       case "enableWatch":
       case "disableWatch":
         need(type, Role.OPERATOR, role, peer);
@@ -163,7 +175,7 @@ public final class ControlServer implements AutoCloseable {
         }
       default:
         throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + type
-            + "' (known: ping, list, status, health, logs, explain, incidents, inspect, start, stop, restart, enableWatch, disableWatch, rollingRestart, shutdown, reloadConfig)");
+            + "' (known: ping, list, status, health, logs, explain, incidents, inspect, start, stop, restart, scale, enableWatch, disableWatch, rollingRestart, shutdown, reloadConfig)");
     }
   }
 

@@ -1,0 +1,50 @@
+package dev.supervisor.kit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildState;
+import dev.supervisor.ChildStatus;
+import dev.supervisor.Supervisor;
+import dev.supervisor.testing.FakeProcessLauncher;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Instances and scaling, on fake processes. */
+class InstancesTest {
+  @TempDir Path home;
+
+  @Test
+  void instancesAreNamedNumberedAndScaledHighestFirst() throws Exception {
+    FakeProcessLauncher fake = new FakeProcessLauncher();
+    try (Supervisor s = Supervisor.builder(home).processLauncher(fake).shutdownHook(false)
+        .child(ChildSpec.builder("web").argv("web").instances(3).build())
+        .child(ChildSpec.builder("api").argv("api").dependsOn("web").build()).build()) {
+      s.startAsync().awaitHealthy(Duration.ofSeconds(5));
+      assertThat(s.status().children()).extracting(ChildStatus::name).containsExactly("web-0", "web-1", "web-2", "api");
+      assertThat(fake.current("web-1").request().env()).containsEntry("INSTANCE_ID", "1");
+      assertThat(fake.current("web-1").request().spec().instanceOf()).hasValue("web");
+      assertThat(s.children().get(3).dependsOn()).containsExactly("web-0", "web-1", "web-2");
+
+      assertThat(s.scale("web", 5)).containsExactly("web-0", "web-1", "web-2", "web-3", "web-4");
+      await().until(() -> s.status().child("web-4").map(c -> c.state() == ChildState.RUNNING).orElse(false));
+      assertThat(fake.current("web-4").request().env()).containsEntry("INSTANCE_ID", "4");
+
+      FakeProcessLauncher.FakeProcess web2 = fake.current("web-2");
+      assertThat(s.scale("web", 2)).containsExactly("web-0", "web-1");
+      await().until(() -> !web2.isAlive() && !fake.current("web-4").isAlive() && !fake.current("web-3").isAlive());
+      assertThat(web2.signals()).containsExactly("TERM");
+      assertThat(s.status().children()).extracting(ChildStatus::name).containsExactly("web-0", "web-1", "api");
+      assertThatThrownBy(() -> s.restart("web-3")).hasMessage("no child named 'web-3'; children: web-0, web-1, api");
+
+      s.scale("web", 3); // web-2 comes back
+      await().until(() -> s.status().child("web-2").map(c -> c.state() == ChildState.RUNNING).orElse(false));
+      assertThat(fake.launches("web-2")).isEqualTo(2);
+      assertThatThrownBy(() -> s.scale("api", 2)).hasMessage("'api' was not declared with instances(n); these were: web");
+    }
+  }
+}
