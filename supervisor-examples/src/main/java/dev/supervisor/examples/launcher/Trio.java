@@ -71,7 +71,7 @@ public final class Trio {
             .env("AGENTD_APPROVAL_TTL", env.getOrDefault("AGENTD_APPROVAL_TTL", "30s")).build(),
         child(home, "executor", ExecutorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString()).build(),
         child(home, "scheduler", SchedulerMain.class).env("AGENTD_POLL", poll)
-            .env("AGENTD_DRAIN_GRACE", env.getOrDefault("AGENTD_DRAIN_GRACE", "5s"))
+            .env("AGENTD_DRAIN_GRACE", env.getOrDefault("AGENTD_DRAIN_GRACE", "3s"))
             .env("AGENTD_SWEEP", env.getOrDefault("AGENTD_SWEEP", "5m"))
             .dependsOn("validator", "executor").build());
   }

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * each through validator and executor, recording the run. Runs a crash left {@code running} are
  * marked failed at start, and every {@code AGENTD_SWEEP} (default 5 m) those running for longer
  * than the sweep interval (other than the one in flight). On SIGTERM it drains: no new run
- * starts, the run in flight may finish within {@code AGENTD_DRAIN_GRACE} (default 5 s, under the
+ * starts, the run in flight may finish within {@code AGENTD_DRAIN_GRACE} (default 3 s, under the
  * child's stop grace), else it is recorded {@code cancelled} and the scheduler exits. Serves
  * {@code run/scheduler.sock}: {@code ping}, {@code pollNow}.
  */
@@ -47,7 +47,7 @@ public final class SchedulerMain {
     if (failed > 0) {
       System.out.println("marked " + failed + " run(s) left running by a crash as failed");
     }
-    Duration grace = Durations.parse(System.getenv().getOrDefault("AGENTD_DRAIN_GRACE", "5s"));
+    Duration grace = Durations.parse(System.getenv().getOrDefault("AGENTD_DRAIN_GRACE", "3s"));
     Duration sweep = Durations.parse(System.getenv().getOrDefault("AGENTD_SWEEP", "5m"));
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     timer.scheduleWithFixedDelay(s::pollSafely, 0, poll.toMillis(), TimeUnit.MILLISECONDS);
