@@ -24,14 +24,7 @@ class ReadmeExampleTest {
     assertThat(m.find()).as("README.md has a ```java block under '## Embedding'").isTrue();
     String source = m.group(1);
     assertThat(source.lines().count()).as("the example stays short").isLessThanOrEqualTo(30);
-    Path file = dir.resolve("Embed.java");
-    Files.writeString(file, source);
-    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-    StringWriter out = new StringWriter();
-    boolean ok = javac.getTask(out, null, null,
-        List.of("--release", "17", "-classpath", System.getProperty("java.class.path"), "-d", dir.toString()),
-        null, javac.getStandardFileManager(null, null, null).getJavaFileObjects(file)).call();
-    assertThat(ok).as("README example compiles:%n%s", out).isTrue();
+    compile(dir, "Embed.java", source);
     assertThat(dir.resolve("Embed.class")).exists();
   }
 
@@ -40,14 +33,19 @@ class ReadmeExampleTest {
     String readme = Files.readString(README);
     Matcher m = Pattern.compile("## Testing your supervision tree\\s+.*?```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
     assertThat(m.find()).as("README.md has a ```java block under '## Testing your supervision tree'").isTrue();
-    Path file = dir.resolve("MyTreeTest.java");
-    Files.writeString(file, m.group(1));
+    compile(dir, "MyTreeTest.java", m.group(1));
+  }
+
+  /** Compiles {@code source} as {@code fileName} at release 17 against this module's test classpath. */
+  private static void compile(Path dir, String fileName, String source) throws Exception {
+    Path file = dir.resolve(fileName);
+    Files.writeString(file, source);
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     StringWriter out = new StringWriter();
     boolean ok = javac.getTask(out, null, null,
         List.of("--release", "17", "-classpath", System.getProperty("java.class.path"), "-d", dir.toString()),
         null, javac.getStandardFileManager(null, null, null).getJavaFileObjects(file)).call();
-    assertThat(ok).as("README test-kit example compiles:%n%s", out).isTrue();
+    assertThat(ok).as("README example %s compiles:%n%s", fileName, out).isTrue();
   }
 
   @Test

@@ -143,6 +143,26 @@ public final class Agentd {
     return cmd;
   }
 
+  /** A call on the control socket; what it returns is the command's exit code. */
+  @FunctionalInterface
+  interface ControlCall {
+    int run(ControlClient client) throws Exception;
+  }
+
+  /** Runs {@code call} against this home's supervisor: "not running" (exit 3) or the RPC's error (exit 1) otherwise. */
+  int withControl(Duration timeout, ControlCall call) throws Exception {
+    AgentdHome h = home();
+    try {
+      return call.run(ControlClient.of(h.controlSocket(), timeout));
+    } catch (IOException e) {
+      err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
+      return NOT_RUNNING;
+    } catch (RpcException e) {
+      err().println("agentd: " + e.getMessage());
+      return 1;
+    }
+  }
+
   DaemonHandle ensure(AgentdHome h) throws DaemonStartException {
     return Daemons.ensureRunning(DaemonSpec.of(h.root(), runCommand(h)).withStartTimeout(Duration.ofSeconds(90)));
   }
@@ -205,20 +225,11 @@ public final class Agentd {
         @Option(names = "--timeout", defaultValue = "60s", description = "with --rolling: how long each child may take (default 60s)")
         String timeout) throws Exception {
       if (rolling) {
-        AgentdHome h = top.home();
-        ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
-        try {
-          int n = c.list().size();
-          List<String> done = c.rollingRestart(Durations.parse(timeout), n);
+        return top.withControl(Duration.ofSeconds(5), c -> {
+          List<String> done = c.rollingRestart(Durations.parse(timeout), c.list().size());
           top.out().println("rolling restart done: " + (done.isEmpty() ? "no child was up" : String.join(", ", done)));
           return 0;
-        } catch (IOException e) {
-          top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
-          return NOT_RUNNING;
-        } catch (RpcException e) {
-          top.err().println("agentd: " + e.getMessage());
-          return 1;
-        }
+        });
       }
       int s = stop();
       if (s != 0) {
@@ -266,18 +277,11 @@ public final class Agentd {
 
     @Command(name = "scale", description = "set the number of instances of a child declared with \"instances\" (config)")
     int scale(@Parameters(paramLabel = "NAME") String name, @Parameters(paramLabel = "N") int n) throws Exception {
-      AgentdHome h = top.home();
-      try {
-        List<String> now = ControlClient.of(h.controlSocket(), Duration.ofSeconds(30)).scale(name, n);
+      return top.withControl(Duration.ofSeconds(30), c -> {
+        List<String> now = c.scale(name, n);
         top.out().println(name + ": " + n + " instance" + (n == 1 ? "" : "s") + (now.isEmpty() ? "" : " (" + String.join(", ", now) + ")"));
         return 0;
-      } catch (IOException e) {
-        top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
-        return NOT_RUNNING;
-      } catch (RpcException e) {
-        top.err().println("agentd: " + e.getMessage());
-        return 1;
-      }
+      });
     }
 
     @Command(name = "kill", description = "force: when the supervisor is hung (its lock is held but its control socket does"
@@ -339,19 +343,11 @@ public final class Agentd {
         @Option(names = "--uptime", defaultValue = "0s", description = "how long each run lasts before it crashes (default 0s)") String uptime,
         @Option(names = "--crashes", defaultValue = "12", description = "crashes to simulate (default 12)") int crashes,
         @Option(names = "--json", description = "machine-readable") boolean json) throws Exception {
-      AgentdHome h = top.home();
-      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
-      try {
+      return top.withControl(Duration.ofSeconds(5), c -> {
         var x = c.explain(name, Durations.parse(uptime), crashes);
         top.out().println(json ? x.toString() : name + ": " + x.path("text").asText());
         return 0;
-      } catch (IOException e) {
-        top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
-        return NOT_RUNNING;
-      } catch (RpcException e) {
-        top.err().println("agentd: " + e.getMessage());
-        return 1;
-      }
+      });
     }
 
     @Command(name = "run", description = "run the supervisor in the foreground (Ctrl-C stops everything; for systemd Type=notify)")
@@ -437,37 +433,31 @@ public final class Agentd {
 
     @Override
     public Integer call() throws Exception {
-      AgentdHome h = top.home();
-      try {
-        var x = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5)).inspect(name);
-        PrintWriter out = top.out();
-        if (json) {
-          out.println(x);
-          return 0;
-        }
-        out.println(name + " (" + x.path("state").asText() + ", " + x.path("restarts").asInt() + " restarts)");
-        out.println("  command     " + x.path("command"));
-        out.println("  workingDir  " + (x.path("workingDir").isNull() ? "-" : x.path("workingDir").asText()));
-        out.println("  policy      " + x.path("policy").asText());
-        out.println("  stop        SIG" + x.path("stopSignal").asText() + ", grace " + x.path("stopGraceMs").asLong() + "ms");
-        out.println("  readiness   " + x.path("readiness").asText());
-        out.println("  logs        " + x.path("logs").asText());
-        out.println("  dependsOn   " + x.path("dependsOn") + ", dependents " + x.path("dependents"));
-        out.println("  env");
-        x.path("env").fields().forEachRemaining(e -> out.println("    " + e.getKey() + "=" + e.getValue().asText()));
-        out.println("  runs (oldest first)");
-        for (var r : x.path("runs")) {
-          out.println("    run " + r.path("runId").asLong() + " " + r.path("startedAt").asText() + " up " + r.path("uptimeMs").asLong()
-              + "ms: " + r.path("exit").asText() + (r.path("automatic").asBoolean() ? " (restart)" : ""));
-        }
+      return top.withControl(Duration.ofSeconds(5), c -> print(c.inspect(name)));
+    }
+
+    private int print(com.fasterxml.jackson.databind.JsonNode x) {
+      PrintWriter out = top.out();
+      if (json) {
+        out.println(x);
         return 0;
-      } catch (IOException e) {
-        top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
-        return NOT_RUNNING;
-      } catch (RpcException e) {
-        top.err().println("agentd: " + e.getMessage());
-        return 1;
       }
+      out.println(name + " (" + x.path("state").asText() + ", " + x.path("restarts").asInt() + " restarts)");
+      out.println("  command     " + x.path("command"));
+      out.println("  workingDir  " + (x.path("workingDir").isNull() ? "-" : x.path("workingDir").asText()));
+      out.println("  policy      " + x.path("policy").asText());
+      out.println("  stop        SIG" + x.path("stopSignal").asText() + ", grace " + x.path("stopGraceMs").asLong() + "ms");
+      out.println("  readiness   " + x.path("readiness").asText());
+      out.println("  logs        " + x.path("logs").asText());
+      out.println("  dependsOn   " + x.path("dependsOn") + ", dependents " + x.path("dependents"));
+      out.println("  env");
+      x.path("env").fields().forEachRemaining(e -> out.println("    " + e.getKey() + "=" + e.getValue().asText()));
+      out.println("  runs (oldest first)");
+      for (var r : x.path("runs")) {
+        out.println("    run " + r.path("runId").asLong() + " " + r.path("startedAt").asText() + " up " + r.path("uptimeMs").asLong()
+            + "ms: " + r.path("exit").asText() + (r.path("automatic").asBoolean() ? " (restart)" : ""));
+      }
+      return 0;
     }
   }
 
@@ -538,18 +528,10 @@ public final class Agentd {
 
     @Override
     public Integer call() throws Exception {
-      AgentdHome h = top.home();
-      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
-      List<dev.supervisor.Incident> incidents;
-      try {
-        incidents = c.incidents(name, last);
-      } catch (IOException e) {
-        top.err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
-        return NOT_RUNNING;
-      } catch (RpcException e) {
-        top.err().println("agentd: " + e.getMessage());
-        return 1;
-      }
+      return top.withControl(Duration.ofSeconds(5), c -> print(c.incidents(name, last)));
+    }
+
+    private int print(List<dev.supervisor.Incident> incidents) {
       PrintWriter out = top.out();
       if (json) {
         var arr = Jsons.MAPPER.createArrayNode();
