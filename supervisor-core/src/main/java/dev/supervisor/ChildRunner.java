@@ -110,7 +110,7 @@ final class ChildRunner {
   volatile boolean retired;
   /** File watching on (a child with a watch starts with it on). */
   volatile boolean watchEnabled = true;
-  private java.nio.file.Path watchTrigger;
+  private Path watchTrigger;
   private ScheduledFuture<?> watchTimer;
   /** becameUp() ran for the current run (probes and the watchdog are armed once per run). */
   private boolean upThisRun;
@@ -407,7 +407,7 @@ final class ChildRunner {
   // ------------------------------------------------------------------ file watching
 
   /** A change under a watched path: restart once the debounce passes with no further change. */
-  void watchEvent(java.nio.file.Path file) {
+  void watchEvent(Path file) {
     if (!watchEnabled || !desiredRunning || sup.isShuttingDown() || !(state == ChildState.RUNNING || state == ChildState.READY)) {
       return;
     }
@@ -441,9 +441,7 @@ final class ChildRunner {
     if (myRun != runId || state != ChildState.RUNNING) {
       return;
     }
-    String why = "no READY=1 on its notify socket within " + Durations.format(timeout);
-    sup.emit(new HealthCheckFailed(sup.now(), name(), runId, 1, 1, why));
-    beginStop(StopPurpose.UNHEALTHY, why);
+    hung("no READY=1 on its notify socket within " + Durations.format(timeout));
   }
 
   private void watchdogCheck(long myRun) {

@@ -348,11 +348,6 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-  /** Whether notify messages carry the sender's pid (see {@link NotifySocketFactory#knowsSenders()}). */
-  boolean notifyKnowsSenders() {
-    return notifyFactory != null && notifyFactory.knowsSenders();
-  }
-
   private void releaseLock() {
     if (pidLock != null) {
       pidLock.close();
@@ -708,7 +703,8 @@ public final class Supervisor implements AutoCloseable {
           }
           long left = deadline - System.nanoTime();
           if (left <= 0 || now.state() == ChildState.FATAL) {
-            List<String> untouched = children.subList(i + 1, children.size()).stream().map(ChildRunner::name).toList();
+            List<String> untouched = children.subList(i + 1, children.size()).stream().filter(c -> !c.retired)
+                .map(ChildRunner::name).toList();
             throw new TimeoutException("rolling restart stopped at '" + r.name() + "': it did not come back "
                 + (r.spec.hasReadiness() ? "READY" : "RUNNING") + " within " + Durations.format(perChild) + " (it is " + now.state()
                 + now.reason().map(x -> ": " + x).orElse("") + "); restarted: " + (done.isEmpty() ? "none" : String.join(", ", done))

@@ -88,10 +88,7 @@ public record ProcStat(long pid, char state, long ppid, long pgrp, long utimeTic
 
   /** Resident set size from {@code VmRSS} in {@code /proc/<pid>/status}; empty when gone or a kernel thread. */
   public static OptionalLong rssBytes(long pid) {
-    return statusKb(pid, "VmRSS:");
-  }
-
-  private static OptionalLong statusKb(long pid, String field) {
+    String field = "VmRSS:";
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"), StandardCharsets.UTF_8)) {
         if (line.startsWith(field)) {

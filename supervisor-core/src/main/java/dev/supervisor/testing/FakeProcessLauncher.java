@@ -6,7 +6,6 @@ import dev.supervisor.spi.LaunchRequest;
 import dev.supervisor.spi.LaunchedProcess;
 import dev.supervisor.spi.ProcessLauncher;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -8,7 +8,6 @@ import dev.supervisor.ChildStatus;
 import dev.supervisor.Incident;
 import dev.supervisor.RestartExplanation;
 import dev.supervisor.Supervisor;
-import dev.supervisor.SupervisorStatus;
 import dev.supervisor.internal.IncidentStore;
 import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.JsonLineServer;

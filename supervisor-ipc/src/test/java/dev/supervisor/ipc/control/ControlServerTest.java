@@ -125,6 +125,11 @@ class ControlServerTest {
         .hasMessage("no child named 'ghost'; children: talker, quiet")
         .satisfies(e -> assertThat(((RpcException) e).code()).isEqualTo(ErrorCode.NOT_FOUND));
     assertThatThrownBy(() -> client.logs("talker", 0)).hasMessage("lines must be in 1..10000, got 0");
+    assertThatThrownBy(() -> client.scale("quiet", 2)).isInstanceOf(RpcException.class)
+        .hasMessage("'quiet' was not declared with instances(n); no child was")
+        .satisfies(e -> assertThat(((RpcException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+    assertThatThrownBy(() -> client.setWatching("quiet", true)).isInstanceOf(RpcException.class)
+        .hasMessage("child 'quiet' watches no files: give its spec watch(paths...)");
     assertThatThrownBy(() -> client.reloadConfig()).isInstanceOf(RpcException.class)
         .hasMessage("this supervisor was started without a config file to reload");
   }
