@@ -86,6 +86,7 @@ public final class ChildSpec {
   private final Optional<String> instanceOf;
   private final LogConfig logs;
   private final List<String> dependsOn;
+  private final Privileges privileges;
 
   private ChildSpec(Builder b) {
     this.name = b.name;
@@ -105,6 +106,7 @@ public final class ChildSpec {
     this.instanceOf = Optional.ofNullable(b.instanceOf);
     this.logs = b.logs;
     this.dependsOn = List.copyOf(b.dependsOn);
+    this.privileges = b.privileges;
   }
 
   /**
@@ -138,6 +140,7 @@ public final class ChildSpec {
     b.instanceOf = instanceOf.orElse(null);
     b.logs = logs;
     b.dependsOn = new ArrayList<>(dependsOn);
+    b.privileges = privileges;
     return b;
   }
 
@@ -193,6 +196,7 @@ public final class ChildSpec {
     m.watch = b.watch;
     m.logs = b.logs;
     m.dependsOn = b.dependsOn;
+    m.privileges = b.privileges;
     m.instanceOf = name;
     return m.build();
   }
@@ -212,6 +216,9 @@ public final class ChildSpec {
 
   /** Children that must be up (READY if they have readiness, else RUNNING) before this one starts. */
   public List<String> dependsOn() { return dependsOn; }
+
+  /** The child's least-privilege controls; {@link Privileges#none()} unless set. */
+  public Privileges privileges() { return privileges; }
 
   /** The environment the child gets, given the supervisor's environment. */
   public Map<String, String> effectiveEnv(Map<String, String> supervisorEnv) {
@@ -252,6 +259,7 @@ public final class ChildSpec {
     private Duration watchdog;
     private LogConfig logs = LogConfig.defaults();
     private List<String> dependsOn = new ArrayList<>();
+    private Privileges privileges = Privileges.none();
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -469,6 +477,15 @@ public final class ChildSpec {
 
     public Builder logs(LogConfig config) {
       this.logs = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /**
+     * Least privilege for the child: user, group, umask, no_new_privs, kept capabilities, resource
+     * limits and filesystem/network permissions, enforced by the kernel (see {@link Privileges}).
+     */
+    public Builder privileges(Privileges privileges) {
+      this.privileges = Objects.requireNonNull(privileges, "privileges");
       return this;
     }
 

@@ -22,7 +22,9 @@ import java.util.OptionalLong;
  * @param rssBytes resident memory of the live process (from /proc), when readable
  * @param policy the restart policy in words (its {@code toString})
  * @param statusText the latest {@code STATUS=} line the child sent over its notify socket
+ * @param privileges the child's privileges, declared, not enforced and effective; empty when it declares none
  */
 public record ChildStatus(String name, ChildState state, OptionalLong pid, long runId, Optional<Duration> uptime,
     int restarts, Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
-    Optional<String> reason, Optional<Duration> cpuTime, OptionalLong rssBytes, String policy, Optional<String> statusText) {}
+    Optional<String> reason, Optional<Duration> cpuTime, OptionalLong rssBytes, String policy, Optional<String> statusText,
+    Optional<PrivilegeReport> privileges) {}

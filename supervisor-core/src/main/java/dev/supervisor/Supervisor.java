@@ -621,9 +621,11 @@ public final class Supervisor implements AutoCloseable {
         rss = ProcStat.rssBytes(pid);
       }
       Optional<Duration> uptime = c.startedAt().filter(t -> c.state().isAlive()).map(t -> Duration.between(t, now));
-      out.add(new ChildStatus(r.name(), c.state(), c.state().isAlive() ? c.pid() : OptionalLong.empty(), c.runId(), uptime,
+      OptionalLong livePid = c.state().isAlive() ? c.pid() : OptionalLong.empty();
+      out.add(new ChildStatus(r.name(), c.state(), livePid, c.runId(), uptime,
           c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss, r.spec.restartPolicy().toString(),
-          c.statusText()));
+          c.statusText(), dev.supervisor.internal.PrivilegeReports.of(r.spec, launcher, hostEnv, parentDeathSignal,
+              r.logFile(), livePid)));
     }
     return new SupervisorStatus(state, now, out, breaker.status());
   }
@@ -1380,7 +1382,32 @@ public final class Supervisor implements AutoCloseable {
           }
         }
       }
+      checkPrivileges();
       return new Supervisor(this);
+    }
+
+    /** Unknown users refuse the child; so does a control this host cannot enforce, unless best-effort (then one WARN). */
+    private void checkPrivileges() {
+      for (ChildSpec c : children) {
+        if (c.privileges().isEmpty()) {
+          continue;
+        }
+        if (launcher instanceof dev.supervisor.internal.SystemProcessLauncher) {
+          List<dev.supervisor.internal.PrivilegeSupport.Gap> invalid = dev.supervisor.internal.PrivilegeSupport.invalid(c.privileges());
+          if (!invalid.isEmpty()) {
+            throw new IllegalArgumentException("child '" + c.name() + "': " + invalid.get(0));
+          }
+        }
+        List<String> gaps = launcher.unenforced(c);
+        if (gaps.isEmpty()) {
+          continue;
+        }
+        if (c.privileges().enforcement() == Enforcement.STRICT) {
+          throw new IllegalArgumentException("child '" + c.name() + "' cannot be given its privileges here: " + String.join("; ", gaps)
+              + "; fix that, drop the control, or accept best effort (Enforcement.BEST_EFFORT, \"enforce\": \"best-effort\")");
+        }
+        log.warn("child '{}' runs with best-effort privileges; not enforced here: {}", c.name(), String.join("; ", gaps));
+      }
     }
 
     private static Duration positive(Duration d, String what) {

@@ -41,7 +41,8 @@ public final class SupervisorConfig {
   private static final List<String> TOP_FIELDS = List.of("strategy", "children");
   private static final List<String> CHILD_FIELDS = List.of("name", "command", "workingDir", "env", "inheritEnv",
       "restart", "backoff", "resetAfter", "maxRestarts", "window", "stopSignal", "stopGrace", "dependsOn", "logs",
-      "readiness", "readyTimeout", "watchdog", "instances");
+      "readiness", "readyTimeout", "watchdog", "instances", "user", "group", "umask", "noNewPrivileges", "capabilities",
+      "limits", "permissions", "enforce");
   private static final List<String> BACKOFF_FIELDS = List.of("initial", "max", "multiplier", "jitter");
   private static final List<String> LOGS_FIELDS = List.of("maxBytes", "keep", "gzip");
 
@@ -116,7 +117,11 @@ public final class SupervisorConfig {
    * other children, no cycles), {@code "logs"} (an object with {@code maxBytes} 10485760,
    * {@code keep} 7, {@code gzip} true, or the string {@code "discard"}), {@code "readiness"}
    * ({@code "notify"}: READY when it sends {@code READY=1} on its {@code NOTIFY_SOCKET}, within
-   * {@code "readyTimeout"}, 30s) and {@code "watchdog"} (it must send {@code WATCHDOG=1} this often). Durations are strings such
+   * {@code "readyTimeout"}, 30s), {@code "watchdog"} (it must send {@code WATCHDOG=1} this often), and the
+   * least-privilege fields {@code "user"}, {@code "group"}, {@code "umask"}, {@code "noNewPrivileges"},
+   * {@code "capabilities"}, {@code "limits"}, {@code "permissions"} and {@code "enforce"} (see
+   * {@link Privileges}; a control this host cannot enforce is an error unless {@code "enforce"} is
+   * {@code "best-effort"}). Durations are strings such
    * as {@code "250ms"}, {@code "1.5s"}, {@code "5m"}, {@code "2h"}, {@code "1d"}. Unknown members
    * and duplicate keys are errors.
    *
@@ -338,6 +343,11 @@ public final class SupervisorConfig {
       Duration watchdog = duration(node.get("watchdog"), path + ".watchdog", null);
       if (watchdog != null) {
         apply(path + ".watchdog", () -> b.watchdog(watchdog));
+      }
+
+      Privileges privileges = PrivilegeConfig.read(node, path, baseDir, this::fail);
+      if (!privileges.isEmpty()) {
+        b.privileges(privileges);
       }
 
       try {
@@ -663,7 +673,7 @@ public final class SupervisorConfig {
   }
 
   /** What a JSON value is, for "got ..." in messages: {@code string "x"}, {@code number 5}, {@code an array}. */
-  private static String describe(JsonNode node) {
+  static String describe(JsonNode node) {
     if (node.isTextual()) {
       String json = node.toString();
       return "string " + (json.length() > 42 ? json.substring(0, 39) + "...\"" : json);

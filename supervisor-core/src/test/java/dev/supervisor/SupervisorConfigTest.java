@@ -316,7 +316,8 @@ class SupervisorConfigTest {
     assertChildError("'stopgrace': '5s'", "children[0].stopgrace",
         "config.json: children[0].stopgrace: unknown field; did you mean 'stopGrace'? (allowed: name, command, workingDir,"
             + " env, inheritEnv, restart, backoff, resetAfter, maxRestarts, window, stopSignal, stopGrace, dependsOn, logs,"
-            + " readiness, readyTimeout, watchdog, instances)");
+            + " readiness, readyTimeout, watchdog, instances, user, group, umask, noNewPrivileges, capabilities, limits,"
+            + " permissions, enforce)");
   }
 
   @Test

@@ -29,6 +29,13 @@ public final class ProcessGroups {
 
   private ProcessGroups() {}
 
+  private static final java.util.Map<String, Optional<String>> TOOLS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The absolute path of a system tool ({@code setpriv}, {@code prlimit}, {@code sh}...) in /usr/bin, /bin, /usr/sbin or /sbin. */
+  public static Optional<String> tool(String name) {
+    return TOOLS.computeIfAbsent(name, ProcessGroups::find);
+  }
+
   private static Optional<String> find(String tool) {
     for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
       Path p = Path.of(dir, tool);

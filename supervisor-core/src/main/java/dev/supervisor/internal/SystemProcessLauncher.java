@@ -1,19 +1,25 @@
 package dev.supervisor.internal;
 
+import dev.supervisor.Enforcement;
+import dev.supervisor.Permissions;
+import dev.supervisor.Privileges;
 import dev.supervisor.persist.ProcessSignature;
 import dev.supervisor.spi.LaunchRequest;
 import dev.supervisor.spi.LaunchedProcess;
 import dev.supervisor.spi.ProcessLauncher;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Real processes: {@code [setpriv --pdeathsig KILL --] setsid argv} with stdin from
+ * Real processes: {@code [setpriv --pdeathsig KILL --] setsid argv} (with the wrappers of
+ * {@link PrivilegedCommand} for a child with privileges, spawned on a Landlock-restricted thread
+ * when it has permissions) with stdin from
  * {@code /dev/null} and stdout+stderr appended to the log file by the child itself.
  */
 public final class SystemProcessLauncher implements ProcessLauncher {
@@ -28,12 +34,15 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     if (problem.isPresent()) {
       throw new IOException(problem.get());
     }
-    List<String> command = new ArrayList<>();
-    if (r.parentDeathSignal()) {
-      command.addAll(ProcessGroups.parentDeathPrefix());
+    Privileges priv = r.spec().privileges();
+    if (!priv.isEmpty() && priv.enforcement() == Enforcement.STRICT) {
+      List<PrivilegeSupport.Gap> gaps = PrivilegeSupport.gaps(priv);
+      if (!gaps.isEmpty()) {
+        throw new IOException("cannot enforce the privileges of child '" + r.spec().name() + "': " + gaps.get(0)
+            + "; or set \"enforce\": \"best-effort\"");
+      }
     }
-    command.addAll(ProcessGroups.groupLeaderPrefix());
-    command.addAll(r.argv());
+    List<String> command = PrivilegedCommand.command(priv, r.parentDeathSignal(), r.argv());
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().clear();
     pb.environment().putAll(r.env());
@@ -48,13 +57,39 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
       pb.redirectError(ProcessBuilder.Redirect.DISCARD);
     }
+    Optional<RestrictedSpawners.Profile> profile = landlockProfile(priv, command, r, dir);
     Process p;
     try {
-      p = pb.start();
+      p = profile.isPresent() ? RestrictedSpawners.spawn(profile.get(), pb::start) : pb.start();
     } catch (IOException | RuntimeException e) {
       throw new IOException("cannot start " + r.argv() + ": " + e.getMessage(), e);
     }
     return new SystemProcess(p);
+  }
+
+  @Override
+  public List<String> unenforced(dev.supervisor.ChildSpec spec) {
+    return spec.privileges().isEmpty() ? List.of()
+        : PrivilegeSupport.gaps(spec.privileges()).stream().map(PrivilegeSupport.Gap::toString).toList();
+  }
+
+  /** The Landlock profile of a child with permissions, when Landlock can enforce them here. */
+  private static Optional<RestrictedSpawners.Profile> landlockProfile(Privileges priv, List<String> command, LaunchRequest r, Path dir)
+      throws IOException {
+    if (priv.permissions().isEmpty() || Landlock.unavailable().isPresent()) {
+      return Optional.empty();
+    }
+    Permissions perm = priv.permissions().get();
+    boolean denyNet = !perm.network() && Landlock.abi() >= 4;
+    if (!perm.restrictsFilesystem() && !denyNet) {
+      return Optional.empty();
+    }
+    if (r.logFile().isPresent() && !Files.exists(r.logFile().get())) {
+      Files.createDirectories(r.logFile().get().getParent());
+      Files.createFile(r.logFile().get(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    }
+    List<Landlock.Rule> rules = PrivilegedCommand.rules(perm, PrivilegedCommand.runtimeGrants(command, r.env(), dir, r.logFile()));
+    return Optional.of(new RestrictedSpawners.Profile(false, perm.restrictsFilesystem(), denyNet, rules));
   }
 
   @Override

@@ -17,6 +17,17 @@ public interface ProcessLauncher {
    */
   LaunchedProcess launch(LaunchRequest request) throws IOException;
 
+  /**
+   * The privilege controls of {@code spec} ({@link dev.supervisor.ChildSpec#privileges()}) this
+   * launcher cannot enforce on this host, each as {@code "field: reason"}. The default names every
+   * declared control: a launcher that does not know about privileges enforces none of them, and
+   * saying so keeps a strict child from starting unprotected.
+   */
+  default java.util.List<String> unenforced(dev.supervisor.ChildSpec spec) {
+    return spec.privileges().isEmpty() ? java.util.List.of()
+        : java.util.List.of("privileges: the process launcher " + this + " does not enforce privileges");
+  }
+
   /** Real processes: {@code setpriv --pdeathsig KILL -- setsid argv}, output appended to the log file. */
   static ProcessLauncher system() {
     return SystemProcessLauncher.INSTANCE;

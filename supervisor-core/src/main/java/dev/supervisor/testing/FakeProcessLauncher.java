@@ -1,5 +1,6 @@
 package dev.supervisor.testing;
 
+import dev.supervisor.ChildSpec;
 import dev.supervisor.ExitStatus;
 import dev.supervisor.persist.ProcessSignature;
 import dev.supervisor.spi.LaunchRequest;
@@ -38,6 +39,12 @@ public final class FakeProcessLauncher implements ProcessLauncher {
   private final Map<String, List<FakeProcess>> launched = new ConcurrentHashMap<>();
   private final Map<String, String> failing = new ConcurrentHashMap<>();
   private final Map<String, Boolean> ignoringStop = new ConcurrentHashMap<>();
+
+  /** Fake processes run nothing, so there is nothing to restrict: every privilege counts as enforced. */
+  @Override
+  public List<String> unenforced(ChildSpec spec) {
+    return List.of();
+  }
 
   @Override
   public LaunchedProcess launch(LaunchRequest request) throws IOException {

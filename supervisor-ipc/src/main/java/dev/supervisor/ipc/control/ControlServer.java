@@ -330,7 +330,10 @@ public final class ControlServer implements AutoCloseable {
     });
     ArrayNode dependents = out.putArray("dependents");
     sup.children().stream().filter(c -> c.dependsOn().contains(name)).forEach(c -> dependents.add(c.name()));
-    sup.status().child(name).ifPresent(c -> out.put("state", c.state().name()).put("restarts", c.restarts()));
+    sup.status().child(name).ifPresent(c -> {
+      out.put("state", c.state().name()).put("restarts", c.restarts());
+      c.privileges().ifPresent(p -> out.set("privileges", PrivilegesJson.toJson(p)));
+    });
     ArrayNode runs = out.putArray("runs");
     for (dev.supervisor.RunRecord r : sup.runs(name)) {
       runs.addObject().put("runId", r.runId()).put("startedAt", r.startedAt().toString()).put("endedAt", r.endedAt().toString())

@@ -76,6 +76,7 @@ public final class StatusJson {
       c.reason().ifPresent(r -> o.put("reason", r));
       o.put("policy", c.policy());
       c.statusText().ifPresent(t -> o.put("statusText", t));
+      c.privileges().ifPresent(pr -> o.set("privileges", PrivilegesJson.toJson(pr)));
     }
     return root;
   }
@@ -103,7 +104,8 @@ public final class StatusJson {
           o.hasNonNull("reason") ? Optional.of(o.get("reason").asText()) : Optional.empty(),
           optLong(o, "cpuMs").isPresent() ? Optional.of(Duration.ofMillis(o.get("cpuMs").asLong())) : Optional.empty(),
           optLong(o, "rssBytes"), o.path("policy").asText(""),
-          o.hasNonNull("statusText") ? Optional.of(o.get("statusText").asText()) : Optional.empty()));
+          o.hasNonNull("statusText") ? Optional.of(o.get("statusText").asText()) : Optional.empty(),
+          o.hasNonNull("privileges") ? Optional.of(PrivilegesJson.fromJson(o.get("privileges"))) : Optional.empty()));
     }
     JsonNode b = sup.path("breaker");
     List<String> held = new ArrayList<>();

@@ -1,0 +1,205 @@
+package dev.supervisor.internal;
+
+import dev.supervisor.Permissions;
+import dev.supervisor.Privileges;
+import dev.supervisor.ResourceLimit;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The command line that applies a child's {@link Privileges} before its own program runs, and the
+ * Landlock rules its spawner thread takes on:
+ * {@code [prlimit --nofile=N:N ... --] [unshare --net --] [setpriv --pdeathsig KILL --reuid U ... --]
+ * setsid [sh -c 'umask 0027 && exec "$0" "$@"'] argv}. Each wrapper is there only when needed;
+ * a child without privileges runs as before ({@code setpriv --pdeathsig KILL -- setsid argv}).
+ */
+public final class PrivilegedCommand {
+  /** Directories of the dynamic loader's libraries, granted read when they exist. */
+  static final List<Path> LIBRARY_DIRS = List.of(Path.of("/lib"), Path.of("/lib64"), Path.of("/usr/lib"),
+      Path.of("/usr/lib64"), Path.of("/usr/local/lib"));
+
+  private PrivilegedCommand() {}
+
+  /** The full command: wrappers, then {@code argv}. */
+  public static List<String> command(Privileges p, boolean parentDeathSignal, List<String> argv) {
+    List<String> cmd = new ArrayList<>();
+    if (!p.limits().isEmpty()) {
+      ProcessGroups.tool("prlimit").ifPresent(prlimit -> {
+        cmd.add(prlimit);
+        for (Map.Entry<ResourceLimit, Long> e : p.limits().entrySet()) {
+          cmd.add("--" + e.getKey().key() + "=" + e.getValue() + ":" + e.getValue());
+        }
+        cmd.add("--");
+      });
+    }
+    if (p.permissions().map(perm -> !perm.network()).orElse(false) && PrivilegeSupport.canUnshareNet()) {
+      cmd.add(ProcessGroups.tool("unshare").get());
+      cmd.add("--net");
+      cmd.add("--");
+    }
+    List<String> setpriv = setprivOptions(p, parentDeathSignal);
+    if (!setpriv.isEmpty()) {
+      Optional<String> tool = ProcessGroups.tool("setpriv");
+      if (tool.isPresent()) {
+        cmd.add(tool.get());
+        cmd.addAll(setpriv);
+        cmd.add("--");
+      } else if (parentDeathSignal) {
+        cmd.addAll(ProcessGroups.parentDeathPrefix()); // logs the WARN once
+      }
+    }
+    cmd.addAll(ProcessGroups.groupLeaderPrefix());
+    if (p.umask().isPresent() && ProcessGroups.tool("sh").isPresent()) {
+      cmd.add(ProcessGroups.tool("sh").get());
+      cmd.add("-c");
+      cmd.add("umask " + Privileges.octal(p.umask().getAsInt()) + " && exec \"$0\" \"$@\"");
+    }
+    cmd.addAll(argv);
+    return cmd;
+  }
+
+  private static List<String> setprivOptions(Privileges p, boolean parentDeathSignal) {
+    List<String> o = new ArrayList<>();
+    if (parentDeathSignal) {
+      o.addAll(List.of("--pdeathsig", "KILL"));
+    }
+    if (p.user().isPresent()) {
+      String u = p.user().get();
+      Optional<PrivilegeSupport.Entry> entry = PrivilegeSupport.user(u);
+      o.add("--reuid=" + entry.map(e -> Long.toString(e.id())).orElse(u));
+      String gid = p.group().map(g -> PrivilegeSupport.group(g).map(e -> Long.toString(e.id())).orElse(g))
+          .orElseGet(() -> entry.map(e -> Long.toString(e.primaryGid())).orElse(u));
+      o.add("--regid=" + gid);
+      if (entry.isPresent()) {
+        o.add("--init-groups");
+      } else {
+        o.add("--clear-groups");
+      }
+    } else if (p.group().isPresent()) {
+      String g = p.group().get();
+      o.add("--regid=" + PrivilegeSupport.group(g).map(e -> Long.toString(e.id())).orElse(g));
+      o.add("--clear-groups");
+    }
+    if (p.capabilities().isPresent()) {
+      StringBuilder caps = new StringBuilder("-all");
+      for (String c : p.capabilities().get()) {
+        caps.append(",+").append(c.toLowerCase(Locale.ROOT));
+      }
+      o.add("--inh-caps=" + caps);
+      o.add("--ambient-caps=" + caps);
+      o.add("--bounding-set=" + caps);
+    }
+    if (p.noNewPrivileges()) {
+      o.add("--no-new-privs");
+    }
+    return o;
+  }
+
+  /**
+   * What a child needs just to run, granted on top of its declared permissions: the executables of
+   * the command line (wrappers, the program, a script's interpreter) and their dynamic loader, to
+   * run; the library directories, {@code /etc/ld.so.cache} and {@code /proc}, to read;
+   * {@code /dev/null} and the log file, to write; and the JDK's {@code jspawnhelper}, which the
+   * spawner thread runs first.
+   */
+  public static Map<Path, Long> runtimeGrants(List<String> command, Map<String, String> env, Path workingDir, Optional<Path> logFile) {
+    Map<Path, Long> g = new LinkedHashMap<>();
+    Path helper = Path.of(System.getProperty("java.home"), "lib", "jspawnhelper");
+    if (Files.exists(helper)) {
+      grantExecutable(g, helper);
+    }
+    for (String c : command) {
+      if (c.startsWith("/") && Files.isRegularFile(Path.of(c)) && Files.isExecutable(Path.of(c))) {
+        grantExecutable(g, Path.of(c));
+      }
+    }
+    int argv0 = argv0Index(command);
+    if (argv0 >= 0) {
+      Executables.resolve(command.get(argv0), env, workingDir).ifPresent(exe -> grantExecutable(g, exe));
+    }
+    for (Path dir : LIBRARY_DIRS) {
+      if (Files.isDirectory(dir)) {
+        g.merge(dir, Landlock.READ, (a, b) -> a | b);
+      }
+    }
+    for (String f : List.of("/etc/ld.so.cache", "/etc/ld.so.preload")) {
+      if (Files.exists(Path.of(f))) {
+        g.merge(Path.of(f), Landlock.READ_FILE, (a, b) -> a | b);
+      }
+    }
+    g.merge(Path.of("/proc"), Landlock.READ, (a, b) -> a | b);
+    g.merge(Path.of("/dev/null"), Landlock.READ_FILE | Landlock.WRITE_FILE | Landlock.TRUNCATE, (a, b) -> a | b);
+    logFile.ifPresent(f -> g.merge(f, Landlock.READ_FILE | Landlock.WRITE_FILE | Landlock.TRUNCATE, (a, b) -> a | b));
+    return g;
+  }
+
+  /** The declared rules plus {@link #runtimeGrants}, as Landlock rules. */
+  public static List<Landlock.Rule> rules(Permissions perm, Map<Path, Long> runtime) {
+    Map<Path, Long> all = new LinkedHashMap<>(runtime);
+    perm.read().forEach(p -> all.merge(p, Landlock.READ, (a, b) -> a | b));
+    perm.write().forEach(p -> all.merge(p, Landlock.WRITE, (a, b) -> a | b));
+    perm.exec().forEach(p -> all.merge(p, Landlock.RUN, (a, b) -> a | b));
+    List<Landlock.Rule> out = new ArrayList<>();
+    all.forEach((p, a) -> out.add(new Landlock.Rule(p, a)));
+    return out;
+  }
+
+  /** Index of the program in a command built by {@link #command}: past every wrapper. */
+  private static int argv0Index(List<String> command) {
+    int i = 0;
+    Set<String> wrappers = Set.of("prlimit", "unshare", "setpriv", "setsid");
+    while (i < command.size()) {
+      String c = command.get(i);
+      String base = Path.of(c).getFileName() == null ? c : Path.of(c).getFileName().toString();
+      if (c.startsWith("/") && wrappers.contains(base)) {
+        int dd = command.subList(i, command.size()).indexOf("--");
+        i = base.equals("setsid") || dd < 0 ? i + 1 : i + dd + 1;
+      } else if (c.startsWith("/") && base.equals("sh") && i + 2 < command.size() && command.get(i + 1).equals("-c")
+          && command.get(i + 2).startsWith("umask ")) {
+        i += 3;
+      } else {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static void grantExecutable(Map<Path, Long> g, Path exe) {
+    g.merge(exe, Landlock.RUN, (a, b) -> a | b);
+    try {
+      Path real = exe.toRealPath();
+      Executables.interpreter(real).ifPresent(ld -> g.merge(ld, Landlock.RUN, (a, b) -> a | b));
+      shebang(real).ifPresent(interp -> {
+        if (!g.containsKey(interp)) {
+          grantExecutable(g, interp);
+        }
+      });
+    } catch (IOException ignored) {
+      // the spawn itself reports a missing executable
+    }
+  }
+
+  private static Optional<Path> shebang(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] head = in.readNBytes(256);
+      if (head.length < 3 || head[0] != '#' || head[1] != '!') {
+        return Optional.empty();
+      }
+      String line = new String(head, 2, head.length - 2, StandardCharsets.UTF_8).lines().findFirst().orElse("").trim();
+      String interp = line.split("\\s+")[0];
+      return interp.startsWith("/") ? Optional.of(Path.of(interp)) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+}
