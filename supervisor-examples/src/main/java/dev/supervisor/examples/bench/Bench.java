@@ -33,6 +33,8 @@ public final class Bench {
 
   /** {@code --with-logs}: the restart bench keeps the child's log file and the event log, as a daemon does. */
   private static boolean withLogs;
+  /** {@code --privileges user,nnp,caps,limits,umask,landlock,net}: the restart bench's victim runs with these controls. */
+  private static dev.supervisor.Privileges privileges = dev.supervisor.Privileges.none();
 
   public static int run(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("compare")) {
@@ -49,6 +51,7 @@ public final class Bench {
         case "--children" -> children = Integer.parseInt(args[++i]);
         case "--idle-seconds" -> idleSeconds = Integer.parseInt(args[++i]);
         case "--with-logs" -> withLogs = true;
+        case "--privileges" -> privileges = privileges(args[++i]);
         default -> {
           System.err.println("bench: unknown argument '" + args[i] + "'");
           return 2;
@@ -85,7 +88,7 @@ public final class Bench {
     long[] viaEvent = new long[kills];
     long[] viaProc = new long[kills];
     try (Supervisor sup = Supervisor.builder(home).eventLog(withLogs)
-        .child(ChildSpec.builder("victim").argv("sleep", "100000").restartPolicy(zero)
+        .child(ChildSpec.builder("victim").argv("sleep", "100000").restartPolicy(zero).privileges(privileges)
             .logs(withLogs ? LogConfig.defaults() : LogConfig.discard()).build())
         // the listener runs on the event loop itself: it stamps the moment the replacement is RUNNING
         .listener(e -> {
@@ -120,10 +123,31 @@ public final class Bench {
         }
       }
     }
-    System.out.printf("%nrestart: kill -9 -> replacement alive, %d kills, zero backoff%n", kills);
+    System.out.printf("%nrestart: kill -9 -> replacement alive, %d kills, zero backoff%s%n", kills,
+        privileges.isEmpty() ? "" : ", " + privileges);
     System.out.printf("  %-36s %8s %8s %8s %8s%n", "", "p50", "p90", "p99", "max");
     row("supervisor RUNNING event (ms)", viaEvent);
     row("new pid visible in /proc (ms)", viaProc);
+  }
+
+  /** The controls named in {@code list} (comma-separated), for the restart bench. */
+  static dev.supervisor.Privileges privileges(String list) {
+    dev.supervisor.Privileges.Builder b = dev.supervisor.Privileges.builder();
+    for (String c : list.split(",")) {
+      switch (c.trim()) {
+        case "none", "" -> { }
+        case "user" -> b.user("nobody");
+        case "nnp" -> b.noNewPrivileges();
+        case "caps" -> b.capabilities();
+        case "limits" -> b.limit(dev.supervisor.ResourceLimit.NOFILE, 1024).limit(dev.supervisor.ResourceLimit.CORE, 0);
+        case "umask" -> b.umask(0027);
+        case "landlock" -> b.permissions(dev.supervisor.Permissions.builder().read(Path.of("/tmp")).build());
+        case "net" -> b.permissions(dev.supervisor.Permissions.builder().noNetwork().build());
+        default -> throw new IllegalArgumentException("--privileges: unknown control '" + c
+            + "' (use user, nnp, caps, limits, umask, landlock, net, comma-separated)");
+      }
+    }
+    return b.build();
   }
 
   /** A live child of this JVM (a supervised process) other than {@code old}, or -1. */
