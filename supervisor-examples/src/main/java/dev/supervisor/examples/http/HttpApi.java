@@ -37,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -63,11 +62,36 @@ import org.slf4j.LoggerFactory;
  * loopback address reads are open and writes need it; on any other address everything but the
  * probes needs it. Errors are JSON {@code {"error":{"code":..,"message":..}}}. Handlers read
  * published snapshots and never wait on the supervisor's event loop.
+ *
+ * <p>Requests run on a bounded pool ({@value #WORKERS} workers, {@value #QUEUE} waiting, then the
+ * connection is closed), never on the server's dispatcher thread; a client that has not sent its
+ * whole request (headers and body) within {@link #REQUEST_DEADLINE} is disconnected by the JDK
+ * server, which is told so through its {@code sun.net.httpserver.*} properties before the first
+ * server of the JVM is made.
  */
 public final class HttpApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
   private static final int MAX_BODY = 64 * 1024;
   private static final int MAX_STREAMS = 16;
+  /** Request workers: every SSE stream holds one, and so does every client still sending its request. */
+  static final int WORKERS = 64;
+  /** Requests waiting for a worker; past that the JDK server closes the new connection. */
+  static final int QUEUE = 256;
+  /** How long a client may take to send its request line, headers and body. */
+  static final Duration REQUEST_DEADLINE = Duration.ofSeconds(5);
+
+  static {
+    // The JDK server reads these once, when its first instance in the JVM is made (ServerConfig's
+    // static initializer, JDK 17 and 25 alike); -D values given by the user win.
+    // maxReqTime (seconds): a connection still in its request (first byte to last byte of the body)
+    // after this is closed; the check runs every timerMillis. Without it a stalled client holds a
+    // worker forever. maxRspTime stays unset: an SSE stream is one response that never ends.
+    defaultProperty("sun.net.httpserver.maxReqTime", Long.toString(REQUEST_DEADLINE.toSeconds()));
+    defaultProperty("sun.net.httpserver.timerMillis", "1000");
+    // clockTick (ms): how often connections that never sent a byte (closed after min(idleInterval,
+    // maxReqTime)) and idle keep-alive ones (idleInterval, 30 s) are swept; 10 s by default.
+    defaultProperty("sun.net.httpserver.clockTick", "1000");
+  }
 
   private final Supervisor sup;
   private final HttpServer server;
@@ -86,11 +110,15 @@ public final class HttpApi implements AutoCloseable {
     this.server = server;
     this.token = token.getBytes(StandardCharsets.UTF_8);
     this.loopback = server.getAddress().getAddress().isLoopbackAddress();
-    this.pool = new ThreadPoolExecutor(2, MAX_STREAMS + 16, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+    // core = max, so a worker is started while fewer than WORKERS exist (idle ones end after 30 s);
+    // a full queue is refused (the JDK server then closes that connection): never CallerRuns, which
+    // would run a request, and a stalled client's read, on the dispatcher thread that serves everyone
+    this.pool = new ThreadPoolExecutor(WORKERS, WORKERS, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
       Thread t = new Thread(r, "agentd-http");
       t.setDaemon(true);
       return t;
-    }, new ThreadPoolExecutor.CallerRunsPolicy());
+    }, new ThreadPoolExecutor.AbortPolicy());
+    pool.allowCoreThreadTimeOut(true);
     for (ChildSpec c : sup.children()) {
       restartTimes.put(c.name(), new ArrayDeque<>());
     }
@@ -127,6 +155,10 @@ public final class HttpApi implements AutoCloseable {
     server.start();
     log.info("HTTP API on http://{}:{}/ ({})", bind.getHostString(), server.getAddress().getPort(),
         api.loopback ? "loopback: reads open, writes need the token" : "not loopback: everything but the probes needs the token");
+    if (!(Long.getLong("sun.net.httpserver.maxReqTime", -1) > 0)) {
+      log.warn("sun.net.httpserver.maxReqTime is {}: clients that stall mid-request are never dropped and can take"
+          + " every HTTP worker", System.getProperty("sun.net.httpserver.maxReqTime"));
+    }
     return api;
   }
 
@@ -427,6 +459,12 @@ public final class HttpApi implements AutoCloseable {
     ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
     error(ex, 401, "UNAUTHORIZED", "this needs the operator token: send 'Authorization: Bearer <token>' with the token from"
         + " <home>/http.token");
+  }
+
+  private static void defaultProperty(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
   }
 
   private static final class MethodNotAllowed extends RuntimeException {
