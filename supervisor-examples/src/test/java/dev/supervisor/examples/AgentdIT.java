@@ -336,18 +336,21 @@ class AgentdIT {
     await().atMost(WAIT).until(this::allReady);
     String base = "http://" + Files.readString(home.resolve("run/http.addr")).trim();
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-    var status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/daemons")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
-    assertThat(JSON.readTree(status.body()).path("children")).hasSize(3);
     String token = Files.readString(home.resolve("http.token")).trim();
+    var anonymous = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/daemons")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+    var status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/daemons"))
+        .header("Authorization", "Bearer " + token).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(JSON.readTree(status.body()).path("children")).hasSize(3);
     var rolling = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/rolling-restart?perChild=60s"))
         .header("Authorization", "Bearer " + token).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(rolling.statusCode()).as(rolling.body()).isEqualTo(200);
     assertThat(JSON.readTree(rolling.body()).path("restarted")).extracting(JsonNode::asText)
         .containsExactly("validator", "executor", "scheduler");
-    var metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    var metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics"))
+        .header("Authorization", "Bearer " + token).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.body()).contains("supervisor_child_ready{child=\"scheduler\"} 1.0");
   }
 
