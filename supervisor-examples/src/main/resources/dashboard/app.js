@@ -2,6 +2,7 @@
 'use strict';
 const tbody = document.querySelector('#children tbody');
 const message = document.getElementById('message');
+const LOGGED_OUT = 'not logged in (the session ended or agentd restarted): run agentd daemon login-url and open the URL it prints';
 let refreshQueued = false;
 
 function human(ms) {
@@ -79,8 +80,10 @@ async function refresh() {
   refreshQueued = false;
   try {
     const r = await fetch('/api/daemons', { cache: 'no-store' });
+    if (r.status === 401) { message.textContent = LOGGED_OUT; return; }
     if (!r.ok) throw new Error((await r.json()).error.message);
     render(await r.json());
+    if (message.textContent === LOGGED_OUT) message.textContent = '';
   } catch (e) {
     message.textContent = 'cannot read status: ' + e.message;
   }
@@ -93,18 +96,10 @@ function refreshSoon() {
   }
 }
 
+// the session cookie (HttpOnly, SameSite=Strict) goes with every same-origin request: the page holds no token
 async function act_(action, name) {
-  let token = localStorage.getItem('agentd-token');
-  if (!token) {
-    token = prompt('Operator token (the contents of <home>/http.token):');
-    if (!token) return;
-    localStorage.setItem('agentd-token', token.trim());
-    token = token.trim();
-  }
-  const r = await fetch(`/api/daemons/${encodeURIComponent(name)}/${action}`,
-    { method: 'POST', headers: { Authorization: 'Bearer ' + token } });
-  if (r.status === 401) localStorage.removeItem('agentd-token');
-  message.textContent = r.ok ? '' : `${action} ${name}: ${(await r.json()).error.message}`;
+  const r = await fetch(`/api/daemons/${encodeURIComponent(name)}/${action}`, { method: 'POST' });
+  message.textContent = r.ok ? '' : r.status === 401 ? LOGGED_OUT : `${action} ${name}: ${(await r.json()).error.message}`;
   refreshSoon();
 }
 

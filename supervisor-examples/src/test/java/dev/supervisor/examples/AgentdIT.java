@@ -336,19 +336,42 @@ class AgentdIT {
     await().atMost(WAIT).until(this::allReady);
     String base = "http://" + Files.readString(home.resolve("run/http.addr")).trim();
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-    var status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/daemons")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
-    assertThat(JSON.readTree(status.body()).path("children")).hasSize(3);
     String token = Files.readString(home.resolve("http.token")).trim();
+    var anonymous = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/daemons")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+    var status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/daemons"))
+        .header("Authorization", "Bearer " + token).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(JSON.readTree(status.body()).path("children")).hasSize(3);
+
+    // the one-time login URL start printed, and another from login-url: each buys a session cookie once
+    var printed = java.util.regex.Pattern.compile("dashboard login \\(works once, within 10 minutes\\): (" + java.util.regex.Pattern.quote(base)
+        + "/login\\?once=[A-Za-z0-9_-]+)").matcher(start.out());
+    assertThat(printed.find()).as(start.out()).isTrue();
+    Result more = agentd("daemon", "login-url");
+    assertThat(more.code()).as(more.err()).isZero();
+    for (String url : List.of(printed.group(1), more.out().substring(more.out().indexOf("http://")).trim())) {
+      var login = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(login.statusCode()).as(url).isEqualTo(303);
+      String cookie = login.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+      assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/daemons")).header("Cookie", cookie)
+          .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+      assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as("used up").isEqualTo(401);
+    }
     var rolling = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/rolling-restart?perChild=60s"))
         .header("Authorization", "Bearer " + token).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(rolling.statusCode()).as(rolling.body()).isEqualTo(200);
     assertThat(JSON.readTree(rolling.body()).path("restarted")).extracting(JsonNode::asText)
         .containsExactly("validator", "executor", "scheduler");
-    var metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    var metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics"))
+        .header("Authorization", "Bearer " + token).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.body()).contains("supervisor_child_ready{child=\"scheduler\"} 1.0");
+    assertThat(agentd("daemon", "stop").code()).isZero();
+    assertThat(home.resolve("run/http.addr")).as("login-url must not point at a port agentd left").doesNotExist();
+    assertThat(agentd("daemon", "login-url").code()).isEqualTo(3);
   }
 
   /** Issue: force kill of a hung supervisor, children included (adoption mode: no parent-death signal to do it for us). */

@@ -27,7 +27,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -37,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -54,25 +53,53 @@ import org.slf4j.LoggerFactory;
  * GET  /api/daemons/{name}             one child
  * GET  /api/daemons/{name}/logs?lines=N
  * GET  /api/events                     Server-Sent Events: every supervisor event as JSON
- * POST /api/daemons/{name}/restart|stop|start     operator token
- * POST /api/rolling-restart?perChild=60s          operator token
- * GET  /healthz, /readyz               probes: 200 or 503
+ * POST /api/daemons/{name}/restart|stop|start
+ * POST /api/rolling-restart?perChild=60s
+ * GET  /healthz, /readyz               probes: 200 or 503, the only requests served without credentials
  * GET  /metrics                        Prometheus text format (Micrometer)
+ * GET  /login?once=CODE                trades a one-time code ({@link LoginCodes}) for a session cookie, 303 to /
  * </pre>
- * The token (in {@code <home>/http.token}, mode 0600) goes in {@code Authorization: Bearer}. On a
- * loopback address reads are open and writes need it; on any other address everything but the
- * probes needs it. Errors are JSON {@code {"error":{"code":..,"message":..}}}. Handlers read
- * published snapshots and never wait on the supervisor's event loop.
+ * Everything but the probes needs the operator token (in {@code <home>/http.token}, mode 0600) in
+ * {@code Authorization: Bearer}, or the session cookie a one-time login URL gave the browser
+ * ({@link #loginUrl()}); a write made with the cookie must come from this server's own page
+ * (its {@code Origin}, when sent, names this server). On a loopback bind only requests whose
+ * {@code Host} names this server are served, probes included (421 otherwise). Errors are JSON
+ * {@code {"error":{"code":..,"message":..}}}. Handlers read published snapshots and never wait on
+ * the supervisor's event loop.
+ *
+ * <p>Requests run on a bounded pool ({@value #WORKERS} workers, {@value #QUEUE} waiting, then the
+ * connection is closed), never on the server's dispatcher thread; a client that has not sent its
+ * whole request (headers and body) within {@link #REQUEST_DEADLINE} is disconnected by the JDK
+ * server, which is told so through its {@code sun.net.httpserver.*} properties before the first
+ * server of the JVM is made.
  */
 public final class HttpApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
   private static final int MAX_BODY = 64 * 1024;
   private static final int MAX_STREAMS = 16;
+  /** Request workers: every SSE stream holds one, and so does every client still sending its request. */
+  static final int WORKERS = 64;
+  /** Requests waiting for a worker; past that the JDK server closes the new connection. */
+  static final int QUEUE = 256;
+  /** How long a client may take to send its request line, headers and body. */
+  static final Duration REQUEST_DEADLINE = Duration.ofSeconds(5);
+
+  static {
+    // The JDK server reads these once, when its first instance in the JVM is made (ServerConfig's
+    // static initializer, JDK 17 and 25 alike); -D values given by the user win.
+    // maxReqTime (seconds): a connection still in its request (first byte to last byte of the body)
+    // after this is closed; the check runs every timerMillis. Without it a stalled client holds a
+    // worker forever. maxRspTime stays unset: an SSE stream is one response that never ends.
+    defaultProperty("sun.net.httpserver.maxReqTime", Long.toString(REQUEST_DEADLINE.toSeconds()));
+    defaultProperty("sun.net.httpserver.timerMillis", "1000");
+    // clockTick (ms): how often connections that never sent a byte (closed after min(idleInterval,
+    // maxReqTime)) and idle keep-alive ones (idleInterval, 30 s) are swept; 10 s by default.
+    defaultProperty("sun.net.httpserver.clockTick", "1000");
+  }
 
   private final Supervisor sup;
   private final HttpServer server;
-  private final byte[] token;
-  private final boolean loopback;
+  private final HttpAuth auth;
   private final ThreadPoolExecutor pool;
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Registration restartTracker;
@@ -84,13 +111,16 @@ public final class HttpApi implements AutoCloseable {
   private HttpApi(Supervisor sup, HttpServer server, String token) {
     this.sup = sup;
     this.server = server;
-    this.token = token.getBytes(StandardCharsets.UTF_8);
-    this.loopback = server.getAddress().getAddress().isLoopbackAddress();
-    this.pool = new ThreadPoolExecutor(2, MAX_STREAMS + 16, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+    this.auth = new HttpAuth(token, server.getAddress(), Clock.systemUTC());
+    // core = max, so a worker is started while fewer than WORKERS exist (idle ones end after 30 s);
+    // a full queue is refused (the JDK server then closes that connection): never CallerRuns, which
+    // would run a request, and a stalled client's read, on the dispatcher thread that serves everyone
+    this.pool = new ThreadPoolExecutor(WORKERS, WORKERS, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
       Thread t = new Thread(r, "agentd-http");
       t.setDaemon(true);
       return t;
-    }, new ThreadPoolExecutor.CallerRunsPolicy());
+    }, new ThreadPoolExecutor.AbortPolicy());
+    pool.allowCoreThreadTimeOut(true);
     for (ChildSpec c : sup.children()) {
       restartTimes.put(c.name(), new ArrayDeque<>());
     }
@@ -125,13 +155,26 @@ public final class HttpApi implements AutoCloseable {
     server.setExecutor(api.pool);
     server.createContext("/", api::handle);
     server.start();
-    log.info("HTTP API on http://{}:{}/ ({})", bind.getHostString(), server.getAddress().getPort(),
-        api.loopback ? "loopback: reads open, writes need the token" : "not loopback: everything but the probes needs the token");
+    log.info("HTTP API on http://{}/ (everything but /healthz and /readyz needs the token or a login session{})",
+        LoginCodes.hostPort(server.getAddress()), api.auth.loopback() ? "; Host checked" : "");
+    if (!(Long.getLong("sun.net.httpserver.maxReqTime", -1) > 0)) {
+      log.warn("sun.net.httpserver.maxReqTime is {}: clients that stall mid-request are never dropped and can take"
+          + " every HTTP worker", System.getProperty("sun.net.httpserver.maxReqTime"));
+    }
     return api;
   }
 
   public InetSocketAddress address() {
     return server.getAddress();
+  }
+
+  /**
+   * A one-time login URL for the dashboard: it works once, within {@link LoginCodes#LIFETIME}, and
+   * leaves the browser with a session cookie. {@code agentd daemon login-url} mints the same from
+   * the token file.
+   */
+  public String loginUrl() {
+    return LoginCodes.url(LoginCodes.hostPort(server.getAddress()), auth.token(), Instant.now());
   }
 
   @Override
@@ -158,14 +201,36 @@ public final class HttpApi implements AutoCloseable {
         return;
       }
       drain(ex.getRequestBody());
-      boolean probe = path.equals("/healthz") || path.equals("/readyz");
-      if (!loopback && !probe && !authorized(ex)) {
-        unauthorized(ex);
+      String misdirected = auth.misdirected(ex.getRequestHeaders());
+      if (misdirected != null) {
+        error(ex, 421, "MISDIRECTED_REQUEST", misdirected);
         return;
       }
-      if (path.equals("/") || path.equals("/index.html") || path.equals("/app.js") || path.equals("/app.css")) {
+      boolean probe = path.equals("/healthz") || path.equals("/readyz");
+      boolean page = path.equals("/") || path.equals("/index.html");
+      if (path.equals("/login")) {
         only(ex, method, "GET");
-        staticFile(ex, path.equals("/") ? "/index.html" : path);
+        login(ex, query(uri).get("once"));
+        return;
+      }
+      HttpAuth.Via via = probe ? HttpAuth.Via.NONE : auth.authenticate(ex.getRequestHeaders());
+      if (!probe && via == HttpAuth.Via.NONE) {
+        if (page && (method.equals("GET") || method.equals("HEAD"))) {
+          loginPage(ex, "You are not logged in.");
+        } else {
+          unauthorized(ex);
+        }
+        return;
+      }
+      String crossOrigin = via == HttpAuth.Via.SESSION && !method.equals("GET") && !method.equals("HEAD")
+          ? HttpAuth.crossOrigin(ex.getRequestHeaders()) : null;
+      if (crossOrigin != null) {
+        error(ex, 403, "CROSS_ORIGIN", crossOrigin);
+        return;
+      }
+      if (page || path.equals("/app.js") || path.equals("/app.css")) {
+        only(ex, method, "GET");
+        staticFile(ex, page ? "/index.html" : path);
       } else if (path.equals("/healthz")) {
         only(ex, method, "GET");
         SupervisorState s = sup.state();
@@ -185,10 +250,6 @@ public final class HttpApi implements AutoCloseable {
         json(ex, 200, daemons());
       } else if (path.equals("/api/rolling-restart")) {
         only(ex, method, "POST");
-        if (!authorized(ex)) {
-          unauthorized(ex);
-          return;
-        }
         rolling(ex, query(uri).getOrDefault("perChild", "60s"));
       } else if (path.startsWith("/api/daemons/")) {
         child(ex, method, path.substring("/api/daemons/".length()).split("/", -1), uri);
@@ -244,10 +305,6 @@ public final class HttpApi implements AutoCloseable {
       json(ex, 200, out);
     } else if (parts.length == 2 && List.of("restart", "stop", "start").contains(parts[1])) {
       only(ex, method, "POST");
-      if (!authorized(ex)) {
-        unauthorized(ex);
-        return;
-      }
       switch (parts[1]) {
         case "restart" -> sup.restart(name);
         case "stop" -> sup.stop(name);
@@ -361,8 +418,58 @@ public final class HttpApi implements AutoCloseable {
         return;
       }
       String type = name.endsWith(".js") ? "text/javascript" : name.endsWith(".css") ? "text/css" : "text/html";
+      noFraming(ex);
       send(ex, 200, type + "; charset=utf-8", in.readAllBytes());
     }
+  }
+
+  /**
+   * {@code GET /login?once=CODE}: a valid, unused code becomes a session cookie and a 303 to {@code /},
+   * so the code leaves the address bar and the history; anything else is the 401 page.
+   */
+  private void login(HttpExchange ex, String code) throws IOException {
+    ex.getResponseHeaders().set("Cache-Control", "no-store");
+    ex.getResponseHeaders().set("Referrer-Policy", "no-referrer");
+    if (code == null) {
+      if (auth.authenticate(ex.getRequestHeaders()) != HttpAuth.Via.NONE) {
+        ex.getResponseHeaders().set("Location", "/");
+        send(ex, 303, "text/plain; charset=utf-8", new byte[0]);
+      } else {
+        loginPage(ex, "This address needs a one-time code.");
+      }
+      return;
+    }
+    java.util.Optional<String> session = auth.redeem(code);
+    if (session.isEmpty()) {
+      loginPage(ex, "This login link has been used already, has expired, or was not made for this server.");
+      return;
+    }
+    ex.getResponseHeaders().add("Set-Cookie", auth.sessionCookie(session.get()));
+    ex.getResponseHeaders().set("Location", "/");
+    send(ex, 303, "text/plain; charset=utf-8", new byte[0]);
+  }
+
+  /** The 401 page a browser sees instead of the dashboard: how to get a login URL. No script, no secret. */
+  private static void loginPage(HttpExchange ex, String reason) throws IOException {
+    String html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>agentd: log in</title>\n"
+        + "<style>body{font:15px system-ui,sans-serif;margin:3em auto;max-width:42em;color:#1f2430}"
+        + "code{background:#eef1f5;padding:.1em .3em}</style></head>\n<body><h1>agentd</h1>\n"
+        + "<p id=\"reason\">" + reason + "</p>\n"
+        + "<p>Open the one-time login URL that <code>agentd daemon serve</code> printed, or get a new one with"
+        + " <code>agentd daemon login-url</code> (as the user who owns the agentd home). A login URL works once, within "
+        + LoginCodes.LIFETIME.toMinutes() + " minutes; the session it starts lasts " + HttpAuth.SESSION_LIFETIME.toHours()
+        + " hours, or until agentd stops.</p>\n"
+        + "<p>Logged in a moment ago through a link on another page? <a href=\"/\">Open the dashboard</a>.</p>\n"
+        + "</body></html>\n";
+    ex.getResponseHeaders().set("Cache-Control", "no-store");
+    noFraming(ex);
+    send(ex, 401, "text/html; charset=utf-8", html.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Another page on this host (another port is the same site, so it gets our cookie) must not frame ours. */
+  private static void noFraming(HttpExchange ex) {
+    ex.getResponseHeaders().set("X-Frame-Options", "DENY");
+    ex.getResponseHeaders().set("Content-Security-Policy", "frame-ancestors 'none'");
   }
 
   // ------------------------------------------------------------------ metrics
@@ -415,18 +522,16 @@ public final class HttpApi implements AutoCloseable {
 
   // ------------------------------------------------------------------ plumbing
 
-  private boolean authorized(HttpExchange ex) {
-    String h = ex.getRequestHeaders().getFirst("Authorization");
-    if (h == null || !h.startsWith("Bearer ")) {
-      return false;
-    }
-    return MessageDigest.isEqual(token, h.substring(7).trim().getBytes(StandardCharsets.UTF_8));
-  }
-
   private static void unauthorized(HttpExchange ex) throws IOException {
     ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
     error(ex, 401, "UNAUTHORIZED", "this needs the operator token: send 'Authorization: Bearer <token>' with the token from"
-        + " <home>/http.token");
+        + " <home>/http.token (a browser logs in through the one-time URL of 'agentd daemon login-url')");
+  }
+
+  private static void defaultProperty(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
   }
 
   private static final class MethodNotAllowed extends RuntimeException {

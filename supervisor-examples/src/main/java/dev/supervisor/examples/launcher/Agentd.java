@@ -66,7 +66,8 @@ public final class Agentd {
   String orphans = "kill";
 
   @Option(names = "--http", paramLabel = "HOST:PORT", description = "also serve the HTTP API and dashboard here"
-      + " (loopback recommended; other addresses need the token from <home>/http.token for everything)")
+      + " (loopback recommended); everything but /healthz and /readyz needs the token from <home>/http.token, or the"
+      + " session of a one-time login URL (printed at start; 'daemon login-url' for another)")
   String http;
 
   @Spec CommandLine.Model.CommandSpec spec;
@@ -169,7 +170,7 @@ public final class Agentd {
 
   // ------------------------------------------------------------------ daemon
 
-  @Command(name = "daemon", description = "start | stop | restart | run | status | explain | serve | scale | kill")
+  @Command(name = "daemon", description = "start | stop | restart | run | status | explain | serve | login-url | scale | kill")
   static final class DaemonCmd {
     @ParentCommand Agentd top;
 
@@ -180,6 +181,9 @@ public final class Agentd {
         DaemonHandle d = top.ensure(h);
         top.out().println(d.startedByThisCall() ? "agentd started (pid " + d.pid() + "), home " + h.root()
             : "agentd already running (pid " + d.pid() + "), home " + h.root());
+        if (top.http != null) {
+          printLoginUrl(h, Duration.ofSeconds(10));
+        }
         return 0;
       } catch (DaemonStartException e) {
         top.err().println("agentd: " + e.getMessage());
@@ -273,6 +277,35 @@ public final class Agentd {
         top.http = DEFAULT_HTTP;
       }
       return background ? start() : run();
+    }
+
+    @Command(name = "login-url", description = "print a one-time login URL for the dashboard (it works once, within 10"
+        + " minutes, and leaves the browser logged in); made from <home>/http.token, nothing is sent over the network")
+    int loginUrl() throws Exception {
+      int ping = top.withControl(Duration.ofSeconds(5), c -> {
+        c.ping();
+        return 0;
+      });
+      return ping != 0 ? ping : printLoginUrl(top.home(), Duration.ZERO);
+    }
+
+    /** Prints a login URL for the HTTP address the daemon wrote, waiting up to {@code wait} for a daemon that is starting. */
+    private int printLoginUrl(AgentdHome h, Duration wait) throws Exception {
+      Path addr = h.root().resolve("run").resolve("http.addr");
+      long deadline = System.nanoTime() + wait.toNanos();
+      while (!java.nio.file.Files.exists(addr) && System.nanoTime() < deadline) {
+        Thread.sleep(50); // the daemon writes it once its HTTP server is up, just after its control socket
+      }
+      if (!java.nio.file.Files.exists(addr)) {
+        top.err().println("agentd (home " + h.root() + ") does not serve HTTP: start it with 'agentd daemon serve -d' or"
+            + " 'agentd --http 127.0.0.1:8377 daemon start'");
+        return 1;
+      }
+      String token = dev.supervisor.examples.http.HttpToken.loadOrCreate(h.root().resolve("http.token"));
+      top.out().println("dashboard login (works once, within " + dev.supervisor.examples.http.LoginCodes.LIFETIME.toMinutes()
+          + " minutes): " + dev.supervisor.examples.http.LoginCodes.url(java.nio.file.Files.readString(addr).trim(), token,
+          Instant.now()));
+      return 0;
     }
 
     @Command(name = "scale", description = "set the number of instances of a child declared with \"instances\" (config)")
@@ -391,7 +424,9 @@ public final class Agentd {
         return 1;
       }
       HttpApi api = null;
+      Path httpAddr = h.root().resolve("run").resolve("http.addr");
       try (ControlServer control = ControlServer.serve(sup, h.controlSocket(), Roles.ownerOnly())) {
+        java.nio.file.Files.deleteIfExists(httpAddr); // a previous run's: login-url must not point at a port we left
         if (top.http != null) {
           try {
             api = HttpApi.start(sup, top.httpAddress(), h.root().resolve("http.token"));
@@ -401,8 +436,10 @@ public final class Agentd {
             return 1;
           }
           java.net.InetSocketAddress a = api.address();
-          java.nio.file.Files.writeString(h.root().resolve("run").resolve("http.addr"), a.getHostString() + ":" + a.getPort() + "\n");
+          java.nio.file.Files.writeString(httpAddr, dev.supervisor.examples.http.LoginCodes.hostPort(a) + "\n");
           out.println("agentd dashboard on http://" + a.getHostString() + ":" + a.getPort() + "/");
+          out.println("dashboard login (works once, within " + dev.supervisor.examples.http.LoginCodes.LIFETIME.toMinutes()
+              + " minutes; 'agentd daemon login-url' for another): " + api.loginUrl());
         }
         Optional<SystemdNotifier> notifier = SystemdNotifier.fromEnvironment();
         notifier.ifPresent(n -> n.attach(sup));
@@ -417,6 +454,7 @@ public final class Agentd {
       } finally {
         if (api != null) {
           api.close();
+          java.nio.file.Files.deleteIfExists(httpAddr);
         }
       }
       return sup.failureCause().isPresent() ? 1 : 0;

@@ -17,9 +17,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The dashboard in a real browser (Debian's headless Chromium, installed by .ci/run): three
- * RUNNING rows; a child killed with SIGKILL shows its new restart count without a reload; the
- * restart button (with the token) restarts a child. A screenshot goes to target/dashboard.png.
+ * The dashboard in a real browser (Debian's headless Chromium, installed by .ci/run), logged in
+ * through the one-time login URL: three RUNNING rows; a child killed with SIGKILL shows its new
+ * restart count without a reload; the restart button (the session cookie, no token in the page)
+ * restarts a child. A screenshot goes to target/dashboard.png.
  */
 @ExtendWith(ProcessLeakGuard.class)
 class DashboardBrowserTest {
@@ -39,9 +40,14 @@ class DashboardBrowserTest {
             .child(sleeps("validator").build()).child(sleeps("executor").build()).child(sleeps("scheduler").build()).build();
         HttpApi api = startApi(sup);
         Chromium chromium = Chromium.launch(profile)) {
-      Chromium.Page page = chromium.open("http://127.0.0.1:" + api.address().getPort() + "/");
+      String base = "http://127.0.0.1:" + api.address().getPort();
+      String token = Files.readString(home.resolve("http.token")).trim();
+      Chromium.Page page = chromium.open(api.loginUrl());
       await().atMost(WAIT).ignoreExceptions().until(() -> page.eval(
           "document.querySelectorAll('#children tbody tr[data-state=RUNNING]').length").asInt() == 3);
+      assertThat(page.eval("location.href").asText()).as("the code is gone from the address bar").isEqualTo(base + "/");
+      assertThat(page.eval("document.cookie").asText()).as("the session cookie is HttpOnly").isEmpty();
+      assertThat(page.eval("document.documentElement.outerHTML + JSON.stringify(localStorage)").asText()).doesNotContain(token);
       await().atMost(WAIT).until(() -> page.eval("document.getElementById('live').className").asText().equals("live on"));
       page.eval("window.notReloaded = true");
 
@@ -51,9 +57,7 @@ class DashboardBrowserTest {
           "document.querySelector('tr[data-name=executor] td.restarts').textContent").asText().equals("1"));
       assertThat(page.eval("window.notReloaded === true").asBoolean()).as("updated live, not reloaded").isTrue();
 
-      // the restart button, with the operator token the page asks for once
-      String token = Files.readString(home.resolve("http.token")).trim();
-      page.eval("localStorage.setItem('agentd-token', '" + token + "')");
+      // the restart button: a POST the session cookie authenticates (same origin)
       long before = sup.status().child("scheduler").orElseThrow().pid().orElseThrow();
       page.eval("document.querySelector('button[data-action=restart][data-name=scheduler]').click()");
       await().atMost(WAIT).until(() -> sup.status().child("scheduler").orElseThrow().pid().orElse(before) != before);

@@ -54,7 +54,14 @@ class HttpApiTest {
     sup.close();
   }
 
+  /** With the operator token. */
   private HttpResponse<String> get(String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(WAIT).header("Authorization", "Bearer " + token)
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Without credentials. */
+  private HttpResponse<String> anonymous(String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(WAIT).build(), HttpResponse.BodyHandlers.ofString());
   }
 
@@ -81,8 +88,8 @@ class HttpApiTest {
     assertThat(all.path("children").get(0).path("restartsPerMinute")).hasSize(60);
     assertThat(json(get("/api/daemons/b")).path("state").asText()).isEqualTo("RUNNING");
     assertThat(get("/api/daemons/a/logs?lines=5").statusCode()).isEqualTo(200);
-    assertThat(get("/healthz").statusCode()).isEqualTo(200);
-    assertThat(json(get("/readyz")).path("status").asText()).isEqualTo("ready");
+    assertThat(anonymous("/healthz").statusCode()).isEqualTo(200);
+    assertThat(json(anonymous("/readyz")).path("status").asText()).isEqualTo("ready");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("http.token")))).isEqualTo("rw-------");
   }
 
@@ -100,8 +107,8 @@ class HttpApiTest {
     HttpResponse<String> ghost = get("/api/daemons/ghost");
     assertThat(ghost.statusCode()).isEqualTo(404);
     assertThat(json(ghost).path("error").path("message").asText()).isEqualTo("no child named 'ghost'; children: a, b");
-    HttpResponse<String> wrongMethod = http.send(HttpRequest.newBuilder(URI.create(base + "/api/daemons")).DELETE().build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> wrongMethod = http.send(HttpRequest.newBuilder(URI.create(base + "/api/daemons"))
+        .header("Authorization", "Bearer " + token).DELETE().build(), HttpResponse.BodyHandlers.ofString());
     assertThat(wrongMethod.statusCode()).isEqualTo(405);
     assertThat(wrongMethod.headers().firstValue("Allow")).hasValue("GET");
     assertThat(json(wrongMethod).path("error").path("code").asText()).isEqualTo("METHOD_NOT_ALLOWED");
@@ -126,8 +133,8 @@ class HttpApiTest {
 
   @Test
   void eventsStreamStateChangesAsTheyHappen() throws Exception {
-    HttpResponse<java.io.InputStream> stream = http.send(HttpRequest.newBuilder(URI.create(base + "/api/events")).build(),
-        HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<java.io.InputStream> stream = http.send(HttpRequest.newBuilder(URI.create(base + "/api/events"))
+        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofInputStream());
     assertThat(stream.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
     try (BufferedReader in = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
       assertThat(in.readLine()).isEqualTo(": connected");
