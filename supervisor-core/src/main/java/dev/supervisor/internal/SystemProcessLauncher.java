@@ -42,6 +42,9 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     }
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     if (r.logFile().isPresent()) {
+      // The child opens the file itself (O_APPEND, with the umask's mode): make it ours, 0600, first.
+      PrivateFiles.createDirectories(r.logFile().get().toAbsolutePath().getParent());
+      PrivateFiles.createFile(r.logFile().get());
       pb.redirectErrorStream(true);
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(r.logFile().get().toFile()));
     } else {
