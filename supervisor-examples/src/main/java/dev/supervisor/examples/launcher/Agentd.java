@@ -401,6 +401,7 @@ public final class Agentd {
             return 1;
           }
           java.net.InetSocketAddress a = api.address();
+          dev.supervisor.persist.OwnerOnly.createFile(h.root().resolve("run").resolve("http.addr"));
           java.nio.file.Files.writeString(h.root().resolve("run").resolve("http.addr"), a.getHostString() + ":" + a.getPort() + "\n");
           out.println("agentd dashboard on http://" + a.getHostString() + ":" + a.getPort() + "/");
         }
