@@ -198,7 +198,12 @@ public final class PrivateFiles {
    * own files there, and its mode is the host's choice.
    */
   public static Tightened tightenHome(Path home) {
-    List<Path> files = new ArrayList<>();
+    return tightenHome(home, List.of());
+  }
+
+  /** {@link #tightenHome(Path)} and each of {@code more} (not what is inside), in one pass and one line. */
+  public static Tightened tightenHome(Path home, Collection<Path> more) {
+    List<Path> files = new ArrayList<>(more);
     files.add(home.resolve("supervisor.pid"));
     try (DirectoryStream<Path> state = Files.newDirectoryStream(home, "state.json*")) {
       state.forEach(files::add);

@@ -4,7 +4,6 @@ import dev.supervisor.internal.PrivateFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.List;
 
 /**
  * Files and directories only their owner can use, whatever the umask: directories 0700, files
@@ -39,16 +38,19 @@ public final class OwnerOnly {
   }
 
   /**
-   * Sets each of {@code paths} that grants anything to group or others to 0600 (a file) or 0700
-   * (a directory; what is inside is not touched). Missing paths, symbolic links (never followed)
-   * and special files are skipped. If anything changed or could not be changed, logs one WARN line
-   * naming {@code root}: {@code tightened 2 files and 1 directory under /h to 0600/0700 (they were
-   * open to other users)}. Never throws.
+   * Tightens, in one pass, what a {@code Supervisor} on {@code home} writes ({@code state.json*},
+   * {@code supervisor.pid}, everything under {@code logs/}, {@code incidents/} and {@code run/}:
+   * what its start tightens) and each of {@code more}: a file or directory that grants anything to
+   * group or others becomes 0600 or 0700 (what is inside a directory of {@code more} is not
+   * touched). Missing paths, symbolic links (never followed) and special files are skipped. If
+   * anything changed or could not be changed, logs one WARN line: {@code tightened 2 files and 1
+   * directory under /h to 0600/0700 (they were open to other users)}. Safe while a supervisor
+   * runs on {@code home} (modes are set by path; no file is opened). Never throws.
    *
    * @return how many files and directories were changed
    */
-  public static int tighten(Path root, Collection<Path> paths) {
-    PrivateFiles.Tightened t = PrivateFiles.tighten(root, paths, List.of());
+  public static int tightenHome(Path home, Collection<Path> more) {
+    PrivateFiles.Tightened t = PrivateFiles.tightenHome(home, more);
     return t.files() + t.directories();
   }
 }

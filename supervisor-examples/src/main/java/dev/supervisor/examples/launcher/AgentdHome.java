@@ -70,9 +70,9 @@ public record AgentdHome(Path root) {
   /**
    * Creates the directories a running daemon needs, each 0700, and tightens to 0700/0600 what is
    * open to other users among the home itself (it holds the key, the policy and the audit log),
-   * its directories and the job database with its journals; one WARN line says what changed.
-   * The workspace's contents are the user's and are left alone; the supervisor tightens its own
-   * files (logs, state, incidents, run/) when it starts.
+   * its directories, the job database with its journals and the supervisor's files (logs, state,
+   * incidents, run/); one WARN line says what changed. The workspace's contents are the user's
+   * and are left alone.
    */
   public void createDirectories() throws IOException {
     List<Path> own = new ArrayList<>(List.of(root, logs(), workspace(), root.resolve("work")));
@@ -85,6 +85,6 @@ public record AgentdHome(Path root) {
     for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
       own.add(root.resolve(database().getFileName() + suffix));
     }
-    OwnerOnly.tighten(root, own);
+    OwnerOnly.tightenHome(root, own); // with the supervisor's own files: one line, and its start finds nothing left
   }
 }
