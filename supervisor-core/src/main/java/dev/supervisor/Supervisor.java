@@ -5,6 +5,7 @@ import dev.supervisor.event.SupervisorStateChanged;
 import dev.supervisor.internal.DependencyOrder;
 import dev.supervisor.internal.EventLog;
 import dev.supervisor.internal.LogFiles;
+import dev.supervisor.internal.PrivateFiles;
 import dev.supervisor.internal.ProcStat;
 import dev.supervisor.internal.SerialExecutor;
 import dev.supervisor.persist.AlreadyRunningException;
@@ -61,7 +62,9 @@ import org.slf4j.LoggerFactory;
  * given at registration, in event order, never on the event loop.
  *
  * <p>Files under {@code home}: {@code logs/<child>.log} (the children's output, rotated) and
- * {@code logs/supervisor-events.jsonl} (every event, one JSON object per line).
+ * {@code logs/supervisor-events.jsonl} (every event, one JSON object per line). Every directory
+ * the supervisor creates is 0700 and every file it writes 0600, whatever the umask; on start,
+ * its files that an older version left open to other users are tightened (one WARN line).
  */
 public final class Supervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
@@ -218,7 +221,7 @@ public final class Supervisor implements AutoCloseable {
         throw new IllegalStateException("supervisor is " + state + ": startAsync() may be called once, on a NEW supervisor");
       }
       try {
-        Files.createDirectories(logDir);
+        PrivateFiles.createDirectories(logDir); // home and logs/ 0700 when this creates them
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create the log directory " + logDir + ": " + e.getMessage()
             + "; fix its permissions or choose another home", e);
@@ -230,6 +233,7 @@ public final class Supervisor implements AutoCloseable {
           throw new UncheckedIOException("cannot take the lock " + home.resolve("supervisor.pid") + ": " + e.getMessage(), e);
         }
       }
+      PrivateFiles.tightenHome(home); // what an older version or a loose umask left readable: one WARN line if any
       try {
         saved = stateStore.load().orElse(null);
       } catch (IOException e) {
@@ -315,12 +319,7 @@ public final class Supervisor implements AutoCloseable {
   /** The child's datagram socket at {@code <home>/run/notify/<name>.sock}. */
   private void bindNotifySocket(ChildRunner r) throws IOException {
     Path dir = home.resolve("run").resolve("notify");
-    for (Path d : List.of(dir.getParent(), dir)) { // run/ is the control socket's too: 0700 as its server makes it
-      if (!Files.isDirectory(d)) {
-        Files.createDirectories(d);
-        Files.setPosixFilePermissions(d, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-      }
-    }
+    PrivateFiles.createDirectories(dir); // run/ is the control socket's too: 0700 as its server makes it
     Path path = dir.resolve(r.name() + ".sock");
     if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
       throw new IOException("the notify socket " + path + " is longer than the 107 bytes a Unix socket address holds;"

@@ -25,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Appends every event as one JSON object per line; rotated by rename at 10 MiB, keeping 7 files.
+ * Appends every event as one JSON object per line (a 0600 file); rotated by rename at 10 MiB, keeping 7 files.
  * Runs on the supervisor's io thread (one writer). A write failure is logged and the event is
  * dropped; the next event tries again.
  */
@@ -49,7 +49,7 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
     byte[] line = (toJson(event).toString() + "\n").getBytes(StandardCharsets.UTF_8);
     try {
       if (out == null) {
-        out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        out = PrivateFiles.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         size = Files.size(file);
       }
       if (size + line.length > MAX_BYTES) {
@@ -81,7 +81,7 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
       }
     }
     Files.move(file, LogFiles.rotated(file, 1, false), StandardCopyOption.REPLACE_EXISTING);
-    out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    out = PrivateFiles.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     size = 0;
   }
 

@@ -13,7 +13,7 @@ import java.util.zip.GZIPOutputStream;
 /**
  * Size-based rotation of a log file that a live child keeps appending to (O_APPEND):
  * copy, then truncate in place. Files: {@code x.log} (current), {@code x.log.1[.gz]} (newest
- * rotated) ... {@code x.log.N[.gz]}. Not threadsafe: one caller at a time per file.
+ * rotated) ... {@code x.log.N[.gz]}, each 0600 ({@link PrivateFiles}). Not threadsafe: one caller at a time per file.
  */
 public final class LogFiles {
   private LogFiles() {}
@@ -94,7 +94,7 @@ public final class LogFiles {
     Path plain = rotated(log, 1, false);
     Path tmp = log.resolveSibling(log.getFileName() + ".1.tmp");
     try (FileChannel src = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE);
-         FileChannel dst = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+         FileChannel dst = PrivateFiles.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
       long pos = 0;
       // Copy until the size stops moving, then truncate at once: the writer appends (O_APPEND),
       // so its next write lands at offset 0 of the emptied file.
@@ -121,7 +121,7 @@ public final class LogFiles {
     Path gz = rotated(log, 1, true);
     Path gzTmp = log.resolveSibling(log.getFileName() + ".1.gz.tmp");
     try (InputStream in = Files.newInputStream(tmp);
-         OutputStream out = new GZIPOutputStream(Files.newOutputStream(gzTmp), 64 * 1024)) {
+         OutputStream out = new GZIPOutputStream(PrivateFiles.newOutputStream(gzTmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING), 64 * 1024)) {
       in.transferTo(out);
     }
     Files.move(gzTmp, gz, StandardCopyOption.REPLACE_EXISTING);

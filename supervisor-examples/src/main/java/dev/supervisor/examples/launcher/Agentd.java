@@ -436,6 +436,7 @@ public final class Agentd {
             return 1;
           }
           java.net.InetSocketAddress a = api.address();
+          dev.supervisor.persist.OwnerOnly.createFile(httpAddr);
           java.nio.file.Files.writeString(httpAddr, dev.supervisor.examples.http.LoginCodes.hostPort(a) + "\n");
           out.println("agentd dashboard on http://" + a.getHostString() + ":" + a.getPort() + "/");
           out.println("dashboard login (works once, within " + dev.supervisor.examples.http.LoginCodes.LIFETIME.toMinutes()

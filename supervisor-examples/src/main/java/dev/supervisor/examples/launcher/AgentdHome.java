@@ -1,8 +1,10 @@
 package dev.supervisor.examples.launcher;
 
 import java.io.IOException;
-import java.nio.file.Files;
+import dev.supervisor.persist.OwnerOnly;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -65,13 +67,24 @@ public record AgentdHome(Path root) {
     return Path.of(k);
   }
 
-  /** Creates the directories a running daemon needs. */
+  /**
+   * Creates the directories a running daemon needs, each 0700, and tightens to 0700/0600 what is
+   * open to other users among the home itself (it holds the key, the policy and the audit log),
+   * its directories, the job database with its journals and the supervisor's files (logs, state,
+   * incidents, run/); one WARN line says what changed. The workspace's contents are the user's
+   * and are left alone.
+   */
   public void createDirectories() throws IOException {
-    Files.createDirectories(root);
-    Files.createDirectories(logs());
-    Files.createDirectories(workspace());
+    List<Path> own = new ArrayList<>(List.of(root, logs(), workspace(), root.resolve("work")));
     for (String c : new String[] {"validator", "executor", "scheduler"}) {
-      Files.createDirectories(workDir(c));
+      own.add(workDir(c));
     }
+    for (Path d : own) {
+      OwnerOnly.createDirectories(d);
+    }
+    for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+      own.add(root.resolve(database().getFileName() + suffix));
+    }
+    OwnerOnly.tightenHome(root, own); // with the supervisor's own files: one line, and its start finds nothing left
   }
 }

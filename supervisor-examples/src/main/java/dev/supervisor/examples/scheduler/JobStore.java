@@ -2,6 +2,7 @@ package dev.supervisor.examples.scheduler;
 
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.examples.tools.Jsons;
+import dev.supervisor.persist.OwnerOnly;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,8 +34,19 @@ public final class JobStore implements AutoCloseable {
     this.db = db;
   }
 
-  /** Opens (and creates) the database. @throws IOException naming the file */
+  /**
+   * Opens (and creates) the database. A new one is created 0600 here, before SQLite opens it:
+   * SQLite would make it 0644 under the usual umask, and it gives its {@code -wal}, {@code -shm}
+   * and {@code -journal} files the database file's mode.
+   *
+   * @throws IOException naming the file
+   */
   public static JobStore open(Path file) throws IOException {
+    try {
+      OwnerOnly.createFile(file);
+    } catch (IOException e) {
+      throw new IOException("cannot create the job database " + file + ": " + e, e);
+    }
     try {
       Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
       try (Statement s = c.createStatement()) {
