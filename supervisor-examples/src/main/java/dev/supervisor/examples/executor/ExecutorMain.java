@@ -30,7 +30,7 @@ public final class ExecutorMain {
 
   public static void main(String[] args) throws Exception {
     ExecutorMain e = new ExecutorMain(AgentdHome.fromEnv());
-    JsonLineServer.builder(e.home.socket("executor")).handler(e::handle).build().start();
+    JsonLineServer.builder(e.home.socket("executor")).peerPolicy(AgentdHome.childPeers()).handler(e::handle).build().start();
     System.out.println("executor serving " + e.home.socket("executor") + ", root " + e.home.workspace());
     Thread.currentThread().join();
   }

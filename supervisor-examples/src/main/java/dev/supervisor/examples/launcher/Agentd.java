@@ -70,6 +70,10 @@ public final class Agentd {
       + " session of a one-time login URL (printed at start; 'daemon login-url' for another)")
   String http;
 
+  @Option(names = "--child-user", paramLabel = "USER", description = "when agentd runs as root, the unprivileged account its"
+      + " validator, executor and scheduler run as (default nobody; name a dedicated one in production)")
+  String childUser;
+
   @Spec CommandLine.Model.CommandSpec spec;
 
   /** The default address of {@code daemon serve}. */
@@ -388,6 +392,19 @@ public final class Agentd {
       AgentdHome h = top.home();
       h.createDirectories();
       Approvals.createKeyIfMissing(h.keyFile());
+      Optional<ChildUser> childUser = Optional.empty();
+      if (top.config == null) {
+        try {
+          childUser = ChildUser.resolve(top.childUser);
+        } catch (IOException e) {
+          top.err().println("agentd: " + e.getMessage());
+          return 2;
+        }
+        dev.supervisor.persist.OwnerOnly.createFile(h.audit());
+        if (childUser.isPresent()) {
+          childUser.get().prepare(h);
+        }
+      }
       List<ChildSpec> children;
       Supervisor.Builder b = Supervisor.builder(h.root()).recovery(top.orphanPolicy())
           .notifySockets(ChildNotifySockets.create()); // for config children with "readiness": "notify" or a watchdog
@@ -401,7 +418,7 @@ public final class Agentd {
           return 2;
         }
       } else {
-        children = Trio.specs(h, System.getenv());
+        children = Trio.specs(h, System.getenv(), childUser, List.of());
         b.children(children);
       }
       PrintWriter out = top.out();
@@ -663,7 +680,22 @@ public final class Agentd {
     private JobStore store() throws IOException {
       AgentdHome h = top.home();
       h.createDirectories();
-      return JobStore.open(h.database());
+      JobStore s = JobStore.open(h.database());
+      if (!h.sharedWithChildren()) {
+        return s;
+      }
+      return s.afterClose(() -> { // written as root: hand the database and its journals back to the scheduler's user
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(h.workDir("scheduler"))) {
+          java.nio.file.attribute.UserPrincipal owner = java.nio.file.Files.getOwner(h.workDir("scheduler"));
+          for (Path f : (Iterable<Path>) files::iterator) {
+            if (f.getFileName().toString().startsWith("scheduler.db")) {
+              java.nio.file.Files.setOwner(f, owner);
+            }
+          }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException("cannot hand " + h.database() + " back to the scheduler's user: " + e.getMessage(), e);
+        }
+      });
     }
 
     @Command(name = "add", description = "add a job: jobs add NAME --cron EXPR TOOL ARGS...  (TOOL: read FILE | list DIR | write FILE TEXT | exec CMD ARGS...)")

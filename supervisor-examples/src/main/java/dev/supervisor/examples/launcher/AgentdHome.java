@@ -8,8 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The files of an agentd home: {@code run/} (sockets), {@code logs/}, {@code workspace/},
- * {@code policy.json}, {@code audit.log}, {@code agentd.key}, {@code scheduler.db}, plus the
+ * The files of an agentd home: {@code run/control.sock}, {@code logs/}, {@code workspace/},
+ * {@code policy.json}, {@code audit.log}, the approval keys, {@code work/NAME/} of each child (its
+ * socket {@code NAME.sock}, temp files, the scheduler's {@code scheduler.db}), plus the
  * supervisor's {@code state.json} and {@code supervisor.pid}.
  */
 public record AgentdHome(Path root) {
@@ -40,9 +41,14 @@ public record AgentdHome(Path root) {
 
   public Path run() { return root.resolve("run"); }
 
-  public Path socket(String name) { return run().resolve(name + ".sock"); }
+  /**
+   * The socket of child {@code name}: {@code work/NAME/NAME.sock}, in the child's own runtime
+   * directory, which it owns when it runs as another user (see {@link ChildUser}).
+   */
+  public Path socket(String name) { return workDir(name).resolve(name + ".sock"); }
 
-  public Path controlSocket() { return socket("control"); }
+  /** The supervisor's control socket, {@code run/control.sock}. */
+  public Path controlSocket() { return run().resolve("control.sock"); }
 
   public Path logs() { return root.resolve("logs"); }
 
@@ -54,9 +60,36 @@ public record AgentdHome(Path root) {
 
   public Path keyFile() { return root.resolve("agentd.key"); }
 
-  public Path database() { return root.resolve("scheduler.db"); }
+  /** The scheduler's SQLite database, {@code work/scheduler/scheduler.db}, in a directory the scheduler owns. */
+  public Path database() { return workDir("scheduler").resolve("scheduler.db"); }
 
   public Path workDir(String child) { return root.resolve("work").resolve(child); }
+
+  /**
+   * Whether the children run as another user than this process: the validator's work directory
+   * belongs to someone else (see {@link ChildUser#prepare}).
+   */
+  public boolean sharedWithChildren() {
+    try {
+      Path w = workDir("validator");
+      return java.nio.file.Files.exists(w) && !java.nio.file.Files.getOwner(w, java.nio.file.LinkOption.NOFOLLOW_LINKS).getName()
+          .equals(java.nio.file.Files.getOwner(root, java.nio.file.LinkOption.NOFOLLOW_LINKS).getName());
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Who may connect to a child's socket: the child's own uid and the uid of the supervisor that
+   * started it ({@code AGENTD_OWNER_UID}: root, when the children run as another user), so the
+   * CLI and the supervisor's health check keep working.
+   */
+  public static dev.supervisor.ipc.PeerPolicy childPeers() {
+    long me = dev.supervisor.ipc.Uids.current();
+    String owner = System.getenv("AGENTD_OWNER_UID");
+    return owner != null && owner.matches("[0-9]+") && Long.parseLong(owner) != me
+        ? dev.supervisor.ipc.PeerPolicy.uids(me, Long.parseLong(owner)) : dev.supervisor.ipc.PeerPolicy.sameUser();
+  }
 
   /** The key file a child was given, from {@code AGENTD_KEY_FILE}. */
   public Path keyFileFromEnv() {
@@ -76,14 +109,24 @@ public record AgentdHome(Path root) {
    */
   public void createDirectories() throws IOException {
     List<Path> own = new ArrayList<>(List.of(root, logs(), workspace(), root.resolve("work")));
-    for (String c : new String[] {"validator", "executor", "scheduler"}) {
+    boolean shared = sharedWithChildren();
+    for (String c : Trio.NAMES) {
       own.add(workDir(c));
+      own.add(workDir(c).resolve("tmp"));
     }
     for (Path d : own) {
       OwnerOnly.createDirectories(d);
     }
     for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
-      own.add(root.resolve(database().getFileName() + suffix));
+      Path old = root.resolve("scheduler.db" + suffix); // before 0.2 the database lived in the home itself
+      Path now = database().resolveSibling(database().getFileName() + suffix);
+      if (java.nio.file.Files.exists(old) && !java.nio.file.Files.exists(now)) {
+        java.nio.file.Files.move(old, now);
+      }
+      own.add(now);
+    }
+    if (shared) { // the children run as another user: the home, work/ and what they own are set by ChildUser.prepare
+      own.removeIf(p -> p.equals(root) || p.startsWith(root.resolve("work")) || p.startsWith(workspace()));
     }
     OwnerOnly.tightenHome(root, own); // with the supervisor's own files: one line, and its start finds nothing left
   }

@@ -30,6 +30,9 @@ public final class Trio {
   /** Flags for short CLI invocations: start fast, no JIT beyond C1, no perf data. */
   public static final List<String> CLI_JVM_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto");
 
+  /** The three children, in start order. */
+  public static final java.util.List<String> NAMES = java.util.List.of("validator", "executor", "scheduler");
+
   private Trio() {}
 
   /** The JVM command that runs {@code main} from this program's class path. */
@@ -64,25 +67,43 @@ public final class Trio {
     return String.join(java.io.File.pathSeparator, out);
   }
 
+  /** The trio run as this process's own user, with the commands of the home's policy. */
   public static List<ChildSpec> specs(AgentdHome home, Map<String, String> env) {
+    return specs(home, env, java.util.Optional.empty(), List.of());
+  }
+
+  /**
+   * The trio, each child with its least privilege ({@link TrioPrivileges}); run as {@code user}
+   * when given (agentd is root); the executor may execute {@code commands} (the policy's).
+   */
+  public static List<ChildSpec> specs(AgentdHome home, Map<String, String> env, java.util.Optional<ChildUser> user,
+      List<Path> commands) {
     String poll = env.getOrDefault("AGENTD_POLL", "30s");
     return List.of(
         child(home, "validator", ValidatorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString())
-            .env("AGENTD_APPROVAL_TTL", env.getOrDefault("AGENTD_APPROVAL_TTL", "30s")).build(),
-        child(home, "executor", ExecutorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString()).build(),
+            .env("AGENTD_APPROVAL_TTL", env.getOrDefault("AGENTD_APPROVAL_TTL", "30s"))
+            .privileges(TrioPrivileges.of("validator", home, user, List.of(home.policy(), home.keyFile()), List.of(home.audit()),
+                List.of()))
+            .build(),
+        child(home, "executor", ExecutorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString())
+            .privileges(TrioPrivileges.of("executor", home, user, List.of(home.keyFile()), List.of(home.workspace()), commands))
+            .build(),
         child(home, "scheduler", SchedulerMain.class).env("AGENTD_POLL", poll)
             .env("AGENTD_DRAIN_GRACE", env.getOrDefault("AGENTD_DRAIN_GRACE", "3s"))
             .env("AGENTD_SWEEP", env.getOrDefault("AGENTD_SWEEP", "5m"))
+            .privileges(TrioPrivileges.of("scheduler", home, user, List.of(), List.of(), List.of()))
             .dependsOn("validator", "executor").build());
   }
 
   private static ChildSpec.Builder child(AgentdHome home, String name, Class<?> main) {
     SocketHealthCheck ping = SocketHealthCheck.ping(home.socket(name), Duration.ofSeconds(2));
     return ChildSpec.builder(name)
-        .argv(javaCommand(main, "-Xmx48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"))
+        .argv(javaCommand(main, "-Xmx48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:-UsePerfData",
+            "-Djava.io.tmpdir=" + home.workDir(name).resolve("tmp")))
         .workingDirectory(home.workDir(name))
         .inheritEnv("PATH", "LANG", "TZ")
         .env("AGENTD_HOME", home.root().toString())
+        .env("AGENTD_OWNER_UID", Long.toString(dev.supervisor.ipc.Uids.current()))
         .readiness(ping, Duration.ofSeconds(60), Duration.ofMillis(100))
         .healthCheck(ping, Duration.ofSeconds(15), 3)
         .stopGrace(Duration.ofSeconds(5));

@@ -30,8 +30,16 @@ public final class JobStore implements AutoCloseable {
 
   private final Connection db;
 
+  private Runnable afterClose = () -> { };
+
   private JobStore(Connection db) {
     this.db = db;
+  }
+
+  /** Runs {@code hook} once the database is closed (the CLI hands the files back to the scheduler's user). */
+  public JobStore afterClose(Runnable hook) {
+    this.afterClose = hook;
+    return this;
   }
 
   /**
@@ -216,5 +224,6 @@ public final class JobStore implements AutoCloseable {
   @Override
   public void close() throws SQLException {
     db.close();
+    afterClose.run();
   }
 }

@@ -40,7 +40,7 @@ public final class ValidatorMain {
 
   public static void main(String[] args) throws Exception {
     ValidatorMain v = new ValidatorMain(AgentdHome.fromEnv());
-    JsonLineServer.builder(v.home.socket("validator")).handler(v::handle).build().start();
+    JsonLineServer.builder(v.home.socket("validator")).peerPolicy(AgentdHome.childPeers()).handler(v::handle).build().start();
     System.out.println("validator serving " + v.home.socket("validator") + " with policy " + v.home.policy());
     Thread.currentThread().join();
   }
