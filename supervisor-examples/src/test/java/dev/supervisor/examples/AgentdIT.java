@@ -182,7 +182,7 @@ class AgentdIT {
     assertThat(denied.err().trim()).isEqualTo("agentd: denied by default-deny: no rule allows read /etc/passwd; deny by default");
     List<String> audit = Files.readAllLines(home.resolve("audit.log"));
     assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"path\":\"/etc/passwd\"", "\"decision\":\"deny\"", "\"rule\":\"default-deny\""));
-    assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"decision\":\"allow\"", "\"rule\":\"exec-harmless\""));
+    assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"decision\":\"allow\"", "\"rule\":\"exec-echo\""));
 
     Result stop = agentd("daemon", "stop");
     assertThat(stop.out()).startsWith("agentd stopped (pid ");
@@ -378,7 +378,8 @@ class AgentdIT {
   void stoppingTheSchedulerRecordsTheRunInFlightAsCancelled() throws Exception {
     home = dir.resolve("home");
     Files.createDirectories(home);
-    Files.writeString(home.resolve("policy.json"), dev.supervisor.examples.tools.Policy.DEFAULT.replace("\"true\"]", "\"true\", \"sleep\"]"));
+    Files.writeString(home.resolve("policy.json"), dev.supervisor.examples.tools.Policy.DEFAULT.replace(" \"rules\": [\n",
+        " \"rules\": [\n  {\"name\": \"exec-sleep\", \"tool\": \"exec\", \"allow\": true, \"command\": \"sleep\", \"args\": [\"8\"]},\n"));
     assertThat(agentd("jobs", "add", "slow", "--cron", "* * * * * *", "exec", "sleep", "8").code()).isZero();
     assertThat(agentd("daemon", "start").code()).isZero();
     await().atMost(WAIT).until(() -> agentd("jobs", "runs", "slow").out().contains(" running "));

@@ -16,6 +16,7 @@ import dev.supervisor.examples.scheduler.JobStore;
 import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.examples.tools.Jsons;
+import dev.supervisor.examples.tools.Policy;
 import dev.supervisor.examples.tools.ToolClient;
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.ipc.control.ControlClient;
@@ -355,6 +356,7 @@ public final class Agentd {
       AgentdHome h = top.home();
       h.createDirectories();
       Approvals.createKeyIfMissing(h.keyFile());
+      Policy.installDefault(h.policy(), top.out()::println); // the children only read it
       List<ChildSpec> children;
       Supervisor.Builder b = Supervisor.builder(h.root()).recovery(top.orphanPolicy())
           .notifySockets(ChildNotifySockets.create()); // for config children with "readiness": "notify" or a watchdog
