@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.examples.scheduler.JobStore;
+import dev.supervisor.examples.tools.ApprovalKeys;
+import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.JsonLineClient;
@@ -16,12 +18,17 @@ import dev.supervisor.testing.Pids;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,7 +54,6 @@ class AgentdIT {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("").toAbsolutePath().toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().put("AGENTD_POLL", "1s");
-    pb.environment().put("AGENTD_APPROVAL_TTL", "2s");
     pb.environment().put("AGENTD_DRAIN_GRACE", "1s");
     Process p = pb.start();
     assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("agentd %s finished", List.of(args)).isTrue();
@@ -120,8 +126,9 @@ class AgentdIT {
     assertThat(explain.out()).startsWith("validator: policy onFailure(").contains("  crash 2 at 1s: restart in 2s\n")
         .contains("it would be FATAL at crash 6, 31s after the first start");
     assertThat(agentd("daemon", "explain", "nobody").err()).startsWith("agentd: no child named 'nobody'; children: validator,");
-    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("agentd.key"))))
-        .isEqualTo("rw-------");
+    for (String key : List.of("keys/validator/approval.key", "keys/public/approval.pub")) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve(key)))).as(key).isEqualTo("rw-------");
+    }
 
     // kill -9 each child in turn: it comes back, counted
     for (String name : List.of("validator", "executor", "scheduler")) {
@@ -155,7 +162,7 @@ class AgentdIT {
     Result inspect = agentd("inspect", "executor");
     assertThat(inspect.out()).as(inspect.err()).startsWith("executor (READY, 1 restarts)")
         .contains("  policy      onFailure(exponential(1s..30s), resetAfter 60s, giveUpAfter 5 in 60s)\n")
-        .contains("  dependsOn   [], dependents [\"scheduler\"]").contains("    AGENTD_KEY_FILE=****\n");
+        .contains("  dependsOn   [], dependents [\"scheduler\"]").contains("    AGENTD_VERIFY_KEY=****\n");
 
     // each kill is an incident: the exit, the decision, the child's last output
     Result inc = agentd("incidents", "validator");
@@ -227,9 +234,18 @@ class AgentdIT {
         .hasMessage("approval signature does not match this intent (forged, or the intent was altered)")
         .satisfies(x -> assertThat(((RpcException) x).code()).isEqualTo(ErrorCode.FORBIDDEN));
 
-    ObjectNode later = validate(Intent.exec(List.of("echo", "too late")));
-    await().pollDelay(Duration.ofMillis(2500)).atMost(WAIT).until(() -> true); // the approval TTL is 2 s here
-    assertThatThrownBy(() -> execute(later.get("intent"), later.get("approval"))).isInstanceOf(RpcException.class)
+    // signed by another key: what anyone without the validator's private key can do at best
+    Intent other = Intent.exec(List.of("echo", "other key"));
+    ObjectNode foreign = Approvals.signer(KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPrivate(), Clock.systemUTC(),
+        Approvals.TTL).issue(other, Optional.of(Path.of("/usr/bin/echo")));
+    assertThatThrownBy(() -> execute(other.toJson(), foreign)).isInstanceOf(RpcException.class)
+        .hasMessage("approval signature does not match this intent (forged, or the intent was altered)");
+
+    // expired: signed with the real key (the test runs as the home's owner) by a clock 31 s behind, no waiting
+    PrivateKey real = ApprovalKeys.loadPrivate(home.resolve("keys/validator/approval.key"));
+    ObjectNode late = Approvals.signer(real, Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-31)), Approvals.TTL)
+        .issue(other, Optional.of(Path.of("/usr/bin/echo")));
+    assertThatThrownBy(() -> execute(other.toJson(), late)).isInstanceOf(RpcException.class)
         .hasMessageStartingWith("approval expired at ");
 
     assertThatThrownBy(() -> execute(Intent.read(Path.of("../../etc/passwd")).toJson(), JSON.createObjectNode()))

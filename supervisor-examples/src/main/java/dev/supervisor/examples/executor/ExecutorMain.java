@@ -2,6 +2,7 @@ package dev.supervisor.examples.executor;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.examples.launcher.AgentdHome;
+import dev.supervisor.examples.tools.ApprovalKeys;
 import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.examples.tools.Policy;
@@ -13,22 +14,24 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * {@code execute {"intent": {...}, "approval": {...}}}: runs the intent only with a valid,
  * unexpired, unused approval for exactly that intent; every refusal is logged (to this child's
- * log, i.e. {@code <home>/logs/executor.log}). Reads {@code AGENTD_HOME} and {@code AGENTD_KEY_FILE},
- * and reads {@code policy.json} for exec: the command runs by the absolute path the policy's own
- * search path gives, and the policy must allow the argv here too (a symlink swapped in after the
- * validator looked is caught once more).
+ * log, i.e. {@code <home>/logs/executor.log}). Reads {@code AGENTD_HOME} and
+ * {@code AGENTD_VERIFY_KEY} (the public key: it can check approvals, not make them), and reads
+ * {@code policy.json} for exec: the command runs by the absolute path the policy's own search
+ * path gives, which must be the one the approval names, and the policy must allow the argv here
+ * too (a symlink swapped in after the validator looked is caught once more).
  */
 public final class ExecutorMain {
   private final AgentdHome home;
-  private final Approvals approvals;
+  private final Approvals.Verifier approvals;
   private final Policy policy;
   private final Tools tools;
 
-  ExecutorMain(AgentdHome home, Approvals approvals, Policy policy) throws IOException {
+  ExecutorMain(AgentdHome home, Approvals.Verifier approvals, Policy policy) throws IOException {
     this.home = home;
     this.approvals = approvals;
     this.policy = policy;
@@ -37,7 +40,7 @@ public final class ExecutorMain {
 
   public static void main(String[] args) throws Exception {
     AgentdHome home = AgentdHome.fromEnv();
-    ExecutorMain e = new ExecutorMain(home, new Approvals(Approvals.loadKey(home.keyFileFromEnv()), Clock.systemUTC()),
+    ExecutorMain e = new ExecutorMain(home, Approvals.verifier(ApprovalKeys.loadPublic(home.verifyKeyFromEnv()), Clock.systemUTC()),
         Policy.load(home.policy(), home.workspace()));
     JsonLineServer.builder(e.home.socket("executor")).handler(e::handle).build().start();
     System.out.println("executor serving " + e.home.socket("executor") + ", root " + e.home.workspace() + ", commands from "
@@ -56,9 +59,9 @@ public final class ExecutorMain {
       throw new RpcException(ErrorCode.INVALID_ARGUMENT, e.getMessage());
     }
     try {
-      approvals.redeem(intent, req.get("approval"));
+      Optional<Path> approved = approvals.redeem(intent, req.get("approval"));
       if (intent.tool().equals("exec")) {
-        return tools.exec(executable(intent), intent.argv());
+        return tools.exec(executable(intent, approved), intent.argv());
       }
       return tools.run(intent);
     } catch (SecurityException e) {
@@ -69,12 +72,16 @@ public final class ExecutorMain {
     }
   }
 
-  /** The binary to run, from the policy's own search path. */
-  private Path executable(Intent intent) {
+  /** The binary to run: the executor's own resolution, which must agree with the approval's. */
+  private Path executable(Intent intent, Optional<Path> approved) {
     Policy.Decision d = policy.decide(intent);
     if (!d.allowed()) {
       throw new SecurityException("the executor's policy does not allow " + intent + " (" + d.reason()
           + "); if policy.json changed, restart the executor too");
+    }
+    if (!d.executable().equals(approved)) {
+      throw new SecurityException("the approval names " + approved.map(Path::toString).orElse("no executable") + " but the policy's path "
+          + policy.path() + " gives " + d.executable().get() + " for " + intent.argv().get(0) + "; refused");
     }
     return d.executable().get();
   }

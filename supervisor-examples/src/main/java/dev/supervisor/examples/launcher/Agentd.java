@@ -13,7 +13,7 @@ import dev.supervisor.examples.bench.Bench;
 import dev.supervisor.examples.demo.Demo;
 import dev.supervisor.examples.http.HttpApi;
 import dev.supervisor.examples.scheduler.JobStore;
-import dev.supervisor.examples.tools.Approvals;
+import dev.supervisor.examples.tools.ApprovalKeys;
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.examples.tools.Jsons;
 import dev.supervisor.examples.tools.Policy;
@@ -355,7 +355,7 @@ public final class Agentd {
     int run() throws Exception {
       AgentdHome h = top.home();
       h.createDirectories();
-      Approvals.createKeyIfMissing(h.keyFile());
+      ApprovalKeys.prepare(h, top.out()::println); // the validator's private key, the executor's public key
       Policy.installDefault(h.policy(), top.out()::println); // the children only read it
       List<ChildSpec> children;
       Supervisor.Builder b = Supervisor.builder(h.root()).recovery(top.orphanPolicy())
@@ -370,7 +370,12 @@ public final class Agentd {
           return 2;
         }
       } else {
-        children = Trio.specs(h, System.getenv());
+        try {
+          children = Trio.specs(h, System.getenv());
+        } catch (IllegalArgumentException e) { // AGENTD_APPROVAL_TTL out of bounds
+          top.err().println("agentd: " + e.getMessage());
+          return 2;
+        }
         b.children(children);
       }
       PrintWriter out = top.out();

@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * The files of an agentd home: {@code run/} (sockets), {@code logs/}, {@code workspace/},
- * {@code policy.json}, {@code audit.log}, {@code agentd.key}, {@code scheduler.db}, plus the
+ * {@code policy.json}, {@code audit.log}, {@code keys/}, {@code scheduler.db}, plus the
  * supervisor's {@code state.json} and {@code supervisor.pid}.
  */
 public record AgentdHome(Path root) {
@@ -50,17 +50,36 @@ public record AgentdHome(Path root) {
 
   public Path audit() { return root.resolve("audit.log"); }
 
-  public Path keyFile() { return root.resolve("agentd.key"); }
+  /** The approval keys' directory; each half in its own subdirectory, for per-child filesystem rules. */
+  public Path keys() { return root.resolve("keys"); }
+
+  /** The Ed25519 private key that signs approvals: the validator's alone ({@code AGENTD_SIGNING_KEY}). */
+  public Path signingKey() { return keys().resolve("validator").resolve("approval.key"); }
+
+  /** The public key that verifies approvals: the executor's ({@code AGENTD_VERIFY_KEY}). */
+  public Path verifyKey() { return keys().resolve("public").resolve("approval.pub"); }
+
+  /** The HMAC key earlier versions shared between validator and executor; deleted on start. */
+  public Path legacyKeyFile() { return root.resolve("agentd.key"); }
 
   public Path database() { return root.resolve("scheduler.db"); }
 
   public Path workDir(String child) { return root.resolve("work").resolve(child); }
 
-  /** The key file a child was given, from {@code AGENTD_KEY_FILE}. */
-  public Path keyFileFromEnv() {
-    String k = System.getenv("AGENTD_KEY_FILE");
+  /** The validator's signing key, from {@code AGENTD_SIGNING_KEY}. */
+  public Path signingKeyFromEnv() {
+    return keyFromEnv("AGENTD_SIGNING_KEY", "only the validator gets the signing key");
+  }
+
+  /** The executor's verify key, from {@code AGENTD_VERIFY_KEY}. */
+  public Path verifyKeyFromEnv() {
+    return keyFromEnv("AGENTD_VERIFY_KEY", "only the executor gets the verify key");
+  }
+
+  private static Path keyFromEnv(String name, String who) {
+    String k = System.getenv(name);
     if (k == null || k.isBlank()) {
-      throw new IllegalStateException("AGENTD_KEY_FILE is not set: only the validator and the executor get the key");
+      throw new IllegalStateException(name + " is not set: " + who + ", from 'agentd daemon run'");
     }
     return Path.of(k);
   }

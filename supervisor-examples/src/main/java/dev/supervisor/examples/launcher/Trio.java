@@ -1,6 +1,7 @@
 package dev.supervisor.examples.launcher;
 
 import dev.supervisor.ChildSpec;
+import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.executor.ExecutorMain;
 import dev.supervisor.examples.scheduler.SchedulerMain;
 import dev.supervisor.examples.validator.ValidatorMain;
@@ -13,8 +14,9 @@ import java.util.Map;
 
 /**
  * The three built-in children, each its own small JVM started from this jar with only what it
- * needs: its own working directory, {@code PATH LANG TZ} plus {@code AGENTD_HOME}, the key file
- * only for validator and executor, and no file descriptors beyond stdio (the JDK closes them).
+ * needs: its own working directory, {@code PATH LANG TZ} plus {@code AGENTD_HOME}, the approval
+ * signing key only for the validator and the verify key only for the executor, and no file
+ * descriptors beyond stdio (the JDK closes them).
  * Each is READY when its socket answers {@code ping}, and restarted if it stops answering.
  */
 public final class Trio {
@@ -67,9 +69,9 @@ public final class Trio {
   public static List<ChildSpec> specs(AgentdHome home, Map<String, String> env) {
     String poll = env.getOrDefault("AGENTD_POLL", "30s");
     return List.of(
-        child(home, "validator", ValidatorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString())
-            .env("AGENTD_APPROVAL_TTL", env.getOrDefault("AGENTD_APPROVAL_TTL", "30s")).build(),
-        child(home, "executor", ExecutorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString()).build(),
+        child(home, "validator", ValidatorMain.class).env("AGENTD_SIGNING_KEY", home.signingKey().toString())
+            .env(Approvals.TTL_ENV, Approvals.ttlFrom(env).toMillis() + "ms").build(),
+        child(home, "executor", ExecutorMain.class).env("AGENTD_VERIFY_KEY", home.verifyKey().toString()).build(),
         child(home, "scheduler", SchedulerMain.class).env("AGENTD_POLL", poll)
             .env("AGENTD_DRAIN_GRACE", env.getOrDefault("AGENTD_DRAIN_GRACE", "3s"))
             .env("AGENTD_SWEEP", env.getOrDefault("AGENTD_SWEEP", "5m"))
