@@ -11,6 +11,7 @@ import dev.supervisor.examples.scheduler.JobStore;
 import dev.supervisor.examples.tools.ApprovalKeys;
 import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.tools.Intent;
+import dev.supervisor.examples.tools.Policy;
 import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.JsonLineClient;
 import dev.supervisor.ipc.RpcException;
@@ -42,6 +43,8 @@ class AgentdIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
   @TempDir Path dir;
   private Path home;
+  /** Extra environment for every agentd command of a test (and so for the daemon it starts). */
+  private final Map<String, String> env = new HashMap<>();
 
   record Result(int code, String out, String err) {}
 
@@ -55,6 +58,7 @@ class AgentdIT {
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().put("AGENTD_POLL", "1s");
     pb.environment().put("AGENTD_DRAIN_GRACE", "1s");
+    pb.environment().putAll(env);
     Process p = pb.start();
     assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("agentd %s finished", List.of(args)).isTrue();
     return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
@@ -394,7 +398,7 @@ class AgentdIT {
   void stoppingTheSchedulerRecordsTheRunInFlightAsCancelled() throws Exception {
     home = dir.resolve("home");
     Files.createDirectories(home);
-    Files.writeString(home.resolve("policy.json"), dev.supervisor.examples.tools.Policy.DEFAULT.replace(" \"rules\": [\n",
+    Files.writeString(home.resolve("policy.json"), Policy.DEFAULT.replace(" \"rules\": [\n",
         " \"rules\": [\n  {\"name\": \"exec-sleep\", \"tool\": \"exec\", \"allow\": true, \"command\": \"sleep\", \"args\": [\"8\"]},\n"));
     assertThat(agentd("jobs", "add", "slow", "--cron", "* * * * * *", "exec", "sleep", "8").code()).isZero();
     assertThat(agentd("daemon", "start").code()).isZero();
@@ -405,5 +409,68 @@ class AgentdIT {
       assertThat(runs).extracting(JobStore.Run::status).containsExactly("cancelled");
       assertThat(runs.get(0).output()).isEqualTo("cancelled: the scheduler was stopped and the run did not finish within 1s");
     }
+  }
+
+  /**
+   * Issues: `date -f <key>` leaked the approval key; the daemon's PATH chose the binary; a home
+   * with glob characters denied every file. Here a home like that, a PATH that starts with a fake
+   * `true`, and a home left by an earlier version (the shared key, the old default policy).
+   */
+  @Test
+  void theExecPolicyKeysAndCommandPathHoldEndToEnd() throws Exception {
+    home = dir.resolve("x[1]{a,b}*");
+    Path evil = Files.createDirectory(dir.resolve("evil"));
+    Path marker = dir.resolve("hijacked");
+    Path fake = evil.resolve("true");
+    Files.writeString(fake, "#!/bin/sh\ntouch " + marker + "\n");
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+    env.put("PATH", evil + ":" + System.getenv("PATH"));
+    Files.createDirectories(home);
+    Files.write(home.resolve("agentd.key"), new byte[32]);
+    Files.writeString(home.resolve("policy.json"), Policy.PREVIOUS_DEFAULT);
+
+    Result start = agentd("daemon", "start");
+    assertThat(start.code()).as(start.err()).isZero();
+    await().atMost(WAIT).until(this::allReady);
+    assertThat(home.resolve("agentd.key")).doesNotExist();
+    assertThat(Files.readString(home.resolve("policy.json"))).isEqualTo(Policy.DEFAULT);
+    String daemonLog = Files.readString(home.resolve("logs/daemon.log"));
+    assertThat(daemonLog).contains("deleted " + home.resolve("agentd.key") + ", the shared key of earlier versions")
+        .contains("replaced the previous built-in policy in " + home.resolve("policy.json"));
+
+    // the workspace works although its path is no valid glob of itself
+    assertThat(agentd("tool", "write", "a.txt", "--text", "hello").code()).isZero();
+    assertThat(agentd("tool", "read", "a.txt").out()).isEqualTo("hello");
+    assertThat(agentd("tool", "list").out().lines().toList()).containsExactly("a.txt");
+    Result ls = agentd("tool", "exec", "--", "ls", "-l");
+    assertThat(ls.code()).as(ls.err()).isZero();
+    assertThat(ls.out()).contains(" a.txt\n");
+
+    Path key = home.resolve("keys/validator/approval.key");
+    Result leak = agentd("tool", "exec", "--", "date", "-f", key.toString());
+    assertThat(leak.code()).isEqualTo(1);
+    assertThat(leak.out()).isEmpty();
+    assertThat(leak.err().trim()).isEqualTo("agentd: denied by default-deny: no rule allows exec date -f " + key + "; exec-date: option"
+        + " '-f' is not allowed for date (allowed: -u --utc --universal -R --rfc-email); deny by default");
+    Result root = agentd("tool", "exec", "--", "ls", "/");
+    assertThat(root.code()).isEqualTo(1);
+    assertThat(root.err().trim()).isEqualTo("agentd: denied by default-deny: no rule allows exec ls /; exec-ls: '/' resolves to /,"
+        + " outside the workspace " + home.resolve("workspace") + "; deny by default");
+    assertThat(agentd("tool", "exec", "--", "date", "-u", "+%Y").out().trim()).matches("\\d{4}");
+
+    // the fake `true` first on the PATH of the caller, the daemon and the executor never runs
+    Result t = agentd("tool", "exec", "--", "true");
+    assertThat(t.code()).as(t.err()).isZero();
+    assertThat(marker).doesNotExist();
+    List<String> audit = Files.readAllLines(home.resolve("audit.log"));
+    assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"argv\":[\"true\"]", "\"executable\":\"/usr/")
+        .contains("\"decision\":\"allow\""));
+
+    // the executor is told of the public key only
+    String environ = Files.readString(Path.of("/proc/" + childPid("executor") + "/environ")).replace('\0', '\n');
+    assertThat(environ).contains("AGENTD_VERIFY_KEY=" + home.resolve("keys/public/approval.pub") + "\n")
+        .doesNotContain("keys/validator").doesNotContain("AGENTD_SIGNING_KEY");
+    assertThat(Files.readString(Path.of("/proc/" + childPid("validator") + "/environ")))
+        .contains("AGENTD_SIGNING_KEY=" + key).doesNotContain("AGENTD_VERIFY_KEY");
   }
 }
