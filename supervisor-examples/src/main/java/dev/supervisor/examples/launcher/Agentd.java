@@ -13,9 +13,10 @@ import dev.supervisor.examples.bench.Bench;
 import dev.supervisor.examples.demo.Demo;
 import dev.supervisor.examples.http.HttpApi;
 import dev.supervisor.examples.scheduler.JobStore;
-import dev.supervisor.examples.tools.Approvals;
+import dev.supervisor.examples.tools.ApprovalKeys;
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.examples.tools.Jsons;
+import dev.supervisor.examples.tools.Policy;
 import dev.supervisor.examples.tools.ToolClient;
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.ipc.control.ControlClient;
@@ -55,7 +56,7 @@ public final class Agentd {
   /** LSB: status of a service that is not running. */
   public static final int NOT_RUNNING = 3;
 
-  @Option(names = "--home", description = "home directory (default: $AGENTD_HOME, else ~/.agentd)")
+  @Option(names = "--home", description = "home directory (default: $AGENTD_HOME, else ~/.agentd; /var/lib/agentd for root)")
   Path homeOption;
 
   @Option(names = "--config", description = "supervise the children of this JSON config instead of the built-in trio")
@@ -391,7 +392,8 @@ public final class Agentd {
     int run() throws Exception {
       AgentdHome h = top.home();
       h.createDirectories();
-      Approvals.createKeyIfMissing(h.keyFile());
+      ApprovalKeys.prepare(h, top.out()::println); // the validator's private key, the executor's public key
+      Policy.installDefault(h.policy(), top.out()::println); // the children only read it
       Optional<ChildUser> childUser = Optional.empty();
       if (top.config == null) {
         try {
@@ -402,6 +404,12 @@ public final class Agentd {
         }
         dev.supervisor.persist.OwnerOnly.createFile(h.audit());
         if (childUser.isPresent()) {
+          try {
+            childUser.get().checkReachable(h);
+          } catch (IOException e) {
+            top.err().println("agentd: " + e.getMessage());
+            return 2;
+          }
           childUser.get().prepare(h);
         }
       }
@@ -418,7 +426,12 @@ public final class Agentd {
           return 2;
         }
       } else {
-        children = Trio.specs(h, System.getenv(), childUser, List.of());
+        try {
+          children = Trio.specs(h, System.getenv(), childUser, Policy.load(h.policy(), h.workspace()).allowedExecutables());
+        } catch (IllegalArgumentException e) { // AGENTD_APPROVAL_TTL out of bounds
+          top.err().println("agentd: " + e.getMessage());
+          return 2;
+        }
         b.children(children);
       }
       PrintWriter out = top.out();

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * The files of an agentd home: {@code run/control.sock}, {@code logs/}, {@code workspace/},
- * {@code policy.json}, {@code audit.log}, the approval keys, {@code work/NAME/} of each child (its
+ * {@code policy.json}, {@code audit.log}, the approval keys in {@code keys/}, {@code work/NAME/} of each child (its
  * socket {@code NAME.sock}, temp files, the scheduler's {@code scheduler.db}), plus the
  * supervisor's {@code state.json} and {@code supervisor.pid}.
  */
@@ -18,7 +18,7 @@ public record AgentdHome(Path root) {
     root = root.toAbsolutePath().normalize();
   }
 
-  /** {@code --home}, else {@code $AGENTD_HOME}, else {@code ~/.agentd}. */
+  /** {@code --home}, else {@code $AGENTD_HOME}, else {@code ~/.agentd} ({@code /var/lib/agentd} for root). */
   public static AgentdHome resolve(Path option, Map<String, String> env) {
     if (option != null) {
       return new AgentdHome(option);
@@ -26,6 +26,9 @@ public record AgentdHome(Path root) {
     String fromEnv = env.get("AGENTD_HOME");
     if (fromEnv != null && !fromEnv.isBlank()) {
       return new AgentdHome(Path.of(fromEnv));
+    }
+    if (ChildUser.isRoot()) { // a system service: its children run as an unprivileged user, who cannot enter /root
+      return new AgentdHome(Path.of("/var/lib/agentd"));
     }
     return new AgentdHome(Path.of(System.getProperty("user.home"), ".agentd"));
   }
@@ -58,7 +61,17 @@ public record AgentdHome(Path root) {
 
   public Path audit() { return root.resolve("audit.log"); }
 
-  public Path keyFile() { return root.resolve("agentd.key"); }
+  /** The approval keys' directory; each half in its own subdirectory, for per-child filesystem rules. */
+  public Path keys() { return root.resolve("keys"); }
+
+  /** The Ed25519 private key that signs approvals: the validator's alone ({@code AGENTD_SIGNING_KEY}). */
+  public Path signingKey() { return keys().resolve("validator").resolve("approval.key"); }
+
+  /** The public key that verifies approvals: the executor's ({@code AGENTD_VERIFY_KEY}). */
+  public Path verifyKey() { return keys().resolve("public").resolve("approval.pub"); }
+
+  /** The HMAC key earlier versions shared between validator and executor; deleted on start. */
+  public Path legacyKeyFile() { return root.resolve("agentd.key"); }
 
   /** The scheduler's SQLite database, {@code work/scheduler/scheduler.db}, in a directory the scheduler owns. */
   public Path database() { return workDir("scheduler").resolve("scheduler.db"); }
@@ -91,11 +104,20 @@ public record AgentdHome(Path root) {
         ? dev.supervisor.ipc.PeerPolicy.uids(me, Long.parseLong(owner)) : dev.supervisor.ipc.PeerPolicy.sameUser();
   }
 
-  /** The key file a child was given, from {@code AGENTD_KEY_FILE}. */
-  public Path keyFileFromEnv() {
-    String k = System.getenv("AGENTD_KEY_FILE");
+  /** The validator's signing key, from {@code AGENTD_SIGNING_KEY}. */
+  public Path signingKeyFromEnv() {
+    return keyFromEnv("AGENTD_SIGNING_KEY", "only the validator gets the signing key");
+  }
+
+  /** The executor's verify key, from {@code AGENTD_VERIFY_KEY}. */
+  public Path verifyKeyFromEnv() {
+    return keyFromEnv("AGENTD_VERIFY_KEY", "only the executor gets the verify key");
+  }
+
+  private static Path keyFromEnv(String name, String who) {
+    String k = System.getenv(name);
     if (k == null || k.isBlank()) {
-      throw new IllegalStateException("AGENTD_KEY_FILE is not set: only the validator and the executor get the key");
+      throw new IllegalStateException(name + " is not set: " + who + ", from 'agentd daemon run'");
     }
     return Path.of(k);
   }

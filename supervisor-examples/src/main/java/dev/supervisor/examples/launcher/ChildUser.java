@@ -20,8 +20,8 @@ import java.util.stream.Stream;
  * ({@code --child-user NAME}, {@code nobody} when none is named), and the ownership that lets
  * them work: the home and {@code work/} traversable by the account's group only (0710), each
  * child's {@code work/NAME/} (socket, temp files, the scheduler's database) and the workspace
- * owned by the account (0700), the audit log owned by it (0600), the policy readable by its
- * group (0640). Started as anyone else, the children run as that same user and nothing changes
+ * owned by the account (0700), the audit log owned by it (0600), the policy and the public key
+ * readable by its group (0640), the validator's signing key owned by it (0600). Started as anyone else, the children run as that same user and nothing changes
  * owner.
  *
  * @param name the account's name
@@ -76,6 +76,27 @@ public record ChildUser(String name, long uid, long gid) {
   }
 
   /**
+   * Checks that the account can reach {@code home}: every directory above it must be searchable
+   * by it (as owner, group or other).
+   *
+   * @throws IOException naming the first directory it cannot pass and the fixes
+   */
+  public void checkReachable(AgentdHome home) throws IOException {
+    for (Path d = home.root().getParent(); d != null; d = d.getParent()) {
+      java.nio.file.attribute.PosixFileAttributes a = Files.readAttributes(d, java.nio.file.attribute.PosixFileAttributes.class);
+      String mode = PosixFilePermissions.toString(a.permissions());
+      long owner = (Integer) Files.getAttribute(d, "unix:uid");
+      long group = (Integer) Files.getAttribute(d, "unix:gid");
+      char x = owner == uid ? mode.charAt(2) : group == gid ? mode.charAt(5) : mode.charAt(8);
+      if (x != 'x') {
+        throw new IOException("the children run as " + name + " (uid " + uid + "), who cannot reach the home " + home.root()
+            + ": " + d + " is " + mode + "; choose a --home they can reach (as root the default is /var/lib/agentd), make "
+            + d + " searchable (chmod o+x), or name another --child-user");
+      }
+    }
+  }
+
+  /**
    * Gives the children what they need of {@code home}, and nothing more: see the class comment.
    * Files a root-run CLI left in the children's directories (a job database journal) are handed
    * back to the account too.
@@ -95,6 +116,19 @@ public record ChildUser(String name, long uid, long gid) {
     if (Files.exists(home.audit(), LinkOption.NOFOLLOW_LINKS)) {
       view(home.audit()).setOwner(user);
     }
+    // keys/ and keys/public/ traversable by the group, the public key readable by it (the executor
+    // verifies, never writes); keys/validator/ and the private key owned by the account (the validator signs)
+    for (Path shared : new Path[] {home.keys(), home.verifyKey().getParent()}) {
+      if (Files.isDirectory(shared, LinkOption.NOFOLLOW_LINKS)) {
+        view(shared).setGroup(group);
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwx--x---"));
+      }
+    }
+    if (Files.exists(home.verifyKey(), LinkOption.NOFOLLOW_LINKS)) {
+      view(home.verifyKey()).setGroup(group);
+      Files.setPosixFilePermissions(home.verifyKey(), PosixFilePermissions.fromString("rw-r-----"));
+    }
+    chownTree(home.signingKey().getParent(), user, group);
     if (Files.exists(home.policy(), LinkOption.NOFOLLOW_LINKS)) {
       view(home.policy()).setGroup(group);
       Files.setPosixFilePermissions(home.policy(), PosixFilePermissions.fromString("rw-r-----"));

@@ -1,6 +1,7 @@
 package dev.supervisor.examples.launcher;
 
 import dev.supervisor.ChildSpec;
+import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.executor.ExecutorMain;
 import dev.supervisor.examples.scheduler.SchedulerMain;
 import dev.supervisor.examples.validator.ValidatorMain;
@@ -13,8 +14,9 @@ import java.util.Map;
 
 /**
  * The three built-in children, each its own small JVM started from this jar with only what it
- * needs: its own working directory, {@code PATH LANG TZ} plus {@code AGENTD_HOME}, the key file
- * only for validator and executor, and no file descriptors beyond stdio (the JDK closes them).
+ * needs: its own working directory, {@code PATH LANG TZ} plus {@code AGENTD_HOME}, the approval
+ * signing key only for the validator and the verify key only for the executor, and no file
+ * descriptors beyond stdio (the JDK closes them).
  * Each is READY when its socket answers {@code ping}, and restarted if it stops answering.
  */
 public final class Trio {
@@ -80,13 +82,14 @@ public final class Trio {
       List<Path> commands) {
     String poll = env.getOrDefault("AGENTD_POLL", "30s");
     return List.of(
-        child(home, "validator", ValidatorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString())
-            .env("AGENTD_APPROVAL_TTL", env.getOrDefault("AGENTD_APPROVAL_TTL", "30s"))
-            .privileges(TrioPrivileges.of("validator", home, user, List.of(home.policy(), home.keyFile()), List.of(home.audit()),
-                List.of()))
+        child(home, "validator", ValidatorMain.class).env("AGENTD_SIGNING_KEY", home.signingKey().toString())
+            .env(Approvals.TTL_ENV, Approvals.ttlFrom(env).toMillis() + "ms")
+            .privileges(TrioPrivileges.of("validator", home, user, List.of(home.policy(), home.signingKey().getParent()),
+                List.of(home.audit()), List.of()))
             .build(),
-        child(home, "executor", ExecutorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString())
-            .privileges(TrioPrivileges.of("executor", home, user, List.of(home.keyFile()), List.of(home.workspace()), commands))
+        child(home, "executor", ExecutorMain.class).env("AGENTD_VERIFY_KEY", home.verifyKey().toString())
+            .privileges(TrioPrivileges.of("executor", home, user, List.of(home.policy(), home.verifyKey().getParent()),
+                List.of(home.workspace()), commands))
             .build(),
         child(home, "scheduler", SchedulerMain.class).env("AGENTD_POLL", poll)
             .env("AGENTD_DRAIN_GRACE", env.getOrDefault("AGENTD_DRAIN_GRACE", "3s"))
