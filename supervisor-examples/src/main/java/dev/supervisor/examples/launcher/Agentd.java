@@ -391,32 +391,10 @@ public final class Agentd {
     @Command(name = "run", description = "run the supervisor in the foreground (Ctrl-C stops everything; for systemd Type=notify)")
     int run() throws Exception {
       AgentdHome h = top.home();
-      h.createDirectories();
-      ApprovalKeys.prepare(h, top.out()::println); // the validator's private key, the executor's public key
-      Policy.installDefault(h.policy(), top.out()::println); // the children only read it
-      Optional<ChildUser> childUser = Optional.empty();
-      if (top.config == null) {
-        try {
-          childUser = ChildUser.resolve(top.childUser);
-        } catch (IOException e) {
-          top.err().println("agentd: " + e.getMessage());
-          return 2;
-        }
-        dev.supervisor.persist.OwnerOnly.createFile(h.audit());
-        if (childUser.isPresent()) {
-          try {
-            childUser.get().checkReachable(h);
-          } catch (IOException e) {
-            top.err().println("agentd: " + e.getMessage());
-            return 2;
-          }
-          childUser.get().prepare(h);
-        }
-      }
       List<ChildSpec> children;
       Supervisor.Builder b = Supervisor.builder(h.root()).recovery(top.orphanPolicy())
           .notifySockets(ChildNotifySockets.create()); // for config children with "readiness": "notify" or a watchdog
-      if (top.config != null) {
+      if (top.config != null) { // the user's children: no keys, policy, workspace or work directories of the trio
         try {
           SupervisorConfig cfg = SupervisorConfig.load(top.config);
           cfg.applyTo(b);
@@ -425,12 +403,30 @@ public final class Agentd {
           top.err().println("agentd: " + e.getMessage());
           return 2;
         }
+        dev.supervisor.persist.OwnerOnly.createDirectories(h.root());
       } else {
+        Optional<ChildUser> childUser;
+        try {
+          childUser = ChildUser.resolve(top.childUser);
+          if (childUser.isPresent()) {
+            childUser.get().checkReachable(h);
+          }
+        } catch (IOException e) {
+          top.err().println("agentd: " + e.getMessage());
+          return 2;
+        }
+        h.createDirectories();
+        ApprovalKeys.prepare(h, top.out()::println); // the validator's private key, the executor's public key
+        Policy.installDefault(h.policy(), top.out()::println); // the children only read it
+        dev.supervisor.persist.OwnerOnly.createFile(h.audit());
         try {
           children = Trio.specs(h, System.getenv(), childUser, Policy.load(h.policy(), h.workspace()).allowedExecutables());
         } catch (IllegalArgumentException e) { // AGENTD_APPROVAL_TTL out of bounds
           top.err().println("agentd: " + e.getMessage());
           return 2;
+        }
+        if (childUser.isPresent()) {
+          childUser.get().prepare(h);
         }
         b.children(children);
       }

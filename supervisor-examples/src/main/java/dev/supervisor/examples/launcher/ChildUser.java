@@ -112,6 +112,19 @@ public record ChildUser(String name, long uid, long gid) {
     for (String c : Trio.NAMES) {
       chownTree(home.workDir(c), user, group);
     }
+    Path lib = home.root().resolve("lib"); // the copy of the jar the children start from (Trio.childClassPath)
+    if (Files.isDirectory(lib, LinkOption.NOFOLLOW_LINKS)) {
+      view(lib).setGroup(group);
+      Files.setPosixFilePermissions(lib, PosixFilePermissions.fromString("rwx--x---"));
+      try (Stream<Path> jars = Files.list(lib)) {
+        for (Path j : (Iterable<Path>) jars::iterator) {
+          if (Files.isRegularFile(j, LinkOption.NOFOLLOW_LINKS)) {
+            view(j).setGroup(group);
+            Files.setPosixFilePermissions(j, PosixFilePermissions.fromString("rw-r-----"));
+          }
+        }
+      }
+    }
     chownTree(home.workspace(), user, group);
     if (Files.exists(home.audit(), LinkOption.NOFOLLOW_LINKS)) {
       view(home.audit()).setOwner(user);

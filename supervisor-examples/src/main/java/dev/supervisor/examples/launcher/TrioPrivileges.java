@@ -38,17 +38,19 @@ public final class TrioPrivileges {
   /**
    * The privileges of child {@code name}.
    *
+   * @param classPath the class path it starts from
    * @param reads what it reads beyond the JVM's needs (policy, a key)
    * @param writes what it writes beyond its own work directory (audit log, workspace)
    * @param execs what it may execute beyond its JVM (the executor's commands)
    */
-  public static Privileges of(String name, AgentdHome home, Optional<ChildUser> user, List<Path> reads, List<Path> writes,
+  public static Privileges of(String name, AgentdHome home, String classPath, Optional<ChildUser> user, List<Path> reads,
+      List<Path> writes,
       List<Path> execs) {
     Privileges.Builder b = Privileges.builder().noNewPrivileges().enforcement(Enforcement.BEST_EFFORT);
     user.ifPresent(u -> b.user(Long.toString(u.uid())).group(Long.toString(u.gid())).capabilities());
     List<Path> read = new ArrayList<>();
     read.add(Path.of(System.getProperty("java.home")));
-    for (String e : Trio.absoluteClassPath().split(File.pathSeparator)) {
+    for (String e : classPath.split(File.pathSeparator)) {
       read.add(Path.of(e));
     }
     JVM_SYSTEM_READS.stream().filter(Files::exists).forEach(read::add);

@@ -32,8 +32,11 @@ class AgentdHomeTest {
     for (Path d : List.of(h.root(), h.logs(), h.workspace())) {
       chmod(Files.createDirectories(d), "rwxr-xr-x");
     }
-    Path db = chmod(Files.writeString(h.database(), ""), "rw-r--r--");
-    Path wal = chmod(Files.writeString(h.root().resolve("scheduler.db-wal"), ""), "rw-r--r--");
+    // where earlier versions kept the job database: moved into work/scheduler/, and tightened
+    chmod(Files.writeString(h.root().resolve("scheduler.db"), ""), "rw-r--r--");
+    chmod(Files.writeString(h.root().resolve("scheduler.db-wal"), ""), "rw-r--r--");
+    Path db = h.database();
+    Path wal = h.database().resolveSibling("scheduler.db-wal");
     Path state = chmod(Files.writeString(h.root().resolve("state.json"), "{}"), "rw-r--r--"); // the supervisor's: same line
     Path log = chmod(Files.writeString(h.logs().resolve("validator.log"), ""), "rw-r--r--");
     Path shared = chmod(Files.writeString(h.workspace().resolve("shared.txt"), "the user's"), "rw-r--r--");
@@ -44,6 +47,7 @@ class AgentdHomeTest {
         .endsWith("tightened 4 files and 3 directories under " + h.root() + " to 0600/0700 (they were open to other users)");
     assertThat(List.of(mode(h.root()), mode(h.logs()), mode(h.workspace()))).containsOnly("rwx------");
     assertThat(List.of(mode(db), mode(wal), mode(state), mode(log))).containsOnly("rw-------");
+    assertThat(h.root().resolve("scheduler.db")).doesNotExist();
     assertThat(mode(shared)).isEqualTo("rw-r--r--");
     assertThat(stderrOf(h)).as("nothing left to say the second time").doesNotContain("tightened");
   }
