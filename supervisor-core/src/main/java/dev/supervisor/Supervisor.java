@@ -760,11 +760,12 @@ public final class Supervisor implements AutoCloseable {
    * put it in the spec (or config) to keep it.
    *
    * @return the instance names now
-   * @throws IllegalArgumentException if {@code name} was not declared with instances, or {@code n} is not in 0..1000
+   * @throws IllegalArgumentException if {@code name} was not declared with instances, {@code n} is not in 0..1000, or a new
+   *     instance name is another child's
    */
   public List<String> scale(String name, int n) {
-    if (n < 0 || n > 1000) {
-      throw new IllegalArgumentException("instances must be in 0..1000, got " + n);
+    if (n < 0 || n > ChildSpec.MAX_INSTANCES) {
+      throw new IllegalArgumentException("instances must be in 0.." + ChildSpec.MAX_INSTANCES + ", got " + n);
     }
     List<String> out = new ArrayList<>();
     synchronized (monitor) {
@@ -775,6 +776,13 @@ public final class Supervisor implements AutoCloseable {
       }
       if (state.isTerminal() || shuttingDown) {
         throw new IllegalStateException("supervisor is " + state + ": cannot scale");
+      }
+      for (int i = count[0]; i < n; i++) { // refuse a clash with another child before growing at all
+        ChildRunner clash = byName.get(name + "-" + i);
+        if (clash != null && !clash.spec.instanceOf().equals(Optional.of(name))) {
+          throw new IllegalArgumentException("cannot scale '" + name + "' to " + n + ": "
+              + SupervisorConfig.instanceClash(clash.name(), clash.spec, templates.get(name)));
+        }
       }
       for (int i = count[0]; i < n; i++) { // grow
         String member = name + "-" + i;
@@ -1367,11 +1375,21 @@ public final class Supervisor implements AutoCloseable {
     /**
      * Builds the supervisor (state NEW; nothing runs until {@link Supervisor#startAsync()}).
      *
-     * @throws IllegalArgumentException for no children, duplicate names, unknown or cyclic {@code dependsOn}
+     * @throws IllegalArgumentException for no children, duplicate names (an instance name such as
+     *     {@code web-1} included), unknown or cyclic {@code dependsOn}
      */
     public Supervisor build() {
       if (children.isEmpty()) {
         throw new IllegalArgumentException("a supervisor needs at least one child: call child(...)");
+      }
+      Map<String, ChildSpec> runNames = new java.util.HashMap<>();
+      for (ChildSpec c : children) {
+        for (String n : c.runNames()) {
+          ChildSpec other = runNames.putIfAbsent(n, c);
+          if (other != null && (other.instances() > 0 || c.instances() > 0)) {
+            throw new IllegalArgumentException(SupervisorConfig.instanceClash(n, other, c));
+          }
+        }
       }
       if (notifySockets == null) {
         for (ChildSpec c : children) {
