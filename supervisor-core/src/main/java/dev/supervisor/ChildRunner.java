@@ -281,6 +281,11 @@ final class ChildRunner {
     if (currentRunAutomatic) {
       restarts++;
     }
+    String unusable = prepareFiles();
+    if (unusable != null) {
+      startFailed(unusable);
+      return;
+    }
     Map<String, String> env = spec.effectiveEnv(sup.hostEnv());
     if (notifySocket != null) {
       env = new java.util.LinkedHashMap<>(env);
@@ -315,6 +320,31 @@ final class ChildRunner {
     } else {
       becameUp();
     }
+  }
+
+  /**
+   * What the spawn needs from the home, made again if it went away: the log file (its directory
+   * created again, the file opened here so that a failure names the file rather than the program
+   * being started) and the notify socket. Returns why the child cannot start, or null.
+   */
+  private String prepareFiles() {
+    if (logFile != null) {
+      try {
+        dev.supervisor.internal.LogFiles.Opened opened = dev.supervisor.internal.LogFiles.open(logFile);
+        if (opened.createdDirectory()) {
+          log.warn("log directory {} was missing: created it again (mode 0700)", logFile.toAbsolutePath().getParent());
+        }
+      } catch (IOException e) {
+        String why = "log file " + logFile + " cannot be opened: " + dev.supervisor.internal.OwnedDirectories.reason(e, logFile);
+        return why;
+      }
+    }
+    try {
+      sup.ensureNotifySocket(this);
+    } catch (IOException e) {
+      return e.getMessage();
+    }
+    return null;
   }
 
   private void startFailed(String why) {

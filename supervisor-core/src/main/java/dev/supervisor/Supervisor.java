@@ -74,8 +74,8 @@ public final class Supervisor implements AutoCloseable {
   private final NotifySocketFactory notifyFactory;
   private final dev.supervisor.spi.ProcessLauncher launcher;
   private Watcher watcher;
-  /** Bound at start, closed at the end (guarded by monitor). */
-  private final List<NotifySocketFactory.NotifySocket> notifySockets = new ArrayList<>();
+  /** Bound at start (or again when the socket file went away), closed at the end; by child name (guarded by monitor). */
+  private final Map<String, NotifySocketFactory.NotifySocket> notifySockets = new LinkedHashMap<>();
   private final Duration shutdownTimeout;
   private final Duration logCheckInterval;
   private final Clock clock;
@@ -218,7 +218,7 @@ public final class Supervisor implements AutoCloseable {
         throw new IllegalStateException("supervisor is " + state + ": startAsync() may be called once, on a NEW supervisor");
       }
       try {
-        Files.createDirectories(logDir);
+        dev.supervisor.internal.OwnedDirectories.ensure(logDir);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create the log directory " + logDir + ": " + e.getMessage()
             + "; fix its permissions or choose another home", e);
@@ -315,12 +315,7 @@ public final class Supervisor implements AutoCloseable {
   /** The child's datagram socket at {@code <home>/run/notify/<name>.sock}. */
   private void bindNotifySocket(ChildRunner r) throws IOException {
     Path dir = home.resolve("run").resolve("notify");
-    for (Path d : List.of(dir.getParent(), dir)) { // run/ is the control socket's too: 0700 as its server makes it
-      if (!Files.isDirectory(d)) {
-        Files.createDirectories(d);
-        Files.setPosixFilePermissions(d, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-      }
-    }
+    dev.supervisor.internal.OwnedDirectories.ensure(dir); // run/ is the control socket's too: 0700 as its server makes it
     Path path = dir.resolve(r.name() + ".sock");
     if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
       throw new IOException("the notify socket " + path + " is longer than the 107 bytes a Unix socket address holds;"
@@ -328,7 +323,7 @@ public final class Supervisor implements AutoCloseable {
     }
     Files.deleteIfExists(path); // ours: the pid lock is held, so no live supervisor uses it
     try {
-      notifySockets.add(notifyFactory.bind(path, (pid, pgid, message) -> {
+      notifySockets.put(r.name(), notifyFactory.bind(path, (pid, pgid, message) -> {
         try {
           loopExecutor.execute(() -> r.notified(pid, pgid, message));
         } catch (RejectedExecutionException e) {
@@ -341,9 +336,30 @@ public final class Supervisor implements AutoCloseable {
     r.notifySocket = path;
   }
 
+  /**
+   * Before a spawn (loop thread): when the child's notify socket file is gone ({@code run/}
+   * deleted), binds it again, so that the child's {@code NOTIFY_SOCKET} reaches us.
+   *
+   * @throws IOException if it cannot be bound again
+   */
+  void ensureNotifySocket(ChildRunner r) throws IOException {
+    Path path = r.notifySocket;
+    if (path == null || Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    synchronized (monitor) {
+      NotifySocketFactory.NotifySocket old = notifySockets.remove(r.name());
+      if (old != null) {
+        old.close(); // first: closing removes the file at the path, which the new socket is about to take
+      }
+      log.warn("the notify socket {} of child '{}' was deleted: binding it again", path, r.name());
+      bindNotifySocket(r);
+    }
+  }
+
   private void closeNotifySockets() {
     synchronized (monitor) {
-      notifySockets.forEach(NotifySocketFactory.NotifySocket::close);
+      notifySockets.values().forEach(NotifySocketFactory.NotifySocket::close);
       notifySockets.clear();
     }
   }

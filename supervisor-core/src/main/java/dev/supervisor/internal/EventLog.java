@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Appends every event as one JSON object per line; rotated by rename at 10 MiB, keeping 7 files.
  * Runs on the supervisor's io thread (one writer). A write failure is logged and the event is
- * dropped; the next event tries again.
+ * dropped; the next event tries again. A deleted file (or directory) is noticed at the next
+ * event and created again.
  */
 public final class EventLog implements SupervisorListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventLog.class);
@@ -48,7 +49,14 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
   public void onEvent(SupervisorEvent event) {
     byte[] line = (toJson(event).toString() + "\n").getBytes(StandardCharsets.UTF_8);
     try {
+      if (out != null && !Files.exists(file)) { // deleted (logs/ with it, maybe): what we would write is lost
+        log.warn("event log {} was deleted; starting a new one", file);
+        closeQuietly();
+      }
       if (out == null) {
+        if (OwnedDirectories.ensure(file.toAbsolutePath().getParent())) {
+          log.warn("directory {} was missing: created it again (mode 0700)", file.toAbsolutePath().getParent());
+        }
         out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         size = Files.size(file);
       }
