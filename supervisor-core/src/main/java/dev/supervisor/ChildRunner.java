@@ -120,6 +120,10 @@ final class ChildRunner {
   private Instant lastSampleAt;
   /** Set while a crash found by recovery is decided: the supervisor's own downtime served as its backoff. */
   private boolean recovering;
+  /** The inode of the log file the current run writes (set at the spawn; read by the log checks). */
+  volatile Object logFileKey;
+  /** Check the log at the next round, whatever its schedule (a spawn reopened a log that had a fault). */
+  volatile boolean logCheckDue;
 
   volatile Snapshot snapshot;
 
@@ -334,8 +338,13 @@ final class ChildRunner {
         if (opened.createdDirectory()) {
           log.warn("log directory {} was missing: created it again (mode 0700)", logFile.toAbsolutePath().getParent());
         }
+        logFileKey = opened.fileKey();
+        if (sup.logFaults().of(name()).isPresent()) {
+          logCheckDue = true; // the next check may clear it
+        }
       } catch (IOException e) {
         String why = "log file " + logFile + " cannot be opened: " + dev.supervisor.internal.OwnedDirectories.reason(e, logFile);
+        sup.logFaults().failed(this, why);
         return why;
       }
     }

@@ -76,6 +76,8 @@ public final class Supervisor implements AutoCloseable {
   private Watcher watcher;
   /** Bound at start (or again when the socket file went away), closed at the end; by child name (guarded by monitor). */
   private final Map<String, NotifySocketFactory.NotifySocket> notifySockets = new LinkedHashMap<>();
+  /** The children whose logs cannot be written now. */
+  private final LogFaults logFaults = new LogFaults(this);
   private final Duration shutdownTimeout;
   private final Duration logCheckInterval;
   private final Clock clock;
@@ -641,7 +643,7 @@ public final class Supervisor implements AutoCloseable {
       out.add(new ChildStatus(r.name(), c.state(), livePid, c.runId(), uptime,
           c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss, r.spec.restartPolicy().toString(),
           c.statusText(), dev.supervisor.internal.PrivilegeReports.of(r.spec, launcher, hostEnv, parentDeathSignal,
-              r.logFile(), livePid)));
+              r.logFile(), livePid), logFaults.of(r.name())));
     }
     return new SupervisorStatus(state, now, out, breaker.status());
   }
@@ -860,6 +862,14 @@ public final class Supervisor implements AutoCloseable {
 
   Breaker breaker() {
     return breaker;
+  }
+
+  LogFaults logFaults() {
+    return logFaults;
+  }
+
+  Duration logCheckInterval() {
+    return logCheckInterval;
   }
 
   dev.supervisor.spi.ProcessLauncher launcher() {
@@ -1112,10 +1122,12 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Rotates the logs that outgrew their limit. Checks are adaptive, so 500 idle children cost
-   * 50 {@code stat}s a second rather than 500: a log that grows is checked again after half the
-   * time it needs to reach its limit at its current rate (at least every
-   * {@code logCheckInterval}), a quiet one every 10 s. {@code all} checks every log now (shutdown).
+   * Rotates the logs that outgrew their limit, and notices the logs that cannot be written
+   * ({@link LogFaults}). Checks are adaptive, so 500 idle children cost 50 {@code stat}s a second
+   * rather than 500: a log that grows is checked again after half the time it needs to reach its
+   * limit at its current rate (at least every {@code logCheckInterval}), a quiet one every 10 s,
+   * a faulty one every {@code logCheckInterval}; each directory (does it exist, is its file system
+   * full or read-only) is looked at once every round. {@code all} checks every log now (shutdown).
    */
   private void rotateLogs(boolean all) {
     if (!rotationRunning.compareAndSet(false, true)) {
@@ -1125,6 +1137,7 @@ public final class Supervisor implements AutoCloseable {
       try {
         long now = System.nanoTime();
         long minGap = logCheckInterval.toNanos();
+        Map<Path, String> directories = new java.util.HashMap<>(); // each directory is looked at once a round
         for (ChildRunner r : children) {
           LogConfig cfg = r.spec.logs();
           Optional<Path> file = r.logFile();
@@ -1132,7 +1145,17 @@ public final class Supervisor implements AutoCloseable {
             continue;
           }
           LogWatch w = logWatches.computeIfAbsent(r.name(), n -> new LogWatch());
-          if (!all && now - w.nextCheckNanos < 0) {
+          String problem = logFaults.directoryProblem(file.get(), directories); // every round: one look per directory
+          if (problem == null) {
+            if (!all && now - w.nextCheckNanos < 0 && !r.logCheckDue) {
+              continue;
+            }
+            r.logCheckDue = false;
+            problem = LogFaults.fileProblem(r, file.get());
+          }
+          if (problem != null) {
+            logFaults.failed(r, problem);
+            w.nextCheckNanos = now + minGap;
             continue;
           }
           try {
@@ -1158,10 +1181,10 @@ public final class Supervisor implements AutoCloseable {
             w.lastSize = size;
             w.lastCheckNanos = now;
             w.nextCheckNanos = now + wait;
+            logFaults.ok(r);
           } catch (IOException e) {
             w.nextCheckNanos = now + minGap;
-            log.error("cannot rotate the log of child '{}' ({}): {}; retrying in {}", r.name(), file.get(), e.toString(),
-                Durations.format(logCheckInterval));
+            logFaults.failed(r, "cannot rotate " + file.get() + ": " + dev.supervisor.internal.OwnedDirectories.reason(e, file.get()));
           }
         }
       } finally {

@@ -7,6 +7,8 @@ import dev.supervisor.event.ChildGaveUp;
 import dev.supervisor.event.ChildStartFailed;
 import dev.supervisor.event.ChildStateChanged;
 import dev.supervisor.event.HealthCheckFailed;
+import dev.supervisor.event.LogWriteFailed;
+import dev.supervisor.event.LogWriteRecovered;
 import dev.supervisor.event.RestartScheduled;
 import dev.supervisor.event.StateStoreWriteFailed;
 import dev.supervisor.event.StormBreakerClosed;
@@ -115,6 +117,10 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
           .put("failuresToRestart", e.failuresToRestart()).put("message", e.message());
     } else if (event instanceof StateStoreWriteFailed e) {
       n.put("message", e.message());
+    } else if (event instanceof LogWriteFailed e) {
+      n.put("name", e.name()).put("runId", e.runId()).put("reason", e.reason());
+    } else if (event instanceof LogWriteRecovered e) {
+      n.put("name", e.name()).put("runId", e.runId());
     } else if (event instanceof StormBreakerTripped e) {
       e.crashed().forEach(n.putArray("crashed")::add);
       n.put("breaker", e.breaker());
