@@ -31,12 +31,21 @@ public final class LogFiles {
    */
   public static Opened open(Path log) throws IOException {
     boolean created = OwnedDirectories.ensure(log.toAbsolutePath().getParent());
+    try {
+      createOrOpen(log);
+    } catch (java.nio.file.NoSuchFileException e) { // the directory went away again in between (rm -rf racing the spawn)
+      created |= OwnedDirectories.ensure(log.toAbsolutePath().getParent());
+      createOrOpen(log);
+    }
+    return new Opened(fileKey(log), created);
+  }
+
+  private static void createOrOpen(Path log) throws IOException {
     try (FileChannel ch = FileChannel.open(log, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.APPEND), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
             java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")))) {
       // opened: what the child's stdout will be
     }
-    return new Opened(fileKey(log), created);
   }
 
   /** The file's key (device and inode), or null when the file system has none. */

@@ -59,8 +59,7 @@ class HomeDirectoriesTest extends SupervisorFixture {
     Path logs = home.resolve("logs");
     Supervisor s = start(sh("crasher", "echo run; exit 1").restartPolicy(EVERY_100MS).build());
     await().atMost(WAIT).until(() -> child(s, "crasher").restarts() >= 1);
-    deleteTree(logs);
-    Files.writeString(logs, "a file where the log directory should be (root ignores permission bits)");
+    replaceWithAFile(logs);
 
     await().atMost(WAIT).until(() -> !eventsOf(ChildStartFailed.class).isEmpty());
     assertThat(eventsOf(ChildStartFailed.class).get(0).reason())
@@ -75,6 +74,18 @@ class HomeDirectoriesTest extends SupervisorFixture {
 
   static String mode(Path p) throws IOException {
     return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+  }
+
+  /**
+   * Puts a regular file where {@code dir} is (which stops root too, unlike permission bits),
+   * again if the supervisor makes the directory again between the delete and the write.
+   */
+  static void replaceWithAFile(Path dir) {
+    await().atMost(WAIT).ignoreExceptions().until(() -> {
+      deleteTree(dir);
+      Files.writeString(dir, "a file where a directory should be", java.nio.file.StandardOpenOption.CREATE_NEW);
+      return true;
+    });
   }
 
   /** Deletes {@code dir} as {@code rm -rf} would, again if a child's spawn puts a file back meanwhile. */

@@ -77,8 +77,7 @@ class LogFaultsTest extends SupervisorFixture {
     Supervisor s = start(b -> b.logCheckInterval(CHECK), sleeps("steady").build());
     s.awaitHealthy(WAIT);
     Path logs = home.resolve("logs");
-    HomeDirectoriesTest.deleteTree(logs);
-    Files.writeString(logs, "a file where the log directory should be (root ignores permission bits)");
+    HomeDirectoriesTest.replaceWithAFile(logs);
 
     await().atMost(WAIT).until(() -> child(s, "steady").logFault().isPresent());
     assertThat(child(s, "steady").logFault().get())
