@@ -50,10 +50,12 @@ public final class IncidentStore {
   public void append(Incident incident) {
     Path file = fileOf(incident.name());
     try {
-      PrivateFiles.createDirectories(dir);
+      if (OwnedDirectories.ensure(dir) && !lineCounts.isEmpty()) {
+        log.warn("incident directory {} was missing: created it again (mode 0700)", dir);
+      }
       byte[] line = (JSON.writeValueAsString(toJson(incident)) + "\n").getBytes(StandardCharsets.UTF_8);
       Integer count = lineCounts.get(incident.name());
-      if (count == null) {
+      if (count == null || (count > 0 && !Files.exists(file))) { // first append, or the file was deleted
         count = Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8).size() : 0;
       }
       PrivateFiles.write(file, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);

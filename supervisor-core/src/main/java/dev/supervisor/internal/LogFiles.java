@@ -18,6 +18,41 @@ import java.util.zip.GZIPOutputStream;
 public final class LogFiles {
   private LogFiles() {}
 
+  /** What {@link #open(Path)} found: the file's key (its inode) and whether its directory had to be created again. */
+  public record Opened(Object fileKey, boolean createdDirectory) {}
+
+  /**
+   * Opens {@code log} for appending and closes it again, creating its directory (0700) and the
+   * file (0600) when missing: done before each spawn, so that a log that cannot be opened is
+   * reported as such (the JDK would blame the program it was starting) and a deleted directory
+   * comes back.
+   *
+   * @throws IOException if the directory or the file cannot be created or opened
+   */
+  public static Opened open(Path log) throws IOException {
+    boolean created = OwnedDirectories.ensure(log.toAbsolutePath().getParent());
+    try {
+      createOrOpen(log);
+    } catch (java.nio.file.NoSuchFileException e) { // the directory went away again in between (rm -rf racing the spawn)
+      created |= OwnedDirectories.ensure(log.toAbsolutePath().getParent());
+      createOrOpen(log);
+    }
+    return new Opened(fileKey(log), created);
+  }
+
+  private static void createOrOpen(Path log) throws IOException {
+    try (FileChannel ch = FileChannel.open(log, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.APPEND), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")))) {
+      // opened: what the child's stdout will be
+    }
+  }
+
+  /** The file's key (device and inode), or null when the file system has none. */
+  public static Object fileKey(Path file) throws IOException {
+    return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+  }
+
   /** {@code x.log.i} or {@code x.log.i.gz}. */
   public static Path rotated(Path log, int i, boolean gzip) {
     return log.resolveSibling(log.getFileName() + "." + i + (gzip ? ".gz" : ""));
