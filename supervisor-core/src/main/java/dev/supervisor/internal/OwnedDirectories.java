@@ -5,11 +5,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.Set;
 
 /**
  * The directories the supervisor owns under its home ({@code logs/}, {@code run/},
@@ -18,7 +13,6 @@ import java.util.Set;
  * both succeed).
  */
 public final class OwnedDirectories {
-  private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
 
   private static final String IN_THE_WAY = "a file that is not a directory is in the way";
 
@@ -35,22 +29,15 @@ public final class OwnedDirectories {
     if (Files.isDirectory(dir)) {
       return false;
     }
-    Deque<Path> missing = new ArrayDeque<>();
     for (Path p = dir.toAbsolutePath(); p != null && !Files.isDirectory(p); p = p.getParent()) {
       if (Files.exists(p)) {
         throw new FileSystemException(p.toString(), null, IN_THE_WAY);
       }
-      missing.push(p);
     }
-    for (Path p : missing) {
-      try {
-        Files.createDirectory(p, PosixFilePermissions.asFileAttribute(PRIVATE));
-        Files.setPosixFilePermissions(p, PRIVATE); // the umask may have taken bits away; it gives none
-      } catch (FileAlreadyExistsException e) {
-        if (!Files.isDirectory(p)) {
-          throw new FileSystemException(p.toString(), null, IN_THE_WAY);
-        }
-      }
+    try {
+      PrivateFiles.createDirectories(dir);
+    } catch (FileAlreadyExistsException e) { // a file appeared in the way meanwhile
+      throw new FileSystemException(e.getFile(), null, IN_THE_WAY);
     }
     return true;
   }
