@@ -219,7 +219,7 @@ public final class JsonLineServer implements AutoCloseable {
       InputStream in = s.getInputStream();
       LineReader reader = new LineReader(in, maxLineBytes);
       if (!peerPolicy.allows(peer)) {
-        log.warn("refused a connection to {} from {}: not allowed by {}", socket, peer, peerPolicy);
+        log.warn("refused a connection to {} from {}: not allowed by {}", socket, peer, PeerPolicy.describe(peerPolicy));
         // Read the request first (briefly) so the client is not writing into a closed socket when the refusal comes.
         JsonNode id = null;
         try {
@@ -229,7 +229,8 @@ public final class JsonLineServer implements AutoCloseable {
         } catch (IOException ignored) {
           // refused either way
         }
-        writeLine(out, error(id, ErrorCode.FORBIDDEN, peer + " may not connect to " + socket.getFileName() + " (" + peerPolicy + ")"));
+        writeLine(out, error(id, ErrorCode.FORBIDDEN, peer + " may not connect to " + socket.getFileName()
+            + " (" + PeerPolicy.describe(peerPolicy) + ")"));
         return;
       }
       while (!closed) {

@@ -196,6 +196,19 @@ class JsonLineServerTest {
         .hasMessage("uid " + Uids.current() + " pid " + ProcessHandle.current().pid() + " may not connect to test.sock (uids[12345])");
   }
 
+  /** Issue: a refusal used to show the policy's class, e.g. "ControlServer$$Lambda$81/0x...". */
+  @Test
+  void aRefusalNamesThePolicyInWordsNeverAClassOrLambda() throws Exception {
+    String me = "uid " + Uids.current() + " pid " + ProcessHandle.current().pid();
+    serve(JsonLineServer.builder(sock()).peerPolicy(p -> false));
+    assertThatThrownBy(() -> JsonLineClient.of(sock(), Duration.ofSeconds(5)).call(req("ping")))
+        .isInstanceOf(RpcException.class).hasMessage(me + " may not connect to test.sock (its peer policy)");
+    servers.remove(0).close();
+    serve(JsonLineServer.builder(sock()).peerPolicy(PeerPolicy.of("uids 4 and 5", p -> p.uid() == 4 || p.uid() == 5)));
+    assertThatThrownBy(() -> JsonLineClient.of(sock(), Duration.ofSeconds(5)).call(req("ping")))
+        .isInstanceOf(RpcException.class).hasMessage(me + " may not connect to test.sock (uids 4 and 5)");
+  }
+
   @Test
   void aStaleSocketIsReplacedButALiveOneIsNeverStolen() throws Exception {
     JsonLineServer first = echo();
