@@ -48,7 +48,8 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentd}: run and talk to a supervisor of validator, executor and scheduler (or of the children in a config file). */
-@Command(name = "agentd", mixinStandardHelpOptions = true, version = "agentd 0.1",
+// scope INHERIT: every subcommand, at every depth, gets --help and --version too (none can be forgotten)
+@Command(name = "agentd", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "agentd 0.1",
     description = "Supervises a validator, an executor and a scheduler (or the children of --config).",
     subcommands = {Agentd.DaemonCmd.class, Agentd.InspectCmd.class, Agentd.LogsCmd.class, Agentd.IncidentsCmd.class, Agentd.ToolCmd.class, Agentd.JobsCmd.class, Agentd.DemoCmd.class, Agentd.BenchCmd.class})
 public final class Agentd {
@@ -118,15 +119,32 @@ public final class Agentd {
 
   /** Runs the CLI and returns its exit code (used by tests and {@code main}). */
   public static int run(String... args) {
+    return run(null, null, args);
+  }
+
+  /** As {@link #run(String...)}, printing to {@code out} and {@code err} (null: stdout, stderr). */
+  static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cl = commandLine();
+    if (out != null) {
+      cl.setOut(out);
+    }
+    if (err != null) {
+      cl.setErr(err);
+    }
+    int code = cl.execute(args);
+    cl.getOut().flush();
+    cl.getErr().flush();
+    return code;
+  }
+
+  /** The command tree, with agentd's handler for exceptions. */
+  static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Agentd());
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("agentd: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return 1;
     });
-    int code = cl.execute(args);
-    cl.getOut().flush();
-    cl.getErr().flush();
-    return code;
+    return cl;
   }
 
   /** The command {@code daemon start} runs in the background. */
