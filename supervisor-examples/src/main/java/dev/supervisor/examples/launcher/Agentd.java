@@ -54,7 +54,9 @@ import picocli.CommandLine.Spec;
     subcommands = {Agentd.DaemonCmd.class, Agentd.InspectCmd.class, Agentd.LogsCmd.class, Agentd.IncidentsCmd.class, Agentd.ToolCmd.class, Agentd.JobsCmd.class, Agentd.DemoCmd.class, Agentd.BenchCmd.class})
 public final class Agentd {
   /** LSB: status of a service that is not running. */
-  public static final int NOT_RUNNING = 3;
+  public static final int NOT_RUNNING = Liveness.NOT_RUNNING;
+  /** LSB: status unknown: a process holds the home but its control socket does not answer in time. */
+  public static final int NOT_RESPONDING = Liveness.NOT_RESPONDING;
 
   @Option(names = "--home", description = "home directory (default: $AGENTD_HOME, else ~/.agentd)")
   Path homeOption;
@@ -71,7 +73,28 @@ public final class Agentd {
       + " session of a one-time login URL (printed at start; 'daemon login-url' for another)")
   String http;
 
+  @Option(names = "--timeout", paramLabel = "DURATION", description = "how long to wait for the supervisor's answer"
+      + " (default 5s, e.g. 2s, 500ms); one that holds its home but does not answer in time is 'not responding' (exit 4)")
+  String timeoutOption;
+
   @Spec CommandLine.Model.CommandSpec spec;
+
+  /** {@code --timeout}, else 5 s. */
+  Duration timeout() {
+    if (timeoutOption == null) {
+      return Liveness.DEFAULT_TIMEOUT;
+    }
+    try {
+      Duration d = Durations.parse(timeoutOption);
+      if (!d.isZero()) {
+        return d;
+      }
+    } catch (IllegalArgumentException e) {
+      // the message below
+    }
+    throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be a positive duration such as 2s or 500ms, got '"
+        + timeoutOption + "'");
+  }
 
   /** The default address of {@code daemon serve}. */
   static final String DEFAULT_HTTP = "127.0.0.1:8377";
@@ -113,7 +136,7 @@ public final class Agentd {
   }
 
   public static void main(String[] args) {
-    Path fast = FastStatus.matches(args);
+    FastStatus.Request fast = FastStatus.matches(args);
     System.exit(fast != null ? FastStatus.run(fast) : run(args));
   }
 
@@ -168,14 +191,22 @@ public final class Agentd {
     int run(ControlClient client) throws Exception;
   }
 
-  /** Runs {@code call} against this home's supervisor: "not running" (exit 3) or the RPC's error (exit 1) otherwise. */
+  /** As {@link #withControl(Duration, ControlCall)} with the {@code --timeout}. */
+  int withControl(ControlCall call) throws Exception {
+    return withControl(timeout(), call);
+  }
+
+  /**
+   * Runs {@code call} against this home's supervisor, each of its requests answered within
+   * {@code timeout}: its exit code, or "not running" (3), "not responding" (4), the RPC's error (1).
+   */
   int withControl(Duration timeout, ControlCall call) throws Exception {
     AgentdHome h = home();
     try {
-      return call.run(ControlClient.of(h.controlSocket(), timeout));
-    } catch (IOException e) {
-      err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
-      return NOT_RUNNING;
+      return Liveness.ask(h.root(), timeout, t -> call.run(ControlClient.of(h.controlSocket(), t)));
+    } catch (Liveness.NoAnswer e) {
+      err().println(e.code() == NOT_RUNNING ? e.getMessage() + ": start it with 'agentd daemon start'" : e.getMessage());
+      return e.code();
     } catch (RpcException e) {
       err().println("agentd: " + e.getMessage());
       return 1;
@@ -183,7 +214,21 @@ public final class Agentd {
   }
 
   DaemonHandle ensure(AgentdHome h) throws DaemonStartException {
-    return Daemons.ensureRunning(DaemonSpec.of(h.root(), runCommand(h)).withStartTimeout(Duration.ofSeconds(90)));
+    return Daemons.ensureRunning(DaemonSpec.of(h.root(), runCommand(h)).withStartTimeout(Duration.ofSeconds(90))
+        .withAnswerTimeout(timeout()));
+  }
+
+  /**
+   * What a failed {@link #ensure} prints, and its exit code: "not responding" (4) for a holder that
+   * does not answer; otherwise the reason and the log tail (1).
+   */
+  int startFailed(AgentdHome h, DaemonStartException e) {
+    if (e.kind() == DaemonStartException.Kind.NOT_RESPONDING) {
+      err().println("agentd is not responding: " + e.getMessage() + "; end it and its children with 'agentd daemon kill'");
+      return NOT_RESPONDING;
+    }
+    err().println("agentd: " + e.getMessage());
+    return 1;
   }
 
   // ------------------------------------------------------------------ daemon
@@ -194,40 +239,45 @@ public final class Agentd {
 
     @Command(name = "start", description = "start the supervisor and its children in the background; returns once all are ready")
     int start() throws Exception {
+      return startSupervisor();
+    }
+
+    int startSupervisor() throws Exception {
       AgentdHome h = top.home();
+      DaemonHandle d;
       try {
-        DaemonHandle d = top.ensure(h);
-        top.out().println(d.startedByThisCall() ? "agentd started (pid " + d.pid() + "), home " + h.root()
-            : "agentd already running (pid " + d.pid() + "), home " + h.root());
-        if (top.http != null) {
-          printLoginUrl(h, Duration.ofSeconds(10));
-        }
-        return 0;
+        d = top.ensure(h);
       } catch (DaemonStartException e) {
-        top.err().println("agentd: " + e.getMessage());
-        return 1;
+        return top.startFailed(h, e);
       }
+      top.out().println(d.startedByThisCall() ? "agentd started (pid " + d.pid() + "), home " + h.root()
+          : "agentd already running (pid " + d.pid() + "), home " + h.root());
+      if (top.http != null) {
+        printLoginUrl(h, Duration.ofSeconds(10));
+      }
+      return 0;
     }
 
     @Command(name = "stop", description = "stop the children (gracefully, then forced) and the supervisor")
     int stop() throws Exception {
+      return stopSupervisor();
+    }
+
+    int stopSupervisor() throws Exception {
       AgentdHome h = top.home();
-      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
       long pid;
       try {
-        pid = c.ping().pid();
-      } catch (IOException e) {
-        Optional<PidLock.Owner> owner = PidLock.liveOwner(h.root().resolve("supervisor.pid"));
-        if (owner.isPresent()) {
-          top.err().println("agentd: pid " + owner.get().signature().pid() + " holds " + h.root()
-              + " but its control socket does not answer: it is starting or hung; try again, or force it with 'agentd daemon kill'");
-          return 1;
+        pid = Liveness.ask(h.root(), top.timeout(), t -> ControlClient.of(h.controlSocket(), t).ping().pid());
+      } catch (Liveness.NoAnswer e) {
+        if (e.code() == NOT_RUNNING) {
+          top.out().println("agentd is not running");
+          return 0;
         }
-        top.out().println("agentd is not running");
-        return 0;
+        top.err().println(e.getMessage());
+        return e.code();
       }
       try {
-        c.shutdown(Duration.ofSeconds(120));
+        ControlClient.of(h.controlSocket(), top.timeout()).shutdown(Duration.ofSeconds(120));
       } catch (java.util.concurrent.TimeoutException e) {
         top.err().println("agentd: pid " + pid + " did not stop within 120s (a child ignoring its stop signal longer than its grace?);"
             + " 'agentd daemon kill' forces it");
@@ -244,47 +294,50 @@ public final class Agentd {
     @Command(name = "restart", description = "stop, wait 1 s, start; or --rolling: restart the children one at a time in"
         + " start order, each after the previous is ready again, stopping at the first that does not come back")
     int restart(@Option(names = "--rolling", description = "one child at a time, the supervisor stays up") boolean rolling,
-        @Option(names = "--timeout", defaultValue = "60s", description = "with --rolling: how long each child may take (default 60s)")
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s",
+            description = "with --rolling: how long each child may take (default 60s)")
         String timeout) throws Exception {
       if (rolling) {
-        return top.withControl(Duration.ofSeconds(5), c -> {
+        return top.withControl(c -> {
           List<String> done = c.rollingRestart(Durations.parse(timeout), c.list().size());
           top.out().println("rolling restart done: " + (done.isEmpty() ? "no child was up" : String.join(", ", done)));
           return 0;
         });
       }
-      int s = stop();
+      int s = stopSupervisor();
       if (s != 0) {
         return s;
       }
       Thread.sleep(1000); // the documented pause between stop and start
-      return start();
+      return startSupervisor();
     }
 
-    @Command(name = "status", description = "running or not, and each child (exit code 3 when not running)")
+    @Command(name = "status", description = "running or not, and each child. Exit code 0 running, 3 not running, 4 not"
+        + " responding (a live process holds the home but its control socket gave no answer within --timeout)")
     int status(@Option(names = "--json", description = "machine-readable") boolean json) throws Exception {
       AgentdHome h = top.home();
-      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
       try {
-        if (json) {
-          top.out().println(c.statusJson());
-        } else {
+        String text = Liveness.ask(h.root(), top.timeout(), t -> {
+          ControlClient c = ControlClient.of(h.controlSocket(), t);
+          if (json) {
+            return c.statusJson().toString() + System.lineSeparator();
+          }
           ControlClient.Pong p = c.ping();
           SupervisorStatus s = c.status();
-          top.out().printf("agentd running (pid %d, up %ds), home %s%n", p.pid(), p.uptime().toSeconds(), h.root());
-          top.out().print(s.toTable());
-        }
+          return String.format("agentd running (pid %d, up %ds), home %s%n", p.pid(), p.uptime().toSeconds(), h.root()) + s.toTable();
+        });
+        top.out().print(text);
         return 0;
-      } catch (IOException e) {
+      } catch (Liveness.NoAnswer e) {
         if (json) {
-          var n = Jsons.MAPPER.createObjectNode();
-          n.putObject("supervisor").put("running", false).put("home", h.root().toString());
-          n.putArray("children");
-          top.out().println(n);
+          top.out().println(Liveness.statusJson(h.root(), e));
+          if (e.code() != NOT_RUNNING) {
+            top.err().println(e.getMessage());
+          }
         } else {
-          top.out().println("agentd is not running (home " + h.root() + ")");
+          top.out().println(e.getMessage());
         }
-        return NOT_RUNNING;
+        return e.code();
       }
     }
 
@@ -294,13 +347,13 @@ public final class Agentd {
       if (top.http == null) {
         top.http = DEFAULT_HTTP;
       }
-      return background ? start() : run();
+      return background ? startSupervisor() : run();
     }
 
     @Command(name = "login-url", description = "print a one-time login URL for the dashboard (it works once, within 10"
         + " minutes, and leaves the browser logged in); made from <home>/http.token, nothing is sent over the network")
     int loginUrl() throws Exception {
-      int ping = top.withControl(Duration.ofSeconds(5), c -> {
+      int ping = top.withControl(c -> {
         c.ping();
         return 0;
       });
@@ -394,7 +447,7 @@ public final class Agentd {
         @Option(names = "--uptime", defaultValue = "0s", description = "how long each run lasts before it crashes (default 0s)") String uptime,
         @Option(names = "--crashes", defaultValue = "12", description = "crashes to simulate (default 12)") int crashes,
         @Option(names = "--json", description = "machine-readable") boolean json) throws Exception {
-      return top.withControl(Duration.ofSeconds(5), c -> {
+      return top.withControl(c -> {
         var x = c.explain(name, Durations.parse(uptime), crashes);
         top.out().println(json ? x.toString() : name + ": " + x.path("text").asText());
         return 0;
@@ -489,7 +542,7 @@ public final class Agentd {
 
     @Override
     public Integer call() throws Exception {
-      return top.withControl(Duration.ofSeconds(5), c -> print(c.inspect(name)));
+      return top.withControl(c -> print(c.inspect(name)));
     }
 
     private int print(com.fasterxml.jackson.databind.JsonNode x) {
@@ -584,7 +637,7 @@ public final class Agentd {
 
     @Override
     public Integer call() throws Exception {
-      return top.withControl(Duration.ofSeconds(5), c -> print(c.incidents(name, last)));
+      return top.withControl(c -> print(c.incidents(name, last)));
     }
 
     private int print(List<dev.supervisor.Incident> incidents) {
@@ -640,8 +693,7 @@ public final class Agentd {
       try {
         top.ensure(h);
       } catch (DaemonStartException e) {
-        top.err().println("agentd: " + e.getMessage());
-        return 1;
+        return top.startFailed(h, e);
       }
       ToolClient.Outcome o;
       try {
