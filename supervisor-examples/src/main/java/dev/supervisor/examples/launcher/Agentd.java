@@ -220,15 +220,46 @@ public final class Agentd {
 
   /**
    * What a failed {@link #ensure} prints, and its exit code: "not responding" (4) for a holder that
-   * does not answer; otherwise the reason and the log tail (1).
+   * does not answer; for a supervisor left running with a child that cannot come up, which child
+   * and the command that brings it back (1); otherwise the reason and the log tail (1).
    */
   int startFailed(AgentdHome h, DaemonStartException e) {
     if (e.kind() == DaemonStartException.Kind.NOT_RESPONDING) {
       err().println("agentd is not responding: " + e.getMessage() + "; end it and its children with 'agentd daemon kill'");
       return NOT_RESPONDING;
     }
+    if (e.kind() == DaemonStartException.Kind.UNHEALTHY) {
+      List<String> stuck = stuckChildren(h, e.pid().orElse(-1));
+      if (!stuck.isEmpty()) {
+        stuck.forEach(err()::println);
+        return 1;
+      }
+    }
     err().println("agentd: " + e.getMessage());
     return 1;
+  }
+
+  /**
+   * One line per child that cannot come up without an operator (FATAL, or EXITED with a failure
+   * its policy does not restart): "agentd is running (pid N) but child 'x' is FATAL: why; fix it,
+   * then run 'agentd daemon restart x'". Empty if there is none, or no answer.
+   */
+  List<String> stuckChildren(AgentdHome h, long pid) {
+    List<String> out = new ArrayList<>();
+    try {
+      for (dev.supervisor.ChildStatus c : ControlClient.of(h.controlSocket(), timeout()).status().children()) {
+        if (c.state() == dev.supervisor.ChildState.FATAL) {
+          out.add("agentd is running (pid " + pid + ") but child '" + c.name() + "' is FATAL: " + c.reason().orElse("gave up")
+              + "; fix it, then run 'agentd daemon restart " + c.name() + "'");
+        } else if (c.state() == dev.supervisor.ChildState.EXITED && c.lastExit().map(x -> x.isFailure()).orElse(false)) {
+          out.add("agentd is running (pid " + pid + ") but child '" + c.name() + "' EXITED with " + c.lastExit().get()
+              + " and its restart policy does not restart it; fix it, then run 'agentd daemon start " + c.name() + "'");
+        }
+      }
+    } catch (IOException | RpcException | RuntimeException ex) {
+      return List.of();
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ daemon
@@ -237,9 +268,12 @@ public final class Agentd {
   static final class DaemonCmd {
     @ParentCommand Agentd top;
 
-    @Command(name = "start", description = "start the supervisor and its children in the background; returns once all are ready")
-    int start() throws Exception {
-      return startSupervisor();
+    @Command(name = "start", description = "start the supervisor and its children in the background; returns once all are"
+        + " ready. With NAME: start that child (stopped, EXITED or FATAL) and wait until it is up")
+    int start(@Parameters(paramLabel = "NAME", arity = "0..1", description = "a child") String name,
+        @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "60s",
+            description = "with NAME: how long the child may take to come up (default 60s; 0: only ask)") String wait) throws Exception {
+      return name != null ? child("start", name, wait) : startSupervisor();
     }
 
     int startSupervisor() throws Exception {
@@ -250,6 +284,13 @@ public final class Agentd {
       } catch (DaemonStartException e) {
         return top.startFailed(h, e);
       }
+      if (!d.startedByThisCall()) {
+        List<String> stuck = top.stuckChildren(h, d.pid());
+        if (!stuck.isEmpty()) {
+          stuck.forEach(top.err()::println);
+          return 1;
+        }
+      }
       top.out().println(d.startedByThisCall() ? "agentd started (pid " + d.pid() + "), home " + h.root()
           : "agentd already running (pid " + d.pid() + "), home " + h.root());
       if (top.http != null) {
@@ -258,9 +299,12 @@ public final class Agentd {
       return 0;
     }
 
-    @Command(name = "stop", description = "stop the children (gracefully, then forced) and the supervisor")
-    int stop() throws Exception {
-      return stopSupervisor();
+    @Command(name = "stop", description = "stop the children (gracefully, then forced) and the supervisor. With NAME: stop that"
+        + " child only, which stays stopped until 'daemon start NAME'")
+    int stop(@Parameters(paramLabel = "NAME", arity = "0..1", description = "a child") String name,
+        @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "60s",
+            description = "with NAME: how long the child may take to stop (default 60s; 0: only ask)") String wait) throws Exception {
+      return name != null ? child("stop", name, wait) : stopSupervisor();
     }
 
     int stopSupervisor() throws Exception {
@@ -292,11 +336,22 @@ public final class Agentd {
     }
 
     @Command(name = "restart", description = "stop, wait 1 s, start; or --rolling: restart the children one at a time in"
-        + " start order, each after the previous is ready again, stopping at the first that does not come back")
-    int restart(@Option(names = "--rolling", description = "one child at a time, the supervisor stays up") boolean rolling,
+        + " start order, each after the previous is ready again, stopping at the first that does not come back. With NAME:"
+        + " restart that child only (a FATAL one included: this is how it is brought back), the supervisor stays up")
+    int restart(@Parameters(paramLabel = "NAME", arity = "0..1", description = "a child") String name,
+        @Option(names = "--rolling", description = "one child at a time, the supervisor stays up") boolean rolling,
         @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s",
             description = "with --rolling: how long each child may take (default 60s)")
-        String timeout) throws Exception {
+        String timeout,
+        @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "60s",
+            description = "with NAME: how long the child may take to come up (default 60s; 0: only ask)") String wait) throws Exception {
+      if (name != null) {
+        if (rolling) {
+          top.err().println("agentd: --rolling restarts every child in turn: give it no NAME");
+          return 2;
+        }
+        return child("restart", name, wait);
+      }
       if (rolling) {
         return top.withControl(c -> {
           List<String> done = c.rollingRestart(Durations.parse(timeout), c.list().size());
@@ -310,6 +365,82 @@ public final class Agentd {
       }
       Thread.sleep(1000); // the documented pause between stop and start
       return startSupervisor();
+    }
+
+    /**
+     * {@code daemon start|stop|restart NAME}: the control RPC for one child, then (unless
+     * {@code wait} is 0) until it is up again (a new run, READY, or RUNNING if it has no
+     * readiness), or stopped; FATAL or a failed exit on the way ends the wait with the reason.
+     */
+    private int child(String action, String name, String wait) throws Exception {
+      Duration patience;
+      try {
+        patience = Durations.parse(wait);
+      } catch (IllegalArgumentException e) {
+        top.err().println("agentd: --wait: " + e.getMessage());
+        return 2;
+      }
+      AgentdHome h = top.home();
+      dev.supervisor.ChildStatus[] before = {null};
+      boolean[] readiness = {false};
+      int sent = top.withControl(c -> {
+        before[0] = c.status().child(name).orElse(null);
+        if (before[0] != null) {
+          readiness[0] = !c.inspect(name).path("readiness").asText("none").equals("none");
+        }
+        switch (action) {
+          case "start" -> c.start(name);
+          case "stop" -> c.stop(name);
+          default -> c.restart(name);
+        }
+        return 0;
+      });
+      if (sent != 0) {
+        return sent;
+      }
+      if (patience.isZero()) {
+        top.out().println("child '" + name + "': " + action + " requested");
+        return 0;
+      }
+      boolean wasUp = before[0].state() == dev.supervisor.ChildState.READY
+          || before[0].state() == dev.supervisor.ChildState.RUNNING && !readiness[0];
+      long deadline = System.nanoTime() + patience.toNanos();
+      dev.supervisor.ChildStatus now = before[0];
+      while (true) {
+        try {
+          now = Liveness.ask(h.root(), top.timeout(), t -> ControlClient.of(h.controlSocket(), t).status()).child(name).orElseThrow();
+        } catch (Liveness.NoAnswer e) {
+          top.err().println("agentd: lost the supervisor while waiting for child '" + name + "': " + e.getMessage());
+          return e.code();
+        }
+        boolean fresh = now.runId() > before[0].runId() || action.equals("start") && wasUp;
+        dev.supervisor.ChildState st = now.state();
+        if (action.equals("stop")) {
+          if (st == dev.supervisor.ChildState.STOPPED || st == dev.supervisor.ChildState.EXITED) {
+            top.out().println("child '" + name + "' stopped");
+            return 0;
+          }
+        } else if (fresh && (st == dev.supervisor.ChildState.READY || st == dev.supervisor.ChildState.RUNNING && !readiness[0])) {
+          top.out().println("child '" + name + "' " + (action.equals("start") ? "started" : "restarted") + ": " + st
+              + now.pid().stream().mapToObj(p -> " (pid " + p + ")").findFirst().orElse(""));
+          return 0;
+        } else if (fresh && st == dev.supervisor.ChildState.FATAL) {
+          top.err().println("agentd: child '" + name + "' is FATAL again: " + now.reason().orElse("gave up")
+              + "; fix it ('agentd logs " + name + "' shows its output), then run 'agentd daemon restart " + name + "'");
+          return 1;
+        } else if (fresh && st == dev.supervisor.ChildState.EXITED && now.lastExit().map(x -> x.isFailure()).orElse(false)) {
+          top.err().println("agentd: child '" + name + "' EXITED with " + now.lastExit().get() + " and its restart policy does not"
+              + " restart it; fix it ('agentd logs " + name + "' shows its output), then run 'agentd daemon start " + name + "'");
+          return 1;
+        }
+        if (System.nanoTime() >= deadline) {
+          top.err().println("agentd: child '" + name + "' is " + st + now.reason().map(r -> " (" + r + ")").orElse("") + " after "
+              + Durations.format(patience) + (action.equals("stop") ? ", not stopped yet" : ", not up yet")
+              + "; 'agentd daemon status' and 'agentd logs " + name + "' tell more");
+          return 1;
+        }
+        Thread.sleep(100); // polling another process's state
+      }
     }
 
     @Command(name = "status", description = "running or not, and each child. Exit code 0 running, 3 not running, 4 not"

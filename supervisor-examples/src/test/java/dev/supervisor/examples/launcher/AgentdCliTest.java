@@ -110,8 +110,8 @@ class AgentdCliTest {
     assertThat(json.out()).startsWith("{\"supervisor\":{\"running\":true,\"responding\":false,\"pid\":" + p.pid() + ",\"home\":");
     assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).path("supervisor").path("error").asText())
         .isEqualTo(json.err().trim());
-    for (String[] cmd : new String[][] {{"inspect", "x"}, {"incidents"}, {"daemon", "explain", "x"}, {"daemon", "stop"},
-        {"daemon", "login-url"}}) {
+    for (String[] cmd : new String[][] {{"inspect", "x"}, {"incidents"}, {"daemon", "explain", "x"}, {"daemon", "restart", "x"},
+        {"daemon", "stop"}, {"daemon", "stop", "x"}, {"daemon", "login-url"}}) {
       List<String> args = new ArrayList<>(List.of("--home", home.toString(), "--timeout", "300ms"));
       args.addAll(List.of(cmd));
       Run c = agentd(args.toArray(String[]::new));
