@@ -9,9 +9,7 @@ import dev.supervisor.spi.LaunchedProcess;
 import dev.supervisor.spi.ProcessLauncher;
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +49,9 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     }
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     if (r.logFile().isPresent()) {
+      // The child opens the file itself (O_APPEND, with the umask's mode): make it ours, 0600, first.
+      PrivateFiles.createDirectories(r.logFile().get().toAbsolutePath().getParent());
+      PrivateFiles.createFile(r.logFile().get());
       pb.redirectErrorStream(true);
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(r.logFile().get().toFile()));
     } else {
@@ -83,10 +84,6 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     boolean denyNet = !perm.network() && Landlock.abi() >= 4;
     if (!perm.restrictsFilesystem() && !denyNet) {
       return Optional.empty();
-    }
-    if (r.logFile().isPresent() && !Files.exists(r.logFile().get())) {
-      Files.createDirectories(r.logFile().get().getParent());
-      Files.createFile(r.logFile().get(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
     List<Landlock.Rule> rules = PrivilegedCommand.rules(perm, PrivilegedCommand.runtimeGrants(command, r.env(), dir, r.logFile()));
     return Optional.of(new RestrictedSpawners.Profile(false, perm.restrictsFilesystem(), denyNet, rules));
