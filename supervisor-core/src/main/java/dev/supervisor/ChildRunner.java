@@ -772,7 +772,7 @@ final class ChildRunner {
         break;
       default:
         String message = "child '" + name() + "' is FATAL: " + decision.reason()
-            + "; fix it, then restart it (Supervisor.restart(\"" + name() + "\"))";
+            + "; fix it, then restart it with Supervisor.restart(\"" + name() + "\") or your CLI's restart command";
         log.error(message);
         transition(ChildState.FATAL, exit, decision.reason());
         sup.emit(new ChildGaveUp(now, name(), runId, decision.reason()));

@@ -86,14 +86,24 @@ public final class PidLock implements AutoCloseable {
         throw e;
       }
       if (lock == null) {
-        // The holder may have taken the lock a moment ago and not yet written its pid: give it 1 s.
+        // The holder may have taken the lock a moment ago and not yet written its pid: give it 1 s. Or it is a
+        // prober (liveOwner in another process), which holds the lock for an instant and writes nothing: try again.
         Optional<Owner> holder = parse(read(ch));
-        for (int i = 0; i < 100 && holder.isEmpty(); i++) {
+        for (int i = 0; i < 100 && holder.isEmpty() && lock == null; i++) {
           java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
           holder = parse(read(ch));
+          if (holder.isEmpty()) {
+            try {
+              lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+              lock = null;
+            }
+          }
         }
-        ch.close();
-        throw new AlreadyRunningException(holder, key);
+        if (lock == null) {
+          ch.close();
+          throw new AlreadyRunningException(holder, key);
+        }
       }
       try {
         String previous = read(ch);

@@ -32,6 +32,30 @@ class PidLockTest {
     PidLock.acquire(file).close(); // released: can be taken again
   }
 
+  /**
+   * A prober (liveOwner in another process: a CLI asking who holds the home) holds the lock for
+   * an instant and writes nothing; a supervisor starting at that instant used to give up with
+   * "already running" and no owner. Here the prober is python's fcntl lock, held 300 ms.
+   */
+  @Test
+  void aProberHoldingTheLockForAnInstantDoesNotMakeAStartFail() throws Exception {
+    Path python = Path.of("/usr/bin/python3");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(python), "needs python3");
+    Path file = dir.resolve("supervisor.pid");
+    Files.writeString(file, "");
+    Process prober = new ProcessBuilder("env", ProcessLeakGuard.MARK_VAR + "=" + ProcessLeakGuard.mark(), python.toString(), "-c",
+        "import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\nfcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\nprint('held', flush=True)\n"
+            + "time.sleep(0.3)\nfcntl.lockf(f, fcntl.LOCK_UN)\nf.close()", file.toString()).start();
+    try {
+      assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(prober.getInputStream())).readLine()).isEqualTo("held");
+      try (PidLock lock = PidLock.acquire(file)) {
+        assertThat(lock.owner().signature()).isEqualTo(ProcessSignature.current());
+      }
+    } finally {
+      prober.destroyForcibly().waitFor();
+    }
+  }
+
   @Test
   void aFileNamingADeadPidIsReclaimed() throws Exception {
     Process p = new ProcessBuilder("true").start();

@@ -443,6 +443,117 @@ class AgentdIT {
     }
   }
 
+  private static void signal(String sig, long pid) throws Exception {
+    assertThat(new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).start().waitFor()).isZero();
+  }
+
+  /**
+   * Issue "Operations never take it down", item 2: with the supervisor SIGSTOPped, 'daemon status'
+   * said "not running" (exit 3) and 'status --json' and 'tool list' hung. Now each says "not
+   * responding" (exit 4) with the pid and the way out, and 'daemon start' says so at once.
+   */
+  @Test
+  void aStoppedSupervisorIsNotRespondingNeverNotRunning() throws Exception {
+    home = dir.resolve("home");
+    assertThat(agentd("daemon", "start").code()).isZero();
+    long sup = status().path("supervisor").path("pid").asLong();
+    signal("STOP", sup);
+    try {
+      long t0 = System.nanoTime();
+      Result st = agentd("--timeout", "2s", "daemon", "status");
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the timeout, plus a JVM start").isLessThan(Duration.ofSeconds(2 + 8));
+      assertThat(st.code()).as(st.out() + st.err()).isEqualTo(4);
+      assertThat(st.out().trim()).isEqualTo("agentd is not responding (pid " + sup + ", home " + home + "): it is stopped (SIGSTOP or"
+          + " a debugger); 'kill -CONT " + sup + "' resumes it, 'agentd daemon kill' ends it and its children");
+
+      t0 = System.nanoTime();
+      Result json = agentd("--timeout", "2s", "daemon", "status", "--json");
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2 + 8));
+      assertThat(json.code()).as(json.err()).isEqualTo(4);
+      JsonNode s = JSON.readTree(json.out()).path("supervisor");
+      assertThat(s.path("running").asBoolean()).as("a process holds the home: never report it free").isTrue();
+      assertThat(s.path("responding").asBoolean(true)).isFalse();
+      assertThat(s.path("pid").asLong()).isEqualTo(sup);
+      assertThat(json.err()).contains("'agentd daemon kill'");
+
+      Result tool = agentd("--timeout", "2s", "tool", "list");
+      assertThat(tool.code()).as(tool.out() + tool.err()).isEqualTo(4);
+      assertThat(tool.err()).startsWith("agentd is not responding: the supervisor (pid " + sup + ") holds " + home)
+          .contains("it is stopped").contains("'agentd daemon kill'");
+
+      t0 = System.nanoTime();
+      Result start = agentd("daemon", "start");
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("at once: less than the 5 s answer timeout, JVM start included")
+          .isLessThan(Duration.ofSeconds(5));
+      assertThat(start.code()).as(start.out() + start.err()).isEqualTo(4);
+      assertThat(start.err()).contains("(pid " + sup + ")").contains("nothing was started").contains("'agentd daemon kill'");
+      assertThat(processesOfHome()).as("no second supervisor").filteredOn(l -> l.contains(" daemon run")).hasSize(1);
+    } finally {
+      signal("CONT", sup);
+    }
+    Result again = agentd("daemon", "status");
+    assertThat(again.code()).as(again.out() + again.err()).isZero();
+  }
+
+  /** Item 3: with run/control.sock deleted, the supervisor binds it again and clients find it within a few seconds. */
+  @Test
+  void aDeletedControlSocketIsBoundAgain() throws Exception {
+    home = dir.resolve("home");
+    assertThat(agentd("daemon", "start").code()).isZero();
+    long sup = status().path("supervisor").path("pid").asLong();
+    Files.delete(home.resolve("run/control.sock"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> agentd("daemon", "status").code() == 0);
+    assertThat(status().path("supervisor").path("pid").asLong()).isEqualTo(sup);
+    Result start = agentd("daemon", "start");
+    assertThat(start.out()).as(start.err()).startsWith("agentd already running (pid " + sup + ")");
+    assertThat(Files.readString(home.resolve("logs/daemon.log")))
+        .contains("socket file " + home.resolve("run/control.sock") + " was deleted: bound it again");
+  }
+
+  /**
+   * Item 6: a FATAL child had no way out from the CLI, and 'daemon start' did not say it left the
+   * supervisor running. The child here exits 1 at once until a file exists, with maxRestarts 1.
+   */
+  @Test
+  void aFatalChildIsNamedByStartAndBroughtBackByDaemonRestart() throws Exception {
+    home = dir.resolve("home");
+    Path ok = dir.resolve("ok");
+    Path config = dir.resolve("children.json");
+    // notify readiness: without any, a child that exits at once is RUNNING (so "up") for an instant
+    Files.writeString(config, "{\"children\": [{\"name\": \"x\", \"command\": [\"sh\", \"-c\", \"test -f " + ok
+        + " || { echo no " + ok + "; exit 1; }; systemd-notify --ready; exec sleep 1000\"], \"env\": {\"AGENTD_HOME\": \"" + home
+        + "\"}, \"readiness\": \"notify\", \"readyTimeout\": \"20s\", \"restart\": \"on-failure\","
+        + " \"backoff\": {\"initial\": \"100ms\", \"max\": \"100ms\"}, \"maxRestarts\": 1, \"window\": \"60s\", \"stopGrace\": \"1s\"}]}");
+    Result start = agentd("--config", config.toString(), "daemon", "start");
+    assertThat(start.code()).as(start.out() + start.err()).isEqualTo(1);
+    long sup = status().path("supervisor").path("pid").asLong();
+    assertThat(start.err().trim()).startsWith("agentd is running (pid " + sup + ") but child 'x' is FATAL: ")
+        .contains("exit code 1").endsWith("; fix it, then run 'agentd daemon restart x'");
+    Result again = agentd("--config", config.toString(), "daemon", "start");
+    assertThat(again.code()).isEqualTo(1);
+    assertThat(again.err().trim()).isEqualTo(start.err().trim());
+
+    Result notYet = agentd("daemon", "restart", "x");
+    assertThat(notYet.code()).as(notYet.out()).isEqualTo(1);
+    assertThat(notYet.err().trim()).startsWith("agentd: child 'x' is FATAL again: ")
+        .endsWith("; fix it ('agentd logs x' shows its output), then run 'agentd daemon restart x'");
+
+    Files.writeString(ok, "fixed");
+    Result restart = agentd("daemon", "restart", "x");
+    assertThat(restart.code()).as(restart.err()).isZero();
+    assertThat(restart.out().trim()).matches("child 'x' restarted: READY \\(pid \\d+\\)");
+    JsonNode x = status().path("children").get(0);
+    assertThat(x.path("state").asText()).isEqualTo("READY");
+    assertThat(agentd("--config", config.toString(), "daemon", "start").out()).startsWith("agentd already running (pid " + sup + ")");
+
+    Result stop = agentd("daemon", "stop", "x");
+    assertThat(stop.out().trim()).as(stop.err()).isEqualTo("child 'x' stopped");
+    Result startX = agentd("daemon", "start", "x");
+    assertThat(startX.out().trim()).as(startX.err()).matches("child 'x' started: READY \\(pid \\d+\\)");
+    assertThat(agentd("daemon", "restart", "nobody").err().trim()).startsWith("agentd: no child named 'nobody'; children: x");
+    assertThat(agentd("daemon", "restart", "--rolling", "x").code()).isEqualTo(2);
+  }
+
   /**
    * Issues: `date -f <key>` leaked the approval key; the daemon's PATH chose the binary; a home
    * with glob characters denied every file. Here a home like that, a PATH that starts with a fake

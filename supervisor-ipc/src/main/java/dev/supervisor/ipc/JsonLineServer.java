@@ -63,6 +63,12 @@ public final class JsonLineServer implements AutoCloseable {
   private ThreadPoolExecutor pool;
   private ThreadPoolExecutor rejector;
   private Thread acceptor;
+  private final Duration socketCheck;
+  private java.util.concurrent.ScheduledExecutorService watcher;
+  /** The identity of the socket file this server bound, to notice it deleted or replaced. */
+  private volatile Object boundKey;
+  /** The last reason a re-bind failed, so it is logged once per episode. */
+  private String rebindProblem;
   private volatile boolean closed;
 
   private JsonLineServer(Builder b) {
@@ -74,6 +80,7 @@ public final class JsonLineServer implements AutoCloseable {
     this.workers = b.workers;
     this.peerPolicy = b.peerPolicy;
     this.version = b.version;
+    this.socketCheck = b.socketCheck;
   }
 
   public static Builder builder(Path socket) {
@@ -86,21 +93,7 @@ public final class JsonLineServer implements AutoCloseable {
    * @throws IOException if the socket path is served by a live server, is not a socket, or cannot be bound
    */
   public JsonLineServer start() throws IOException {
-    Path dir = socket.getParent();
-    if (!Files.isDirectory(dir)) {
-      OwnerOnly.createDirectories(dir); // missing parents 0700 too (a fresh supervisor home)
-    } else {
-      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
-      if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-        log.warn("socket directory {} is {} (not rwx------): others may reach {}; peer checks still apply", dir,
-            PosixFilePermissions.toString(perms), socket.getFileName());
-      }
-    }
-    replaceStaleSocket();
-    AFUNIXServerSocket s = AFUNIXServerSocket.newInstance();
-    s.bind(AFUNIXSocketAddress.of(socket), Math.min(maxConnections, 512));
-    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-    server = s;
+    server = bind();
     int n = SERVERS.incrementAndGet();
     java.util.concurrent.BlockingQueue<Runnable> waiting = maxConnections > workers
         ? new ArrayBlockingQueue<>(maxConnections - workers) : new java.util.concurrent.SynchronousQueue<>();
@@ -120,8 +113,94 @@ public final class JsonLineServer implements AutoCloseable {
     acceptor = new Thread(this::acceptLoop, "jsonline-" + n + "-accept " + socket.getFileName());
     acceptor.setDaemon(true);
     acceptor.start();
+    if (!socketCheck.isZero()) {
+      watcher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "jsonline-" + n + "-watch " + socket.getFileName());
+        t.setDaemon(true);
+        return t;
+      });
+      watcher.scheduleWithFixedDelay(this::checkSocketFile, socketCheck.toMillis(), socketCheck.toMillis(), TimeUnit.MILLISECONDS);
+    }
     log.debug("serving {} ({} workers, {} connections, lines up to {} bytes)", socket, workers, maxConnections, maxLineBytes);
     return this;
+  }
+
+  /** Creates the directory (0700) if missing, replaces a stale socket file, binds (0600) and records the file's identity. */
+  private AFUNIXServerSocket bind() throws IOException {
+    Path dir = socket.getParent();
+    if (!Files.isDirectory(dir)) {
+      OwnerOnly.createDirectories(dir); // missing parents 0700 too (a fresh supervisor home)
+    } else {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+      if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+        log.warn("socket directory {} is {} (not rwx------): others may reach {}; peer checks still apply", dir,
+            PosixFilePermissions.toString(perms), socket.getFileName());
+      }
+    }
+    replaceStaleSocket();
+    AFUNIXServerSocket s = AFUNIXServerSocket.newInstance();
+    try {
+      s.bind(AFUNIXSocketAddress.of(socket), Math.min(maxConnections, 512));
+      s.setDeleteOnClose(false); // close() deletes the file itself, and only while it is still ours
+      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+      boundKey = fileKey();
+    } catch (IOException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  /** The identity (device and inode) of whatever is at the socket path now; null if nothing is. */
+  private Object fileKey() {
+    try {
+      return Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Every {@code socketCheckInterval}: if the socket file was deleted or replaced (a cleanup of
+   * {@code run/}, an operator's {@code rm}), binds again at the same path, so clients find the
+   * server where they look for it. Logs once per episode at WARN. A path now held by another
+   * live server, or by something that is not a socket, is left alone (and said so once).
+   */
+  private void checkSocketFile() {
+    if (closed) {
+      return;
+    }
+    Object now = fileKey();
+    if (now != null && now.equals(boundKey)) {
+      rebindProblem = null;
+      return;
+    }
+    AFUNIXServerSocket old = server;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      try {
+        server = bind();
+      } catch (IOException | RuntimeException e) {
+        String why = e.getMessage();
+        if (!java.util.Objects.equals(why, rebindProblem)) {
+          log.warn("socket file {} was {} and cannot be bound again: {}; clients cannot reach this server until it is",
+              socket, now == null ? "deleted" : "replaced", why);
+          rebindProblem = why;
+        }
+        return;
+      }
+    }
+    rebindProblem = null;
+    log.warn("socket file {} was {}: bound it again (clients in the meantime found no server there)", socket,
+        now == null ? "deleted" : "replaced by a stale one");
+    try {
+      old.close(); // the acceptor moves on to the new socket
+    } catch (IOException e) {
+      log.debug("closing the replaced listener of {}: {}", socket, e.toString());
+    }
   }
 
   private void replaceStaleSocket() throws IOException {
@@ -147,14 +226,15 @@ public final class JsonLineServer implements AutoCloseable {
 
   private void acceptLoop() {
     while (!closed) {
+      AFUNIXServerSocket listener = server;
       AFUNIXSocket s;
       try {
-        s = server.accept();
+        s = listener.accept();
       } catch (IOException e) {
-        if (!closed) {
+        if (!closed && listener == server) {
           log.error("accept on {} failed: {}", socket, e.toString());
         }
-        continue;
+        continue; // closed, or replaced by a new listener after the socket file was deleted
       }
       try {
         pool.execute(() -> serve(s));
@@ -219,7 +299,7 @@ public final class JsonLineServer implements AutoCloseable {
       InputStream in = s.getInputStream();
       LineReader reader = new LineReader(in, maxLineBytes);
       if (!peerPolicy.allows(peer)) {
-        log.warn("refused a connection to {} from {}: not allowed by {}", socket, peer, peerPolicy);
+        log.warn("refused a connection to {} from {}: not allowed by {}", socket, peer, PeerPolicy.describe(peerPolicy));
         // Read the request first (briefly) so the client is not writing into a closed socket when the refusal comes.
         JsonNode id = null;
         try {
@@ -229,7 +309,8 @@ public final class JsonLineServer implements AutoCloseable {
         } catch (IOException ignored) {
           // refused either way
         }
-        writeLine(out, error(id, ErrorCode.FORBIDDEN, peer + " may not connect to " + socket.getFileName() + " (" + peerPolicy + ")"));
+        writeLine(out, error(id, ErrorCode.FORBIDDEN, peer + " may not connect to " + socket.getFileName()
+            + " (" + PeerPolicy.describe(peerPolicy) + ")"));
         return;
       }
       while (!closed) {
@@ -346,13 +427,21 @@ public final class JsonLineServer implements AutoCloseable {
     return socket;
   }
 
-  /** Stops accepting, closes the socket file and the connections in progress (at their next read). */
+  /**
+   * Stops accepting, removes the socket file (only if it is still the one this server bound) and
+   * closes the connections in progress (at their next read).
+   */
   @Override
   public void close() {
-    if (closed) {
-      return;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
     }
-    closed = true;
+    if (watcher != null) {
+      watcher.shutdownNow();
+    }
     try {
       if (server != null) {
         server.close();
@@ -361,7 +450,10 @@ public final class JsonLineServer implements AutoCloseable {
       log.debug("closing {}: {}", socket, e.toString());
     }
     try {
-      Files.deleteIfExists(socket);
+      Object now = fileKey();
+      if (now != null && now.equals(boundKey)) {
+        Files.deleteIfExists(socket);
+      }
     } catch (IOException e) {
       log.debug("removing {}: {}", socket, e.toString());
     }
@@ -388,6 +480,7 @@ public final class JsonLineServer implements AutoCloseable {
     private int workers = 8;
     private PeerPolicy peerPolicy = PeerPolicy.sameUser();
     private String version = "dev";
+    private Duration socketCheck = Duration.ofSeconds(1);
 
     private Builder(Path socket) {
       this.socket = Objects.requireNonNull(socket, "socket").toAbsolutePath();
@@ -444,6 +537,21 @@ public final class JsonLineServer implements AutoCloseable {
     /** The version reported by {@code ping}. */
     public Builder version(String version) {
       this.version = Objects.requireNonNull(version, "version");
+      return this;
+    }
+
+    /**
+     * How often the server checks that its socket file is still the one it bound, and binds again
+     * if it was deleted or replaced by a stale one (default 1 s: one {@code stat} each time);
+     * {@link Duration#ZERO} turns the check off.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder socketCheckInterval(Duration every) {
+      if (Objects.requireNonNull(every, "every").isNegative()) {
+        throw new IllegalArgumentException("socketCheckInterval must not be negative, got " + every);
+      }
+      this.socketCheck = every;
       return this;
     }
 

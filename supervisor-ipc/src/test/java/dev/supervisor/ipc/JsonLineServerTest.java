@@ -196,6 +196,66 @@ class JsonLineServerTest {
         .hasMessage("uid " + Uids.current() + " pid " + ProcessHandle.current().pid() + " may not connect to test.sock (uids[12345])");
   }
 
+  /** Issue: a refusal used to show the policy's class, e.g. "ControlServer$$Lambda$81/0x...". */
+  @Test
+  void aRefusalNamesThePolicyInWordsNeverAClassOrLambda() throws Exception {
+    String me = "uid " + Uids.current() + " pid " + ProcessHandle.current().pid();
+    serve(JsonLineServer.builder(sock()).peerPolicy(p -> false));
+    assertThatThrownBy(() -> JsonLineClient.of(sock(), Duration.ofSeconds(5)).call(req("ping")))
+        .isInstanceOf(RpcException.class).hasMessage(me + " may not connect to test.sock (its peer policy)");
+    servers.remove(0).close();
+    serve(JsonLineServer.builder(sock()).peerPolicy(PeerPolicy.of("uids 4 and 5", p -> p.uid() == 4 || p.uid() == 5)));
+    assertThatThrownBy(() -> JsonLineClient.of(sock(), Duration.ofSeconds(5)).call(req("ping")))
+        .isInstanceOf(RpcException.class).hasMessage(me + " may not connect to test.sock (uids 4 and 5)");
+  }
+
+  private boolean answers() {
+    try {
+      stillServes();
+      return true;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** Issue: with its socket file deleted, a server was unreachable for good ("not running" to every client). */
+  @Test
+  void aDeletedSocketFileIsBoundAgain() throws Exception {
+    echo();
+    Files.delete(sock());
+    assertThat(answers()).isFalse();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(this::answers);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sock()))).isEqualTo("rw-------");
+    // even the whole directory
+    Files.delete(sock());
+    Files.delete(sock().getParent());
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(this::answers);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sock().getParent()))).isEqualTo("rwx------");
+  }
+
+  @Test
+  void aSocketFileReplacedByAStaleOneIsTakenBackButALiveServerThereIsLeftAlone() throws Exception {
+    echo();
+    Files.delete(sock());
+    try (var stale = org.newsclub.net.unix.AFUNIXServerSocket.newInstance()) { // bound, then closed: nobody listens
+      stale.bind(AFUNIXSocketAddress.of(sock()));
+      stale.setDeleteOnClose(false);
+    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(this::answers);
+
+    // another live server took the path: the first neither steals it back nor deletes it on close
+    JsonLineServer first = servers.get(0);
+    Files.delete(sock());
+    JsonLineServer other = serve(JsonLineServer.builder(sock()).socketCheckInterval(Duration.ZERO).version("other"));
+    org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(5)).until(() -> true);
+    assertThat(JsonLineClient.of(sock(), Duration.ofSeconds(5)).call(req("ping")).path("version").asText()).isEqualTo("other");
+    first.close();
+    assertThat(sock()).exists();
+    assertThat(JsonLineClient.of(sock(), Duration.ofSeconds(5)).call(req("ping")).path("version").asText()).isEqualTo("other");
+    other.close();
+    assertThat(sock()).doesNotExist();
+  }
+
   @Test
   void aStaleSocketIsReplacedButALiveOneIsNeverStolen() throws Exception {
     JsonLineServer first = echo();

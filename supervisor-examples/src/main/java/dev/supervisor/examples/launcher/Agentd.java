@@ -49,12 +49,15 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentd}: run and talk to a supervisor of validator, executor and scheduler (or of the children in a config file). */
-@Command(name = "agentd", mixinStandardHelpOptions = true, version = "agentd 0.1",
+// scope INHERIT: every subcommand, at every depth, gets --help and --version too (none can be forgotten)
+@Command(name = "agentd", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "agentd 0.1",
     description = "Supervises a validator, an executor and a scheduler (or the children of --config).",
     subcommands = {Agentd.DaemonCmd.class, Agentd.InspectCmd.class, Agentd.LogsCmd.class, Agentd.IncidentsCmd.class, Agentd.ToolCmd.class, Agentd.JobsCmd.class, Agentd.DemoCmd.class, Agentd.BenchCmd.class})
 public final class Agentd {
   /** LSB: status of a service that is not running. */
-  public static final int NOT_RUNNING = 3;
+  public static final int NOT_RUNNING = Liveness.NOT_RUNNING;
+  /** LSB: status unknown: a process holds the home but its control socket does not answer in time. */
+  public static final int NOT_RESPONDING = Liveness.NOT_RESPONDING;
 
   @Option(names = "--home", description = "home directory (default: $AGENTD_HOME, else ~/.agentd; /var/lib/agentd for root)")
   Path homeOption;
@@ -71,11 +74,32 @@ public final class Agentd {
       + " session of a one-time login URL (printed at start; 'daemon login-url' for another)")
   String http;
 
+  @Option(names = "--timeout", paramLabel = "DURATION", description = "how long to wait for the supervisor's answer"
+      + " (default 5s, e.g. 2s, 500ms); one that holds its home but does not answer in time is 'not responding' (exit 4)")
+  String timeoutOption;
+
   @Option(names = "--child-user", paramLabel = "USER", description = "when agentd runs as root, the unprivileged account its"
       + " validator, executor and scheduler run as (default nobody; name a dedicated one in production)")
   String childUser;
 
   @Spec CommandLine.Model.CommandSpec spec;
+
+  /** {@code --timeout}, else 5 s. */
+  Duration timeout() {
+    if (timeoutOption == null) {
+      return Liveness.DEFAULT_TIMEOUT;
+    }
+    try {
+      Duration d = Durations.parse(timeoutOption);
+      if (!d.isZero()) {
+        return d;
+      }
+    } catch (IllegalArgumentException e) {
+      // the message below
+    }
+    throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be a positive duration such as 2s or 500ms, got '"
+        + timeoutOption + "'");
+  }
 
   /** The default address of {@code daemon serve}. */
   static final String DEFAULT_HTTP = "127.0.0.1:8377";
@@ -117,21 +141,38 @@ public final class Agentd {
   }
 
   public static void main(String[] args) {
-    Path fast = FastStatus.matches(args);
+    FastStatus.Request fast = FastStatus.matches(args);
     System.exit(fast != null ? FastStatus.run(fast) : run(args));
   }
 
   /** Runs the CLI and returns its exit code (used by tests and {@code main}). */
   public static int run(String... args) {
+    return run(null, null, args);
+  }
+
+  /** As {@link #run(String...)}, printing to {@code out} and {@code err} (null: stdout, stderr). */
+  static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cl = commandLine();
+    if (out != null) {
+      cl.setOut(out);
+    }
+    if (err != null) {
+      cl.setErr(err);
+    }
+    int code = cl.execute(args);
+    cl.getOut().flush();
+    cl.getErr().flush();
+    return code;
+  }
+
+  /** The command tree, with agentd's handler for exceptions. */
+  static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Agentd());
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("agentd: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return 1;
     });
-    int code = cl.execute(args);
-    cl.getOut().flush();
-    cl.getErr().flush();
-    return code;
+    return cl;
   }
 
   /** The command {@code daemon start} runs in the background. */
@@ -155,14 +196,22 @@ public final class Agentd {
     int run(ControlClient client) throws Exception;
   }
 
-  /** Runs {@code call} against this home's supervisor: "not running" (exit 3) or the RPC's error (exit 1) otherwise. */
+  /** As {@link #withControl(Duration, ControlCall)} with the {@code --timeout}. */
+  int withControl(ControlCall call) throws Exception {
+    return withControl(timeout(), call);
+  }
+
+  /**
+   * Runs {@code call} against this home's supervisor, each of its requests answered within
+   * {@code timeout}: its exit code, or "not running" (3), "not responding" (4), the RPC's error (1).
+   */
   int withControl(Duration timeout, ControlCall call) throws Exception {
     AgentdHome h = home();
     try {
-      return call.run(ControlClient.of(h.controlSocket(), timeout));
-    } catch (IOException e) {
-      err().println("agentd is not running (home " + h.root() + "): start it with 'agentd daemon start'");
-      return NOT_RUNNING;
+      return Liveness.ask(h.root(), timeout, t -> call.run(ControlClient.of(h.controlSocket(), t)));
+    } catch (Liveness.NoAnswer e) {
+      err().println(e.code() == NOT_RUNNING ? e.getMessage() + ": start it with 'agentd daemon start'" : e.getMessage());
+      return e.code();
     } catch (RpcException e) {
       err().println("agentd: " + e.getMessage());
       return 1;
@@ -170,7 +219,52 @@ public final class Agentd {
   }
 
   DaemonHandle ensure(AgentdHome h) throws DaemonStartException {
-    return Daemons.ensureRunning(DaemonSpec.of(h.root(), runCommand(h)).withStartTimeout(Duration.ofSeconds(90)));
+    return Daemons.ensureRunning(DaemonSpec.of(h.root(), runCommand(h)).withStartTimeout(Duration.ofSeconds(90))
+        .withAnswerTimeout(timeout()));
+  }
+
+  /**
+   * What a failed {@link #ensure} prints, and its exit code: "not responding" (4) for a holder that
+   * does not answer; for a supervisor left running with a child that cannot come up, which child
+   * and the command that brings it back (1); otherwise the reason and the log tail (1).
+   */
+  int startFailed(AgentdHome h, DaemonStartException e) {
+    if (e.kind() == DaemonStartException.Kind.NOT_RESPONDING) {
+      err().println("agentd is not responding: " + e.getMessage() + "; end it and its children with 'agentd daemon kill'");
+      return NOT_RESPONDING;
+    }
+    if (e.kind() == DaemonStartException.Kind.UNHEALTHY) {
+      List<String> stuck = stuckChildren(h, e.pid().orElse(-1));
+      if (!stuck.isEmpty()) {
+        stuck.forEach(err()::println);
+        return 1;
+      }
+    }
+    err().println("agentd: " + e.getMessage());
+    return 1;
+  }
+
+  /**
+   * One line per child that cannot come up without an operator (FATAL, or EXITED with a failure
+   * its policy does not restart): "agentd is running (pid N) but child 'x' is FATAL: why; fix it,
+   * then run 'agentd daemon restart x'". Empty if there is none, or no answer.
+   */
+  List<String> stuckChildren(AgentdHome h, long pid) {
+    List<String> out = new ArrayList<>();
+    try {
+      for (dev.supervisor.ChildStatus c : ControlClient.of(h.controlSocket(), timeout()).status().children()) {
+        if (c.state() == dev.supervisor.ChildState.FATAL) {
+          out.add("agentd is running (pid " + pid + ") but child '" + c.name() + "' is FATAL: " + c.reason().orElse("gave up")
+              + "; fix it, then run 'agentd daemon restart " + c.name() + "'");
+        } else if (c.state() == dev.supervisor.ChildState.EXITED && c.lastExit().map(x -> x.isFailure()).orElse(false)) {
+          out.add("agentd is running (pid " + pid + ") but child '" + c.name() + "' EXITED with " + c.lastExit().get()
+              + " and its restart policy does not restart it; fix it, then run 'agentd daemon start " + c.name() + "'");
+        }
+      }
+    } catch (IOException | RpcException | RuntimeException ex) {
+      return List.of();
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ daemon
@@ -179,42 +273,60 @@ public final class Agentd {
   static final class DaemonCmd {
     @ParentCommand Agentd top;
 
-    @Command(name = "start", description = "start the supervisor and its children in the background; returns once all are ready")
-    int start() throws Exception {
-      AgentdHome h = top.home();
-      try {
-        DaemonHandle d = top.ensure(h);
-        top.out().println(d.startedByThisCall() ? "agentd started (pid " + d.pid() + "), home " + h.root()
-            : "agentd already running (pid " + d.pid() + "), home " + h.root());
-        if (top.http != null) {
-          printLoginUrl(h, Duration.ofSeconds(10));
-        }
-        return 0;
-      } catch (DaemonStartException e) {
-        top.err().println("agentd: " + e.getMessage());
-        return 1;
-      }
+    @Command(name = "start", description = "start the supervisor and its children in the background; returns once all are"
+        + " ready. With NAME: start that child (stopped, EXITED or FATAL) and wait until it is up")
+    int start(@Parameters(paramLabel = "NAME", arity = "0..1", description = "a child") String name,
+        @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "60s",
+            description = "with NAME: how long the child may take to come up (default 60s; 0: only ask)") String wait) throws Exception {
+      return name != null ? child("start", name, wait) : startSupervisor();
     }
 
-    @Command(name = "stop", description = "stop the children (gracefully, then forced) and the supervisor")
-    int stop() throws Exception {
+    int startSupervisor() throws Exception {
       AgentdHome h = top.home();
-      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
-      long pid;
+      DaemonHandle d;
       try {
-        pid = c.ping().pid();
-      } catch (IOException e) {
-        Optional<PidLock.Owner> owner = PidLock.liveOwner(h.root().resolve("supervisor.pid"));
-        if (owner.isPresent()) {
-          top.err().println("agentd: pid " + owner.get().signature().pid() + " holds " + h.root()
-              + " but its control socket does not answer: it is starting or hung; try again, or force it with 'agentd daemon kill'");
+        d = top.ensure(h);
+      } catch (DaemonStartException e) {
+        return top.startFailed(h, e);
+      }
+      if (!d.startedByThisCall()) {
+        List<String> stuck = top.stuckChildren(h, d.pid());
+        if (!stuck.isEmpty()) {
+          stuck.forEach(top.err()::println);
           return 1;
         }
-        top.out().println("agentd is not running");
-        return 0;
+      }
+      top.out().println(d.startedByThisCall() ? "agentd started (pid " + d.pid() + "), home " + h.root()
+          : "agentd already running (pid " + d.pid() + "), home " + h.root());
+      if (top.http != null) {
+        printLoginUrl(h, Duration.ofSeconds(10));
+      }
+      return 0;
+    }
+
+    @Command(name = "stop", description = "stop the children (gracefully, then forced) and the supervisor. With NAME: stop that"
+        + " child only, which stays stopped until 'daemon start NAME'")
+    int stop(@Parameters(paramLabel = "NAME", arity = "0..1", description = "a child") String name,
+        @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "60s",
+            description = "with NAME: how long the child may take to stop (default 60s; 0: only ask)") String wait) throws Exception {
+      return name != null ? child("stop", name, wait) : stopSupervisor();
+    }
+
+    int stopSupervisor() throws Exception {
+      AgentdHome h = top.home();
+      long pid;
+      try {
+        pid = Liveness.ask(h.root(), top.timeout(), t -> ControlClient.of(h.controlSocket(), t).ping().pid());
+      } catch (Liveness.NoAnswer e) {
+        if (e.code() == NOT_RUNNING) {
+          top.out().println("agentd is not running");
+          return 0;
+        }
+        top.err().println(e.getMessage());
+        return e.code();
       }
       try {
-        c.shutdown(Duration.ofSeconds(120));
+        ControlClient.of(h.controlSocket(), top.timeout()).shutdown(Duration.ofSeconds(120));
       } catch (java.util.concurrent.TimeoutException e) {
         top.err().println("agentd: pid " + pid + " did not stop within 120s (a child ignoring its stop signal longer than its grace?);"
             + " 'agentd daemon kill' forces it");
@@ -229,49 +341,139 @@ public final class Agentd {
     }
 
     @Command(name = "restart", description = "stop, wait 1 s, start; or --rolling: restart the children one at a time in"
-        + " start order, each after the previous is ready again, stopping at the first that does not come back")
-    int restart(@Option(names = "--rolling", description = "one child at a time, the supervisor stays up") boolean rolling,
-        @Option(names = "--timeout", defaultValue = "60s", description = "with --rolling: how long each child may take (default 60s)")
-        String timeout) throws Exception {
+        + " start order, each after the previous is ready again, stopping at the first that does not come back. With NAME:"
+        + " restart that child only (a FATAL one included: this is how it is brought back), the supervisor stays up")
+    int restart(@Parameters(paramLabel = "NAME", arity = "0..1", description = "a child") String name,
+        @Option(names = "--rolling", description = "one child at a time, the supervisor stays up") boolean rolling,
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s",
+            description = "with --rolling: how long each child may take (default 60s)")
+        String timeout,
+        @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "60s",
+            description = "with NAME: how long the child may take to come up (default 60s; 0: only ask)") String wait) throws Exception {
+      if (name != null) {
+        if (rolling) {
+          top.err().println("agentd: --rolling restarts every child in turn: give it no NAME");
+          return 2;
+        }
+        return child("restart", name, wait);
+      }
       if (rolling) {
-        return top.withControl(Duration.ofSeconds(5), c -> {
+        return top.withControl(c -> {
           List<String> done = c.rollingRestart(Durations.parse(timeout), c.list().size());
           top.out().println("rolling restart done: " + (done.isEmpty() ? "no child was up" : String.join(", ", done)));
           return 0;
         });
       }
-      int s = stop();
+      int s = stopSupervisor();
       if (s != 0) {
         return s;
       }
       Thread.sleep(1000); // the documented pause between stop and start
-      return start();
+      return startSupervisor();
     }
 
-    @Command(name = "status", description = "running or not, and each child (exit code 3 when not running)")
-    int status(@Option(names = "--json", description = "machine-readable") boolean json) throws Exception {
-      AgentdHome h = top.home();
-      ControlClient c = ControlClient.of(h.controlSocket(), Duration.ofSeconds(5));
+    /**
+     * {@code daemon start|stop|restart NAME}: the control RPC for one child, then (unless
+     * {@code wait} is 0) until it is up again (a new run, READY, or RUNNING if it has no
+     * readiness), or stopped; FATAL or a failed exit on the way ends the wait with the reason.
+     */
+    private int child(String action, String name, String wait) throws Exception {
+      Duration patience;
       try {
-        if (json) {
-          top.out().println(c.statusJson());
-        } else {
-          ControlClient.Pong p = c.ping();
-          SupervisorStatus s = c.status();
-          top.out().printf("agentd running (pid %d, up %ds), home %s%n", p.pid(), p.uptime().toSeconds(), h.root());
-          top.out().print(s.toTable());
+        patience = Durations.parse(wait);
+      } catch (IllegalArgumentException e) {
+        top.err().println("agentd: --wait: " + e.getMessage());
+        return 2;
+      }
+      AgentdHome h = top.home();
+      dev.supervisor.ChildStatus[] before = {null};
+      boolean[] readiness = {false};
+      int sent = top.withControl(c -> {
+        before[0] = c.status().child(name).orElse(null);
+        if (before[0] != null) {
+          readiness[0] = !c.inspect(name).path("readiness").asText("none").equals("none");
+        }
+        switch (action) {
+          case "start" -> c.start(name);
+          case "stop" -> c.stop(name);
+          default -> c.restart(name);
         }
         return 0;
-      } catch (IOException e) {
-        if (json) {
-          var n = Jsons.MAPPER.createObjectNode();
-          n.putObject("supervisor").put("running", false).put("home", h.root().toString());
-          n.putArray("children");
-          top.out().println(n);
-        } else {
-          top.out().println("agentd is not running (home " + h.root() + ")");
+      });
+      if (sent != 0) {
+        return sent;
+      }
+      if (patience.isZero()) {
+        top.out().println("child '" + name + "': " + action + " requested");
+        return 0;
+      }
+      boolean wasUp = before[0].state() == dev.supervisor.ChildState.READY
+          || before[0].state() == dev.supervisor.ChildState.RUNNING && !readiness[0];
+      long deadline = System.nanoTime() + patience.toNanos();
+      dev.supervisor.ChildStatus now = before[0];
+      while (true) {
+        try {
+          now = Liveness.ask(h.root(), top.timeout(), t -> ControlClient.of(h.controlSocket(), t).status()).child(name).orElseThrow();
+        } catch (Liveness.NoAnswer e) {
+          top.err().println("agentd: lost the supervisor while waiting for child '" + name + "': " + e.getMessage());
+          return e.code();
         }
-        return NOT_RUNNING;
+        boolean fresh = now.runId() > before[0].runId() || action.equals("start") && wasUp;
+        dev.supervisor.ChildState st = now.state();
+        if (action.equals("stop")) {
+          if (st == dev.supervisor.ChildState.STOPPED || st == dev.supervisor.ChildState.EXITED) {
+            top.out().println("child '" + name + "' stopped");
+            return 0;
+          }
+        } else if (fresh && (st == dev.supervisor.ChildState.READY || st == dev.supervisor.ChildState.RUNNING && !readiness[0])) {
+          top.out().println("child '" + name + "' " + (action.equals("start") ? "started" : "restarted") + ": " + st
+              + now.pid().stream().mapToObj(p -> " (pid " + p + ")").findFirst().orElse(""));
+          return 0;
+        } else if (fresh && st == dev.supervisor.ChildState.FATAL) {
+          top.err().println("agentd: child '" + name + "' is FATAL again: " + now.reason().orElse("gave up")
+              + "; fix it ('agentd logs " + name + "' shows its output), then run 'agentd daemon restart " + name + "'");
+          return 1;
+        } else if (fresh && st == dev.supervisor.ChildState.EXITED && now.lastExit().map(x -> x.isFailure()).orElse(false)) {
+          top.err().println("agentd: child '" + name + "' EXITED with " + now.lastExit().get() + " and its restart policy does not"
+              + " restart it; fix it ('agentd logs " + name + "' shows its output), then run 'agentd daemon start " + name + "'");
+          return 1;
+        }
+        if (System.nanoTime() >= deadline) {
+          top.err().println("agentd: child '" + name + "' is " + st + now.reason().map(r -> " (" + r + ")").orElse("") + " after "
+              + Durations.format(patience) + (action.equals("stop") ? ", not stopped yet" : ", not up yet")
+              + "; 'agentd daemon status' and 'agentd logs " + name + "' tell more");
+          return 1;
+        }
+        Thread.sleep(100); // polling another process's state
+      }
+    }
+
+    @Command(name = "status", description = "running or not, and each child. Exit code 0 running, 3 not running, 4 not"
+        + " responding (a live process holds the home but its control socket gave no answer within --timeout)")
+    int status(@Option(names = "--json", description = "machine-readable") boolean json) throws Exception {
+      AgentdHome h = top.home();
+      try {
+        String text = Liveness.ask(h.root(), top.timeout(), t -> {
+          ControlClient c = ControlClient.of(h.controlSocket(), t);
+          if (json) {
+            return c.statusJson().toString() + System.lineSeparator();
+          }
+          ControlClient.Pong p = c.ping();
+          SupervisorStatus s = c.status();
+          return String.format("agentd running (pid %d, up %ds), home %s%n", p.pid(), p.uptime().toSeconds(), h.root()) + s.toTable();
+        });
+        top.out().print(text);
+        return 0;
+      } catch (Liveness.NoAnswer e) {
+        if (json) {
+          top.out().println(Liveness.statusJson(h.root(), e));
+          if (e.code() != NOT_RUNNING) {
+            top.err().println(e.getMessage());
+          }
+        } else {
+          top.out().println(e.getMessage());
+        }
+        return e.code();
       }
     }
 
@@ -281,13 +483,13 @@ public final class Agentd {
       if (top.http == null) {
         top.http = DEFAULT_HTTP;
       }
-      return background ? start() : run();
+      return background ? startSupervisor() : run();
     }
 
     @Command(name = "login-url", description = "print a one-time login URL for the dashboard (it works once, within 10"
         + " minutes, and leaves the browser logged in); made from <home>/http.token, nothing is sent over the network")
     int loginUrl() throws Exception {
-      int ping = top.withControl(Duration.ofSeconds(5), c -> {
+      int ping = top.withControl(c -> {
         c.ping();
         return 0;
       });
@@ -381,7 +583,7 @@ public final class Agentd {
         @Option(names = "--uptime", defaultValue = "0s", description = "how long each run lasts before it crashes (default 0s)") String uptime,
         @Option(names = "--crashes", defaultValue = "12", description = "crashes to simulate (default 12)") int crashes,
         @Option(names = "--json", description = "machine-readable") boolean json) throws Exception {
-      return top.withControl(Duration.ofSeconds(5), c -> {
+      return top.withControl(c -> {
         var x = c.explain(name, Durations.parse(uptime), crashes);
         top.out().println(json ? x.toString() : name + ": " + x.path("text").asText());
         return 0;
@@ -498,7 +700,7 @@ public final class Agentd {
 
     @Override
     public Integer call() throws Exception {
-      return top.withControl(Duration.ofSeconds(5), c -> print(c.inspect(name)));
+      return top.withControl(c -> print(c.inspect(name)));
     }
 
     private int print(com.fasterxml.jackson.databind.JsonNode x) {
@@ -593,7 +795,7 @@ public final class Agentd {
 
     @Override
     public Integer call() throws Exception {
-      return top.withControl(Duration.ofSeconds(5), c -> print(c.incidents(name, last)));
+      return top.withControl(c -> print(c.incidents(name, last)));
     }
 
     private int print(List<dev.supervisor.Incident> incidents) {
@@ -649,8 +851,7 @@ public final class Agentd {
       try {
         top.ensure(h);
       } catch (DaemonStartException e) {
-        top.err().println("agentd: " + e.getMessage());
-        return 1;
+        return top.startFailed(h, e);
       }
       ToolClient.Outcome o;
       try {

@@ -12,6 +12,7 @@ import dev.supervisor.internal.IncidentStore;
 import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.JsonLineServer;
 import dev.supervisor.ipc.Peer;
+import dev.supervisor.ipc.PeerPolicy;
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.ipc.internal.Json;
 import dev.supervisor.persist.PidLock;
@@ -62,7 +63,7 @@ public final class ControlServer implements AutoCloseable {
     this.reloader = reloader;
     this.server = JsonLineServer.builder(socket)
         .handler(this::handle)
-        .peerPolicy(p -> roles.roleOf(p.uid()).isPresent())
+        .peerPolicy(PeerPolicy.of("uids with a role in " + roles, p -> roles.roleOf(p.uid()).isPresent()))
         .version(PidLock.version())
         .build();
   }

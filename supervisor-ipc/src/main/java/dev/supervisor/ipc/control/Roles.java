@@ -28,9 +28,11 @@ public final class Roles {
     return Optional.ofNullable(byUid.get(uid));
   }
 
+  /** {@code roles(uid 0 ADMIN, uid 1000 VIEWER)}, by uid: what a refused peer reads. */
   @Override
   public String toString() {
-    return "roles" + byUid;
+    return "roles(" + String.join(", ", byUid.entrySet().stream().sorted(Map.Entry.comparingByKey())
+        .map(e -> "uid " + e.getKey() + " " + e.getValue()).toList()) + ")";
   }
 
   /** Builds {@link Roles}. Not threadsafe. */

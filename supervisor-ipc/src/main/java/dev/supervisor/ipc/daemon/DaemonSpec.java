@@ -14,8 +14,12 @@ import java.util.Objects;
  *     control socket), started detached in its own session
  * @param startTimeout how long a cold start may take until every child is up
  * @param logFile where the started process's stdout and stderr go (appended)
+ * @param answerTimeout how long a running supervisor may take to answer a ping: a supervisor that
+ *     holds the home's PID lock but stays silent that long is "not responding", and nothing is
+ *     started (one that took the lock less than {@code startTimeout} ago and has no socket yet is
+ *     still starting, and gets the start timeout)
  */
-public record DaemonSpec(Path home, List<String> command, Duration startTimeout, Path logFile) {
+public record DaemonSpec(Path home, List<String> command, Duration startTimeout, Path logFile, Duration answerTimeout) {
   public DaemonSpec {
     Objects.requireNonNull(home, "home");
     command = List.copyOf(command);
@@ -26,16 +30,30 @@ public record DaemonSpec(Path home, List<String> command, Duration startTimeout,
       throw new IllegalArgumentException("startTimeout must be positive, got " + startTimeout);
     }
     Objects.requireNonNull(logFile, "logFile");
+    if (Objects.requireNonNull(answerTimeout, "answerTimeout").isNegative() || answerTimeout.isZero()) {
+      throw new IllegalArgumentException("answerTimeout must be positive, got " + answerTimeout);
+    }
   }
 
-  /** Start timeout 30 s, output to {@code <home>/logs/daemon.log}. */
+  /** Start timeout 30 s, answer timeout 5 s, output to {@code <home>/logs/daemon.log}. */
   public static DaemonSpec of(Path home, List<String> command) {
     Path h = home.toAbsolutePath();
-    return new DaemonSpec(h, command, Duration.ofSeconds(30), h.resolve("logs").resolve("daemon.log"));
+    return new DaemonSpec(h, command, Duration.ofSeconds(30), h.resolve("logs").resolve("daemon.log"), Duration.ofSeconds(5));
   }
 
+  /** @throws IllegalArgumentException if not positive */
   public DaemonSpec withStartTimeout(Duration timeout) {
-    return new DaemonSpec(home, command, timeout, logFile);
+    return new DaemonSpec(home, command, timeout, logFile, answerTimeout);
+  }
+
+  /** @throws IllegalArgumentException if not positive */
+  public DaemonSpec withAnswerTimeout(Duration timeout) {
+    return new DaemonSpec(home, command, startTimeout, logFile, timeout);
+  }
+
+  /** The home's PID lock, {@code <home>/supervisor.pid}. */
+  public Path lockFile() {
+    return home.resolve("supervisor.pid");
   }
 
   public Path controlSocket() {

@@ -21,14 +21,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds the supervisor of a home, starting it in the background when nothing answers.
+ * Finds the supervisor of a home, starting it in the background when nothing holds the home.
  *
- * <p>The fast path is one {@code ping} on the control socket. Otherwise callers serialize on an
- * exclusive lock on {@code <home>/run/ensure.lock} (threads of one JVM on an in-process lock
- * first, since an fcntl lock is per process), ping again, and only the first starts the
- * supervisor: detached with {@code setsid}, its output appended to the spec's log file. It then
- * waits until the supervisor answers and every child is up, or fails with the reason and the
- * tail of the log. The supervisor's own PID lock remains the last guard against two instances.
+ * <p>The fast path is one {@code ping} on the control socket. A supervisor that holds the home's
+ * PID lock but does not answer is never replaced: if it is stopped (SIGSTOP), or its socket
+ * accepts connections but stays silent for the answer timeout, or its socket stays missing or
+ * refusing that long, this fails at once with {@link DaemonStartException.Kind#NOT_RESPONDING};
+ * one that took the lock less than the start timeout ago and has no socket yet is starting and
+ * is waited for. Otherwise callers serialize on an exclusive lock on {@code <home>/run/ensure.lock}
+ * (threads of one JVM on an in-process lock first, since an fcntl lock is per process), look
+ * again, and only the first starts the supervisor: detached with {@code setsid}, its output
+ * appended to the spec's log file. It then waits until the supervisor answers and every child
+ * is up, or fails with the reason and the tail of the log. The supervisor's own PID lock remains
+ * the last guard against two instances.
  */
 public final class Daemons {
   private static final Logger log = LoggerFactory.getLogger(Daemons.class);
@@ -40,32 +45,35 @@ public final class Daemons {
   /**
    * Returns the running supervisor, or starts it and waits until its children are up.
    *
-   * @throws DaemonStartException naming the cause (exited with code N, not ready in time, hung)
-   *     and ending with the last lines of its log
+   * @throws DaemonStartException naming the cause (exited with code N, not ready in time, a
+   *     FATAL child, a holder of the home that does not answer) and, for a start, ending with
+   *     the last lines of its log; {@link DaemonStartException#kind()} tells them apart
    */
   public static DaemonHandle ensureRunning(DaemonSpec spec) throws DaemonStartException {
-    Optional<DaemonHandle> up = ping(spec, Duration.ofSeconds(2));
-    if (up.isPresent()) {
-      return up.get();
-    }
-    ReentrantLock local = LOCAL.computeIfAbsent(spec.home(), h -> new ReentrantLock());
-    local.lock();
     try {
-      Path run = spec.controlSocket().getParent();
-      OwnerOnly.createDirectories(run); // home too, if new: 0700
-      OwnerOnly.createFile(run.resolve("ensure.lock"));
-      try (FileChannel ch = FileChannel.open(run.resolve("ensure.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-           FileLock lock = ch.lock()) {
-        up = ping(spec, Duration.ofSeconds(2));
-        if (up.isPresent()) {
-          return up.get();
+      Optional<DaemonHandle> up = find(spec);
+      if (up.isPresent()) {
+        return up.get();
+      }
+      ReentrantLock local = LOCAL.computeIfAbsent(spec.home(), h -> new ReentrantLock());
+      local.lock();
+      try {
+        Path run = spec.controlSocket().getParent();
+        OwnerOnly.createDirectories(run); // home too, if new: 0700
+        OwnerOnly.createFile(run.resolve("ensure.lock"));
+        try (FileChannel ch = FileChannel.open(run.resolve("ensure.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = ch.lock()) {
+          up = find(spec);
+          if (up.isPresent()) {
+            return up.get();
+          }
+          return start(spec);
         }
-        return start(spec);
+      } finally {
+        local.unlock();
       }
     } catch (IOException e) {
       throw new DaemonStartException("cannot start the supervisor of " + spec.home() + ": " + e.getMessage(), e);
-    } finally {
-      local.unlock();
     }
   }
 
@@ -74,26 +82,94 @@ public final class Daemons {
     return ensureRunning(DaemonSpec.of(home, command));
   }
 
-  private static Optional<DaemonHandle> ping(DaemonSpec spec, Duration timeout) {
-    if (!Files.exists(spec.controlSocket())) {
-      return Optional.empty();
+  /** How a ping went. */
+  private enum Ping { ANSWERED, SILENT, ABSENT }
+
+  /**
+   * The supervisor of the home, if one holds it and answers (waiting for one that is starting);
+   * empty if nothing holds the home.
+   *
+   * @throws DaemonStartException NOT_RESPONDING if a live holder is stopped or stays silent
+   */
+  private static Optional<DaemonHandle> find(DaemonSpec spec) throws IOException, DaemonStartException {
+    Optional<PidLock.Owner> holder = PidLock.liveOwner(spec.lockFile());
+    if (holder.isPresent() && isStopped(holder.get().signature().pid())) {
+      throw notResponding(spec, holder.get(), "it is stopped (SIGSTOP or a debugger) and cannot answer");
+    }
+    long[] pid = {-1};
+    Ping first = ping(spec, spec.answerTimeout(), pid);
+    if (first == Ping.ANSWERED) {
+      return Optional.of(new DaemonHandle(pid[0] > 0 ? pid[0] : holder.map(o -> o.signature().pid()).orElse(-1L),
+          spec.controlSocket(), false));
+    }
+    if (holder.isEmpty()) {
+      holder = PidLock.liveOwner(spec.lockFile()); // it may have taken the lock since
+      if (holder.isEmpty()) {
+        return Optional.empty();
+      }
+    }
+    PidLock.Owner owner = holder.get();
+    if (first == Ping.SILENT) {
+      throw notResponding(spec, owner, "its control socket accepts connections but did not answer within "
+          + spec.answerTimeout().toMillis() + " ms (hung or overloaded)");
+    }
+    // No socket, or nobody listening on it: starting (give it the start timeout from when it took the lock), or its socket
+    // is gone (a supervisor binds a deleted socket again within a second or two).
+    long deadline = Math.max(System.nanoTime() + spec.answerTimeout().toNanos(), System.nanoTime()
+        + java.time.Duration.between(java.time.Instant.now(), owner.startedAt().plus(spec.startTimeout())).toNanos());
+    log.info("supervisor pid {} holds {} but does not answer yet; waiting for it", owner.signature().pid(), spec.home());
+    while (System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L); // polling another process
+      if (!owner.signature().isAlive()) {
+        return Optional.empty(); // it exited (a failed start): the caller may start another
+      }
+      if (isStopped(owner.signature().pid())) {
+        throw notResponding(spec, owner, "it is stopped (SIGSTOP or a debugger) and cannot answer");
+      }
+      long left = deadline - System.nanoTime();
+      Ping p = ping(spec, Duration.ofNanos(Math.max(1_000_000L, Math.min(left, spec.answerTimeout().toNanos()))), pid);
+      if (p == Ping.ANSWERED) {
+        return Optional.of(awaitReady(spec, null, owner.signature().pid()));
+      }
+      if (p == Ping.SILENT) {
+        throw notResponding(spec, owner, "its control socket accepts connections but did not answer within "
+            + spec.answerTimeout().toMillis() + " ms (hung or overloaded)");
+      }
+    }
+    throw notResponding(spec, owner, "its control socket " + spec.controlSocket()
+        + (Files.exists(spec.controlSocket(), java.nio.file.LinkOption.NOFOLLOW_LINKS) ? " refuses connections" : " is missing")
+        + " and did not come back within " + spec.answerTimeout().toMillis() + " ms");
+  }
+
+  private static DaemonStartException notResponding(DaemonSpec spec, PidLock.Owner owner, String why) {
+    long pid = owner.signature().pid();
+    return new DaemonStartException(DaemonStartException.Kind.NOT_RESPONDING, java.util.OptionalLong.of(pid),
+        "the supervisor (pid " + pid + ") holds " + spec.home() + " but does not answer: " + why
+            + "; nothing was started (a second one would fight it for its children)", null);
+  }
+
+  /** Whether {@code pid} is stopped (state T, or t when traced). */
+  static boolean isStopped(long pid) {
+    return dev.supervisor.internal.ProcStat.read(pid).map(s -> s.state() == 'T' || s.state() == 't').orElse(false);
+  }
+
+  private static Ping ping(DaemonSpec spec, Duration timeout, long[] pid) {
+    if (!Files.exists(spec.controlSocket(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return Ping.ABSENT;
     }
     try {
-      long pid = ControlClient.of(spec.controlSocket(), timeout).ping().pid();
-      return Optional.of(new DaemonHandle(pid, spec.controlSocket(), false));
-    } catch (IOException | RpcException e) {
-      return Optional.empty();
+      pid[0] = ControlClient.of(spec.controlSocket(), timeout).ping().pid();
+      return Ping.ANSWERED;
+    } catch (RpcException e) {
+      return Ping.ANSWERED; // BUSY or a refusal: a live server answered; the caller's own call gets the details
+    } catch (java.net.SocketTimeoutException e) {
+      return Ping.SILENT;
+    } catch (IOException e) {
+      return Ping.ABSENT;
     }
   }
 
   private static DaemonHandle start(DaemonSpec spec) throws IOException, DaemonStartException {
-    Optional<PidLock.Owner> holder = PidLock.liveOwner(spec.home().resolve("supervisor.pid"));
-    if (holder.isPresent()) {
-      // A supervisor holds the home but does not answer: starting, or hung. Give it the start timeout.
-      long pid = holder.get().signature().pid();
-      log.info("supervisor pid {} holds {} but does not answer yet; waiting for it", pid, spec.home());
-      return awaitReady(spec, null, pid);
-    }
     OwnerOnly.createDirectories(spec.logFile().toAbsolutePath().getParent());
     OwnerOnly.createFile(spec.logFile()); // 0600 before the supervisor appends to it (Redirect.appendTo uses the umask)
     List<String> cmd = new ArrayList<>();
@@ -121,15 +197,17 @@ public final class Daemons {
 
   private static DaemonHandle awaitReady(DaemonSpec spec, Process p, long pid) throws DaemonStartException {
     long deadline = System.nanoTime() + spec.startTimeout().toNanos();
-    ControlClient client = ControlClient.of(spec.controlSocket(), Duration.ofSeconds(2));
+    ControlClient client = ControlClient.of(spec.controlSocket(), spec.answerTimeout());
+    java.util.OptionalLong thePid = java.util.OptionalLong.of(pid);
     String lastReason = "its control socket " + spec.controlSocket() + " never answered";
     while (System.nanoTime() < deadline) {
       if (p != null && !p.isAlive()) {
-        throw new DaemonStartException("the supervisor (pid " + pid + ") exited with code " + p.exitValue()
-            + " before it was ready" + tail(spec));
+        throw new DaemonStartException(DaemonStartException.Kind.FAILED, thePid, "the supervisor (pid " + pid + ") exited with code "
+            + p.exitValue() + " before it was ready" + tail(spec), null);
       }
       if (p == null && !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-        throw new DaemonStartException("the supervisor (pid " + pid + ") holding " + spec.home() + " exited before it answered" + tail(spec));
+        throw new DaemonStartException(DaemonStartException.Kind.FAILED, thePid, "the supervisor (pid " + pid + ") holding "
+            + spec.home() + " exited before it answered" + tail(spec), null);
       }
       try {
         ControlClient.Health h = client.health();
@@ -138,15 +216,16 @@ public final class Daemons {
         }
         lastReason = h.reason();
         if (h.fatal()) {
-          throw new DaemonStartException("the supervisor (pid " + pid + ") started but cannot become ready: " + h.reason() + tail(spec));
+          throw new DaemonStartException(DaemonStartException.Kind.UNHEALTHY, thePid, "the supervisor (pid " + pid
+              + ") started but cannot become ready: " + h.reason() + "; it is left running" + tail(spec), null);
         }
       } catch (IOException | RpcException e) {
         // not answering yet
       }
       java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L); // polling another process
     }
-    throw new DaemonStartException("the supervisor (pid " + pid + ") was not ready within "
-        + spec.startTimeout().toMillis() + " ms: " + lastReason + "; it is left running" + tail(spec));
+    throw new DaemonStartException(DaemonStartException.Kind.NOT_READY, thePid, "the supervisor (pid " + pid + ") was not ready within "
+        + spec.startTimeout().toMillis() + " ms: " + lastReason + "; it is left running" + tail(spec), null);
   }
 
   /** {@code "\n--- last N lines of FILE ---\n..."}. */

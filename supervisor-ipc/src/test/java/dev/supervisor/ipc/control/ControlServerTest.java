@@ -158,4 +158,41 @@ class ControlServerTest {
     assertThat(sup.state()).isEqualTo(SupervisorState.TERMINATED);
     assertThat(Files.exists(ControlServer.socketOf(home))).isFalse();
   }
+
+  /**
+   * Issue: a uid without a role was refused with the peer policy's lambda name
+   * ({@code ControlServer$$Lambda$81/0x...}); it now reads the roles. The client is uid 65534
+   * (setpriv) running the system python, on a socket opened to all so only the role check is left.
+   */
+  @Test
+  void aUidWithoutARoleIsRefusedInWords() throws Exception {
+    Path setpriv = Path.of("/usr/bin/setpriv");
+    Path python = Path.of("/usr/bin/python3");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(setpriv) && Files.isExecutable(python), "needs setpriv and python3");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Uids.current() == 0, "switching to another uid needs root (CI runs as root)");
+    Path open = Files.createDirectories(Path.of("/tmp", "ctl-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
+    try {
+      Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+      Path sock = open.resolve("control.sock");
+      try (ControlServer other = ControlServer.serve(sup, sock, Roles.ownerOnly())) {
+        Files.setPosixFilePermissions(sock, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+        Process p = new ProcessBuilder(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--", python.toString(),
+            "-c", "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+                + "s.sendall(b'{\"type\":\"status\",\"id\":1}\\n')\nprint(s.makefile().readline().strip())", sock.toString())
+            .redirectErrorStream(true).start();
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String reply = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        assertThat(reply).matches("\\{\"type\":\"error\",\"id\":1,\"code\":\"FORBIDDEN\",\"message\":\"uid 65534 pid \\d+ may not"
+            + " connect to control.sock \\(uids with a role in roles\\(uid " + Uids.current() + " ADMIN\\)\\)\"}");
+        assertThat(other.toString()).isEqualTo("ControlServer[" + sock + ", roles(uid " + Uids.current() + " ADMIN)]");
+      }
+    } finally {
+      try (var s = Files.list(open)) {
+        for (Path f : s.toList()) {
+          Files.deleteIfExists(f);
+        }
+      }
+      Files.deleteIfExists(open);
+    }
+  }
 }

@@ -108,7 +108,102 @@ class DaemonTest {
     assertThatThrownBy(() -> ensure(home, "ok=exec sleep 1000", "broken=direct:/nonexistent/binary"))
         .isInstanceOf(DaemonStartException.class)
         .hasMessageContaining("started but cannot become ready: child 'broken' is FATAL")
+        .hasMessageContaining("; it is left running\n--- last ")
+        .satisfies(e -> assertThat(kind(e)).isEqualTo(DaemonStartException.Kind.UNHEALTHY))
         .hasMessageContaining("executable '/nonexistent/binary' does not exist");
+  }
+
+  private final List<Process> holders = new ArrayList<>();
+
+  @AfterEach
+  void killHolders() throws Exception {
+    for (Process p : holders) {
+      new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor();
+      p.destroyForcibly().waitFor();
+    }
+    holders.clear();
+  }
+
+  /** A process that takes the home's PID lock and then answers nothing ({@link SilentHolderMain}). */
+  private Process silentHolder(Path home, String mode) throws Exception {
+    Process p = new ProcessBuilder("env", ProcessLeakGuard.MARK_VAR + "=" + ProcessLeakGuard.mark(),
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+        "-Xmx32m", SilentHolderMain.class.getName(), home.toString(), mode).redirectErrorStream(true).start();
+    holders.add(p);
+    assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine()).isEqualTo("holding");
+    return p;
+  }
+
+  private DaemonSpec spec(Path home) {
+    return DaemonSpec.of(home, List.of("sh", "-c", "echo must not start; exit 9")).withStartTimeout(Duration.ofSeconds(2))
+        .withAnswerTimeout(Duration.ofSeconds(1));
+  }
+
+  private static DaemonStartException.Kind kind(Throwable t) {
+    return ((DaemonStartException) t).kind();
+  }
+
+  /** Issue: with the supervisor SIGSTOPped, a start waited out its whole start timeout; now it says so at once. */
+  @Test
+  void aStoppedSupervisorIsNotRespondingAtOnceAndNothingIsStarted() throws Exception {
+    Path home = home();
+    DaemonHandle d = ensure(home, "a=exec sleep 1000");
+    new ProcessBuilder("kill", "-STOP", Long.toString(d.pid())).start().waitFor();
+    try {
+      long t0 = System.nanoTime();
+      assertThatThrownBy(() -> Daemons.ensureRunning(spec(home).withAnswerTimeout(Duration.ofSeconds(5))))
+          .isInstanceOf(DaemonStartException.class)
+          .hasMessage("the supervisor (pid " + d.pid() + ") holds " + home + " but does not answer: it is stopped (SIGSTOP or a"
+              + " debugger) and cannot answer; nothing was started (a second one would fight it for its children)")
+          .satisfies(e -> assertThat(kind(e)).isEqualTo(DaemonStartException.Kind.NOT_RESPONDING))
+          .satisfies(e -> assertThat(((DaemonStartException) e).pid()).hasValue(d.pid()));
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("at once, not after the answer timeout").isLessThan(Duration.ofSeconds(3));
+    } finally {
+      new ProcessBuilder("kill", "-CONT", Long.toString(d.pid())).start().waitFor();
+    }
+    assertThat(Daemons.ensureRunning(spec(home)).pid()).isEqualTo(d.pid());
+  }
+
+  @Test
+  void aHolderWhoseSocketAcceptsButNeverAnswersIsNotRespondingAfterTheAnswerTimeout() throws Exception {
+    Path home = home();
+    Process holder = silentHolder(home, "silent");
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> Daemons.ensureRunning(spec(home)))
+        .isInstanceOf(DaemonStartException.class)
+        .hasMessage("the supervisor (pid " + holder.pid() + ") holds " + home + " but does not answer: its control socket accepts"
+            + " connections but did not answer within 1000 ms (hung or overloaded); nothing was started (a second one would fight it"
+            + " for its children)")
+        .satisfies(e -> assertThat(kind(e)).isEqualTo(DaemonStartException.Kind.NOT_RESPONDING));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
+    assertThat(home.resolve("logs/daemon.log")).doesNotExist();
+    holder.destroyForcibly().waitFor(); // before the shutdown of the homes, which would wait on its silent socket
+  }
+
+  @Test
+  void aHolderWithoutASocketIsWaitedForWhileItMayBeStartingThenNotResponding() throws Exception {
+    Path home = home();
+    Process holder = silentHolder(home, "nosocket");
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> Daemons.ensureRunning(spec(home)))
+        .isInstanceOf(DaemonStartException.class)
+        .hasMessage("the supervisor (pid " + holder.pid() + ") holds " + home + " but does not answer: its control socket "
+            + home.resolve("run/control.sock") + " is missing and did not come back within 1000 ms; nothing was started (a second"
+            + " one would fight it for its children)")
+        .satisfies(e -> assertThat(kind(e)).isEqualTo(DaemonStartException.Kind.NOT_RESPONDING));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("at most the start timeout from when it took the lock")
+        .isLessThan(Duration.ofSeconds(5));
+    assertThat(home.resolve("logs/daemon.log")).doesNotExist();
+  }
+
+  @Test
+  void aDeletedControlSocketComesBackAndIsFound() throws Exception {
+    Path home = home();
+    DaemonHandle d = ensure(home, "a=exec sleep 1000");
+    Files.delete(home.resolve("run/control.sock"));
+    DaemonHandle again = Daemons.ensureRunning(spec(home).withAnswerTimeout(Duration.ofSeconds(5)));
+    assertThat(again.pid()).isEqualTo(d.pid());
+    assertThat(again.startedByThisCall()).isFalse();
   }
 
   /**
