@@ -78,6 +78,18 @@ class ReloadTest extends SupervisorFixture {
   }
 
   @Test
+  void addedChildrenStartInDependencyOrderAndBecomeTheStartOrder() throws Exception {
+    Supervisor s = start(sleeps("a").build());
+    s.awaitHealthy(WAIT);
+    ReloadResult r = s.reload(List.of(sleeps("a").build(), sleeps("app").dependsOn("db").build(), sleeps("db").build()), WAIT);
+    assertThat(r.added()).containsExactly("db", "app");
+    assertThat(s.children()).extracting(ChildSpec::name).containsExactly("a", "db", "app");
+    await().atMost(WAIT).until(() -> child(s, "app").state() == ChildState.RUNNING);
+    assertThat(eventsOf(dev.supervisor.event.ChildStateChanged.class).stream().filter(e -> e.to() == ChildState.RUNNING)
+        .map(dev.supervisor.event.ChildStateChanged::name).toList()).containsExactly("a", "db", "app");
+  }
+
+  @Test
   void anInvalidSetChangesNothing() throws Exception {
     Supervisor s = start(sleeps("a").build(), sleeps("b").build());
     s.awaitHealthy(WAIT);
