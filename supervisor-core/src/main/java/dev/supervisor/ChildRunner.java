@@ -63,10 +63,10 @@ final class ChildRunner {
     }
   }
 
-  final ChildSpec spec;
-  final int index;
+  volatile ChildSpec spec; // replaced only by a reload, while the child is not alive
+  volatile int index; // start order position; a reload renumbers
   private final Supervisor sup;
-  private final Path logFile;
+  private volatile Path logFile;
 
   // ---- loop-confined state
   private ChildState state = ChildState.STOPPED;
@@ -126,6 +126,12 @@ final class ChildRunner {
   volatile boolean logCheckDue;
 
   volatile Snapshot snapshot;
+
+  /** A reload (loop thread, child not alive): the next start runs {@code next}. */
+  void respec(ChildSpec next, Path nextLogFile) {
+    spec = next;
+    logFile = nextLogFile;
+  }
 
   ChildRunner(Supervisor sup, ChildSpec spec, int index, Path logFile) {
     this.sup = sup;

@@ -260,6 +260,28 @@ public final class ChildSpec {
     return out;
   }
 
+  /**
+   * Field by field: two specs are equal when every setting is. What a config file gives
+   * (argv, env, restart policy, stop, notify, watch, logs, privileges, dependencies, instances)
+   * compares by value, so a config read twice gives equal specs; readiness probes and health
+   * checks given as Java objects compare as their records do, their {@link HealthCheck} by
+   * identity unless it defines equals. {@code Supervisor.reload} restarts a child whose spec is
+   * not equal to its running one.
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ChildSpec c && name.equals(c.name) && argv.equals(c.argv) && workingDirectory.equals(c.workingDirectory)
+        && env.equals(c.env) && inheritEnv.equals(c.inheritEnv) && restartPolicy.equals(c.restartPolicy)
+        && stopSignal == c.stopSignal && stopGrace.equals(c.stopGrace) && readiness.equals(c.readiness) && health.equals(c.health)
+        && notify.equals(c.notify) && watch.equals(c.watch) && instances == c.instances && instanceOf.equals(c.instanceOf)
+        && logs.equals(c.logs) && dependsOn.equals(c.dependsOn) && privileges.equals(c.privileges);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, argv, workingDirectory, env, inheritEnv, stopSignal, stopGrace, instances, dependsOn);
+  }
+
   @Override
   public String toString() {
     return "ChildSpec[" + name + " " + argv + ", " + restartPolicy + ", stop " + stopSignal + " grace "

@@ -146,33 +146,10 @@ public final class Supervisor implements AutoCloseable {
     this.orphanPolicy = b.orphanPolicy;
     this.parentDeathSignal = b.parentDeathSignal && b.orphanPolicy == OrphanPolicy.KILL;
     this.stateFlushInterval = b.stateFlushInterval;
-    // instances: web (3) runs as web-0, web-1, web-2; a dependsOn naming web waits for all of them
-    Map<String, List<String>> members = new LinkedHashMap<>();
-    List<ChildSpec> expanded = new ArrayList<>();
-    for (ChildSpec spec : b.children) {
-      if (spec.instances() == 0) {
-        expanded.add(spec);
-        continue;
-      }
-      groups.put(spec.name(), new int[] {spec.instances()});
-      templates.put(spec.name(), spec);
-      List<String> names = new ArrayList<>();
-      for (int i = 0; i < spec.instances(); i++) {
-        ChildSpec m = spec.instance(i);
-        expanded.add(m);
-        names.add(m.name());
-      }
-      members.put(spec.name(), names);
-    }
-    for (int i = 0; i < expanded.size(); i++) {
-      ChildSpec spec = expanded.get(i);
-      if (spec.dependsOn().stream().anyMatch(members::containsKey)) {
-        List<String> deps = new ArrayList<>();
-        spec.dependsOn().forEach(d -> deps.addAll(members.getOrDefault(d, List.of(d))));
-        expanded.set(i, spec.toBuilder().dependsOn(deps).build());
-      }
-    }
-    List<ChildSpec> ordered = DependencyOrder.startOrder(expanded);
+    Expanded x = expand(b.children);
+    groups.putAll(x.groups());
+    templates.putAll(x.templates());
+    List<ChildSpec> ordered = x.ordered();
     for (int i = 0; i < ordered.size(); i++) {
       ChildSpec spec = ordered.get(i);
       Path logFile = spec.logs().enabled() ? logDir.resolve(spec.name() + ".log") : null;
@@ -837,6 +814,289 @@ public final class Supervisor implements AutoCloseable {
     }
     changed();
     return out;
+  }
+
+  // =========================================================== reload
+
+  /** Specs with instances expanded, in start order, with the groups and templates they came from. */
+  private record Expanded(List<ChildSpec> ordered, Map<String, int[]> groups, Map<String, ChildSpec> templates) {}
+
+  /**
+   * Instances: web (3) runs as web-0, web-1, web-2; a dependsOn naming web waits for all of them.
+   *
+   * @throws IllegalArgumentException naming duplicate names, unknown dependencies or a cycle
+   */
+  private static Expanded expand(List<ChildSpec> specs) {
+    Map<String, int[]> groups = new LinkedHashMap<>();
+    Map<String, ChildSpec> templates = new LinkedHashMap<>();
+    Map<String, List<String>> members = new LinkedHashMap<>();
+    List<ChildSpec> expanded = new ArrayList<>();
+    for (ChildSpec spec : specs) {
+      Objects.requireNonNull(spec, "spec");
+      if (spec.instances() == 0) {
+        expanded.add(spec);
+        continue;
+      }
+      groups.put(spec.name(), new int[] {spec.instances()});
+      templates.put(spec.name(), spec);
+      List<String> names = new ArrayList<>();
+      for (int i = 0; i < spec.instances(); i++) {
+        ChildSpec m = spec.instance(i);
+        expanded.add(m);
+        names.add(m.name());
+      }
+      members.put(spec.name(), names);
+    }
+    for (int i = 0; i < expanded.size(); i++) {
+      ChildSpec spec = expanded.get(i);
+      if (spec.dependsOn().stream().anyMatch(members::containsKey)) {
+        List<String> deps = new ArrayList<>();
+        spec.dependsOn().forEach(d -> deps.addAll(members.getOrDefault(d, List.of(d))));
+        expanded.set(i, spec.toBuilder().dependsOn(deps).build());
+      }
+    }
+    return new Expanded(DependencyOrder.startOrder(expanded), groups, templates);
+  }
+
+  private final Object reloadLock = new Object();
+
+  /**
+   * Reads the children from {@code source} and applies them as {@link #reload(List, Duration)}
+   * does. A source that fails changes nothing: its message is logged, evented
+   * ({@link dev.supervisor.event.ConfigReloadFailed}) and thrown.
+   *
+   * @throws ConfigException from {@code source}, naming the file and field
+   */
+  public ReloadResult reload(ConfigSource source, Duration perChild) throws ConfigException, TimeoutException, InterruptedException {
+    List<ChildSpec> specs;
+    try {
+      specs = Objects.requireNonNull(source, "source").load();
+    } catch (ConfigException e) {
+      reloadRefused(e.getMessage());
+      throw e;
+    }
+    return reload(specs, perChild);
+  }
+
+  /**
+   * Applies a new set of children, changing only what differs (by run name; a spec is changed
+   * when it is not {@link ChildSpec#equals equal} to the running one):
+   * <ol>
+   *   <li>removed children stop, last started first, each before the next;
+   *   <li>added children start, in dependency order (each waits for its dependencies, as at start);
+   *   <li>changed children restart with their new spec, one at a time in start order, each only
+   *       after the previous one is up again (as {@link #rollingRestart}); one an operator had
+   *       stopped takes the new spec and stays stopped;
+   *   <li>unchanged children are not touched: same pid, same restart count.
+   * </ol>
+   * The new children become the start order (and so the shutdown order); instance counts become
+   * those of the new specs. The strategy and file watching set at build time stay as they are.
+   * Blocks until done; one reload at a time.
+   *
+   * @param perChild how long a stopped child may take to stop, and a restarted one to come back
+   * @return the names added, removed, restarted and unchanged (also evented as
+   *     {@link dev.supervisor.event.ConfigReloaded})
+   * @throws IllegalArgumentException if the new specs are invalid (duplicate name, unknown
+   *     dependency, cycle): nothing is changed, and the reason is logged and evented
+   *     ({@link dev.supervisor.event.ConfigReloadFailed})
+   * @throws TimeoutException if a child does not stop or come back within {@code perChild}: the
+   *     message names it, and what was done and left undone
+   * @throws IllegalStateException if the supervisor is not STARTING or RUNNING
+   */
+  public ReloadResult reload(List<ChildSpec> specs, Duration perChild) throws TimeoutException, InterruptedException {
+    Objects.requireNonNull(specs, "specs");
+    positiveTimeout(perChild);
+    synchronized (reloadLock) {
+      SupervisorState st = state();
+      if ((st != SupervisorState.RUNNING && st != SupervisorState.STARTING) || shuttingDown) {
+        throw new IllegalStateException("a reload needs a running supervisor; it is " + st);
+      }
+      Expanded next;
+      try {
+        next = expand(specs);
+      } catch (IllegalArgumentException | NullPointerException e) {
+        String why = "reload refused, nothing changed: " + e.getMessage();
+        reloadRefused(why);
+        throw new IllegalArgumentException(why, e);
+      }
+      Map<String, ChildSpec> wanted = new LinkedHashMap<>();
+      next.ordered().forEach(sp -> wanted.put(sp.name(), sp));
+      List<ChildRunner> live = children.stream().filter(r -> !r.retired).toList();
+      List<ChildRunner> removed = live.stream().filter(r -> !wanted.containsKey(r.name())).toList();
+      Map<String, ChildRunner> liveByName = new LinkedHashMap<>();
+      live.forEach(r -> liveByName.put(r.name(), r));
+      List<String> added = new ArrayList<>();
+      List<String> restarted = new ArrayList<>();
+      List<String> unchanged = new ArrayList<>();
+      for (ChildSpec sp : next.ordered()) {
+        ChildRunner r = liveByName.get(sp.name());
+        if (r == null) {
+          added.add(sp.name());
+        } else if (r.spec.equals(sp)) {
+          unchanged.add(sp.name());
+        } else {
+          restarted.add(sp.name());
+        }
+      }
+      List<String> removedNames = removed.stream().map(ChildRunner::name).toList();
+      log.info("reload: adding {}, removing {}, restarting {}, {} unchanged", added, removedNames, restarted, unchanged.size());
+      List<String> done = new ArrayList<>();
+      // 1. removed: last started first, each stopped before the next
+      for (int i = removed.size() - 1; i >= 0; i--) {
+        ChildRunner r = removed.get(i);
+        stop(r.name());
+        awaitStopped(r, perChild, "stopping removed child", done, removedNames, added, restarted);
+        r.retired = true;
+        done.add("removed " + r.name());
+      }
+      // 2. the new start order: runners for the added ones (a name removed before is reused), renumbered
+      synchronized (monitor) {
+        for (String name : added) {
+          ChildSpec sp = wanted.get(name);
+          Path logFile = sp.logs().enabled() ? logDir.resolve(name + ".log") : null;
+          ChildRunner r = byName.get(name);
+          if (r == null) {
+            r = new ChildRunner(this, sp, children.size(), logFile);
+            children.add(r);
+            byName.put(name, r);
+          } else {
+            ChildRunner old = r;
+            onLoop(() -> old.respec(sp, logFile));
+          }
+          bindNotifySocketIfNeeded(r);
+        }
+        List<ChildRunner> order = new ArrayList<>();
+        next.ordered().forEach(sp -> order.add(byName.get(sp.name())));
+        children.stream().filter(r -> !wanted.containsKey(r.name())).forEach(order::add); // retired, hidden
+        for (int i = 0; i < order.size(); i++) {
+          order.get(i).index = i;
+        }
+        java.util.Iterator<ChildRunner> it = order.iterator();
+        children.replaceAll(r -> it.next()); // one atomic swap of the array: readers never see a half-ordered list
+        groups.clear();
+        groups.putAll(next.groups());
+        templates.clear();
+        templates.putAll(next.templates());
+      }
+      // 3. added: started in start order; each spawns once its dependencies are up
+      for (String name : added) {
+        byName.get(name).retired = false;
+        start(name);
+        done.add("added " + name);
+      }
+      // 4. changed: one at a time, each up again before the next
+      for (String name : restarted) {
+        ChildRunner r = byName.get(name);
+        ChildSpec sp = wanted.get(name);
+        boolean wasRunning = r.snapshot.desiredRunning();
+        stop(name);
+        awaitStopped(r, perChild, "restarting changed child", done, removedNames, added, restarted);
+        Path logFile = sp.logs().enabled() ? logDir.resolve(name + ".log") : null;
+        onLoop(() -> r.respec(sp, logFile));
+        bindNotifySocketIfNeeded(r);
+        if (wasRunning) {
+          long runBefore = r.snapshot.runId();
+          start(name);
+          awaitUp(r, runBefore, perChild, done, removedNames, added, restarted);
+        }
+        done.add("restarted " + name);
+      }
+      changed();
+      ReloadResult result = new ReloadResult(added, removedNames, restarted, unchanged);
+      log.info("reload done: added {}, removed {}, restarted {}, unchanged {}", added, removedNames, restarted, unchanged);
+      emit(new dev.supervisor.event.ConfigReloaded(now(), added, removedNames, restarted, unchanged));
+      return result;
+    }
+  }
+
+  private void reloadRefused(String message) {
+    log.warn("{}", message);
+    emit(new dev.supervisor.event.ConfigReloadFailed(now(), message));
+  }
+
+  private static void positiveTimeout(Duration d) {
+    if (Objects.requireNonNull(d, "perChild").isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("perChild must be positive, got " + d);
+    }
+  }
+
+  /** Runs {@code task} on the loop thread and waits for it. */
+  private void onLoop(Runnable task) {
+    java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+    try {
+      loopExecutor.execute(() -> {
+        try {
+          task.run();
+          f.complete(null);
+        } catch (RuntimeException e) {
+          f.completeExceptionally(e);
+        }
+      });
+      f.get(30, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException | TimeoutException e) {
+      throw new IllegalStateException("supervisor is " + state + ": the reload cannot go on", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reloading", e);
+    }
+  }
+
+  private void bindNotifySocketIfNeeded(ChildRunner r) {
+    if (r.spec.notifySettings().isPresent() && r.notifySocket == null && notifyFactory != null) {
+      synchronized (monitor) {
+        try {
+          bindNotifySocket(r);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e.getMessage(), e);
+        }
+      }
+    }
+  }
+
+  private void awaitStopped(ChildRunner r, Duration perChild, String doing, List<String> done, List<String> removed,
+      List<String> added, List<String> restarted) throws TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + perChild.toNanos();
+    synchronized (monitor) {
+      while (r.pendingCommands.get() > 0 || r.snapshot.state().isAlive()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw reloadTimeout(doing + " '" + r.name() + "': it did not stop within " + Durations.format(perChild), done, removed, added,
+              restarted);
+        }
+        TimeUnit.NANOSECONDS.timedWait(monitor, left);
+      }
+    }
+  }
+
+  private void awaitUp(ChildRunner r, long runBefore, Duration perChild, List<String> done, List<String> removed, List<String> added,
+      List<String> restarted) throws TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + perChild.toNanos();
+    synchronized (monitor) {
+      while (true) {
+        ChildRunner.Snapshot now = r.snapshot;
+        if (now.runId() > runBefore && r.pendingCommands.get() == 0
+            && (now.state() == ChildState.READY || (now.state() == ChildState.RUNNING && !r.spec.hasReadiness()))) {
+          return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || now.state() == ChildState.FATAL) {
+          throw reloadTimeout("restarting changed child '" + r.name() + "': it did not come back "
+              + (r.spec.hasReadiness() ? "READY" : "RUNNING") + " within " + Durations.format(perChild) + " (it is " + now.state()
+              + now.reason().map(x -> ": " + x).orElse("") + ")", done, removed, added, restarted);
+        }
+        TimeUnit.NANOSECONDS.timedWait(monitor, left);
+      }
+    }
+  }
+
+  private TimeoutException reloadTimeout(String what, List<String> done, List<String> removed, List<String> added,
+      List<String> restarted) {
+    String msg = "reload stopped at " + what + "; done: " + (done.isEmpty() ? "nothing" : String.join(", ", done))
+        + " (planned: added " + added + ", removed " + removed + ", restarted " + restarted + ")";
+    reloadRefused(msg);
+    return new TimeoutException(msg);
   }
 
   // =========================================================== listeners

@@ -11,6 +11,8 @@ import dev.supervisor.event.LogWriteFailed;
 import dev.supervisor.event.LogWriteRecovered;
 import dev.supervisor.event.RestartScheduled;
 import dev.supervisor.event.StateStoreWriteFailed;
+import dev.supervisor.event.ConfigReloaded;
+import dev.supervisor.event.ConfigReloadFailed;
 import dev.supervisor.event.StormBreakerClosed;
 import dev.supervisor.event.StormBreakerTripped;
 import dev.supervisor.event.SupervisorEvent;
@@ -116,6 +118,13 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
       n.put("name", e.name()).put("runId", e.runId()).put("consecutive", e.consecutive())
           .put("failuresToRestart", e.failuresToRestart()).put("message", e.message());
     } else if (event instanceof StateStoreWriteFailed e) {
+      n.put("message", e.message());
+    } else if (event instanceof ConfigReloaded e) {
+      e.added().forEach(n.putArray("added")::add);
+      e.removed().forEach(n.putArray("removed")::add);
+      e.restarted().forEach(n.putArray("restarted")::add);
+      e.unchanged().forEach(n.putArray("unchanged")::add);
+    } else if (event instanceof ConfigReloadFailed e) {
       n.put("message", e.message());
     } else if (event instanceof LogWriteFailed e) {
       n.put("name", e.name()).put("runId", e.runId()).put("reason", e.reason());

@@ -269,7 +269,7 @@ public final class Agentd {
 
   // ------------------------------------------------------------------ daemon
 
-  @Command(name = "daemon", description = "start | stop | restart | run | status | explain | serve | login-url | scale | kill")
+  @Command(name = "daemon", description = "start | stop | restart | reload | run | status | explain | serve | login-url | scale | kill")
   static final class DaemonCmd {
     @ParentCommand Agentd top;
 
@@ -515,6 +515,29 @@ public final class Agentd {
       return 0;
     }
 
+    @Command(name = "reload", mixinStandardHelpOptions = true, description = "re-read the config (--config) and apply only the"
+        + " difference: added children start, removed ones stop, changed ones restart one at a time, the others keep running;"
+        + " an invalid config changes nothing (exit 2). Same as SIGHUP to 'daemon run'. Exit 0 done, 2 invalid config,"
+        + " 3 not running")
+    int reload(@Option(names = "--timeout", defaultValue = "60s", description = "how long each stopped or restarted child may take"
+        + " (default 60s)") String timeout) throws Exception {
+      return top.withControl(Duration.ofSeconds(5), c -> {
+        com.fasterxml.jackson.databind.node.ObjectNode r;
+        try {
+          r = c.reload(Durations.parse(timeout), c.list().size() + 1);
+        } catch (RpcException e) {
+          top.err().println("agentd: reload refused, nothing changed: " + e.getMessage());
+          return e.code() == dev.supervisor.ipc.ErrorCode.INVALID_ARGUMENT ? 2 : 1;
+        }
+        for (String k : List.of("added", "removed", "restarted", "unchanged")) {
+          List<String> names = new ArrayList<>();
+          r.path(k).forEach(n -> names.add(n.asText()));
+          top.out().println(k + ": " + (names.isEmpty() ? "-" : String.join(", ", names)));
+        }
+        return 0;
+      });
+    }
+
     @Command(name = "scale", description = "set the number of instances of a child declared with \"instances\" (config)")
     int scale(@Parameters(paramLabel = "NAME") String name, @Parameters(paramLabel = "N") int n) throws Exception {
       return top.withControl(Duration.ofSeconds(30), c -> {
@@ -645,6 +668,9 @@ public final class Agentd {
         t.setDaemon(true);
         return t;
       })).build();
+      // what a reload reads: the config file again; the built-in trio's specs come from code, so it has nothing to re-read
+      dev.supervisor.ConfigSource source = top.config != null ? () -> SupervisorConfig.load(top.config).children() : sup::children;
+      installReloadOnHangup(sup, source, out, top.err());
       try {
         sup.startAsync();
       } catch (AlreadyRunningException e) {
@@ -653,7 +679,7 @@ public final class Agentd {
       }
       HttpApi api = null;
       Path httpAddr = h.root().resolve("run").resolve("http.addr");
-      try (ControlServer control = ControlServer.serve(sup, h.controlSocket(), Roles.ownerOnly())) {
+      try (ControlServer control = ControlServer.serve(sup, h.controlSocket(), Roles.ownerOnly(), source)) {
         java.nio.file.Files.deleteIfExists(httpAddr); // a previous run's: login-url must not point at a port we left
         if (top.http != null) {
           try {
@@ -688,6 +714,29 @@ public final class Agentd {
       }
       return sup.failureCause().isPresent() ? 1 : 0;
     }
+  }
+
+  /**
+   * SIGHUP reloads, as 'daemon reload' does, and never stops a child or the supervisor (the JVM's
+   * default would run the shutdown hooks). The reload runs on a thread of its own: a signal
+   * handler must return at once.
+   */
+  static void installReloadOnHangup(Supervisor sup, dev.supervisor.ConfigSource source, PrintWriter out, PrintWriter err) {
+    sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+      Thread t = new Thread(() -> {
+        try {
+          dev.supervisor.ReloadResult r = sup.reload(source, Duration.ofSeconds(60));
+          out.println("agentd: SIGHUP: reloaded: added " + r.added() + ", removed " + r.removed() + ", restarted " + r.restarted()
+              + ", unchanged " + r.unchanged());
+          out.flush();
+        } catch (Exception e) { // invalid config (already logged and evented), a child not coming back, not running yet
+          err.println("agentd: SIGHUP: reload refused: " + e.getMessage());
+          err.flush();
+        }
+      }, "agentd-reload");
+      t.setDaemon(true);
+      t.start();
+    });
   }
 
   // ------------------------------------------------------------------ inspect

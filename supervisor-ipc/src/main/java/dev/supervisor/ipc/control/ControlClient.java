@@ -168,6 +168,19 @@ public final class ControlClient {
   }
 
   /**
+   * Asks for {@code reloadConfig} on a supervisor served with a config source: it re-reads its
+   * config and applies the difference, waiting up to {@code perChild} for each child it stops or
+   * restarts.
+   *
+   * @return {@code {added, removed, restarted, unchanged}}, arrays of names
+   * @throws RpcException {@code INVALID_ARGUMENT} with the config's error (file and field) when it is invalid: nothing changed
+   */
+  public ObjectNode reload(Duration perChild, int children) throws IOException, RpcException {
+    JsonLineClient patient = JsonLineClient.of(client.socket(), perChild.multipliedBy(Math.max(1, children)).plusSeconds(10));
+    return patient.call(req("reloadConfig").put("perChildMs", perChild.toMillis()));
+  }
+
+  /**
    * Asks the supervisor to stop everything and exit, and waits until its socket stops answering.
    *
    * @throws TimeoutException if it still answers after {@code timeout}

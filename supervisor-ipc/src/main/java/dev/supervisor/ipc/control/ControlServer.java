@@ -35,7 +35,9 @@ import java.util.function.Consumer;
  * scale {name, instances}               OPERATOR -> {"children":[...]}: instances of a child declared with instances(n)
  * enableWatch, disableWatch {name}     OPERATOR -> file-watch restarts of a child on or off
  * rollingRestart {perChildMs?}          OPERATOR -> {"restarted":[...]}: one at a time, in start order (blocks)
- * shutdown, reloadConfig                ADMIN
+ * shutdown                              ADMIN
+ * reloadConfig {perChildMs?}            ADMIN   -> {added, removed, restarted, unchanged}: the config re-read, only
+ *                                               the difference applied (an invalid config: INVALID_ARGUMENT, nothing changed)
  * </pre>
  * A uid without a role cannot connect; a call above the caller's role is a {@code FORBIDDEN}
  * error naming the role it needs.
@@ -55,12 +57,14 @@ public final class ControlServer implements AutoCloseable {
   private final Supervisor sup;
   private final Roles roles;
   private final ConfigReloader reloader;
+  private final dev.supervisor.ConfigSource source;
   private final JsonLineServer server;
 
-  private ControlServer(Supervisor sup, Path socket, Roles roles, ConfigReloader reloader) {
+  private ControlServer(Supervisor sup, Path socket, Roles roles, ConfigReloader reloader, dev.supervisor.ConfigSource source) {
     this.sup = sup;
     this.roles = roles;
     this.reloader = reloader;
+    this.source = source;
     this.server = JsonLineServer.builder(socket)
         .handler(this::handle)
         .peerPolicy(PeerPolicy.of("uids with a role in " + roles, p -> roles.roleOf(p.uid()).isPresent()))
@@ -74,12 +78,28 @@ public final class ControlServer implements AutoCloseable {
    * @throws IOException if the socket cannot be bound (for example a live server holds it)
    */
   public static ControlServer serve(Supervisor sup, Path socket, Roles roles) throws IOException {
-    return serve(sup, socket, roles, null);
+    return serve(sup, socket, roles, (ConfigReloader) null);
+  }
+
+  /**
+   * As {@link #serve(Supervisor, Path, Roles)}, where {@code reloadConfig} re-reads the children
+   * from {@code source} and applies the difference ({@link Supervisor#reload(dev.supervisor.ConfigSource, java.time.Duration)}):
+   * it answers {@code {"added":[...], "removed":[...], "restarted":[...], "unchanged":[...]}}; a
+   * source that throws a {@code ConfigException} changes nothing, and its message (file and field)
+   * is the {@code INVALID_ARGUMENT} answer.
+   */
+  public static ControlServer serve(Supervisor sup, Path socket, Roles roles, dev.supervisor.ConfigSource source) throws IOException {
+    return start(new ControlServer(Objects.requireNonNull(sup, "sup"), socket, Objects.requireNonNull(roles, "roles"), null,
+        Objects.requireNonNull(source, "source")));
   }
 
   /** As {@link #serve(Supervisor, Path, Roles)}, with a {@code reloadConfig} action (may be null). */
   public static ControlServer serve(Supervisor sup, Path socket, Roles roles, ConfigReloader reloader) throws IOException {
-    ControlServer c = new ControlServer(Objects.requireNonNull(sup, "sup"), socket, Objects.requireNonNull(roles, "roles"), reloader);
+    return start(new ControlServer(Objects.requireNonNull(sup, "sup"), socket, Objects.requireNonNull(roles, "roles"), reloader, null));
+  }
+
+  private static ControlServer start(ControlServer c) throws IOException {
+    Supervisor sup = c.sup;
     c.server.start();
     // the socket goes away with the supervisor, so clients see it as down at once
     sup.addListener(e -> {
@@ -165,6 +185,9 @@ public final class ControlServer implements AutoCloseable {
         return Json.MAPPER.createObjectNode().put("stopping", true);
       case "reloadConfig":
         need(type, Role.ADMIN, role, peer);
+        if (source != null) {
+          return reload(req);
+        }
         if (reloader == null) {
           throw new RpcException(ErrorCode.UNSUPPORTED, "this supervisor was started without a config file to reload");
         }
@@ -359,6 +382,31 @@ public final class ControlServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RpcException(ErrorCode.INTERNAL, "interrupted during the rolling restart");
+    }
+  }
+
+  private ObjectNode reload(ObjectNode req) throws RpcException {
+    long perChild = req.path("perChildMs").asLong(60_000);
+    if (perChild < 1 || perChild > 3_600_000) {
+      throw new RpcException(ErrorCode.INVALID_ARGUMENT, "perChildMs must be in 1..3600000, got " + req.path("perChildMs"));
+    }
+    try {
+      dev.supervisor.ReloadResult r = sup.reload(source, java.time.Duration.ofMillis(perChild));
+      ObjectNode out = Json.MAPPER.createObjectNode();
+      r.added().forEach(out.putArray("added")::add);
+      r.removed().forEach(out.putArray("removed")::add);
+      r.restarted().forEach(out.putArray("restarted")::add);
+      r.unchanged().forEach(out.putArray("unchanged")::add);
+      return out;
+    } catch (dev.supervisor.ConfigException | IllegalArgumentException e) {
+      throw new RpcException(ErrorCode.INVALID_ARGUMENT, e.getMessage());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new RpcException(ErrorCode.TIMEOUT, e.getMessage());
+    } catch (IllegalStateException e) {
+      throw new RpcException(ErrorCode.UNSUPPORTED, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RpcException(ErrorCode.INTERNAL, "interrupted during the reload");
     }
   }
 

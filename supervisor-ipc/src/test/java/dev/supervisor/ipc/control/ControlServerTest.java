@@ -152,6 +152,34 @@ class ControlServerTest {
   }
 
   @Test
+  void reloadConfigAppliesTheDifferenceFromTheConfigSource() throws Exception {
+    server.close();
+    Path cfg = home.resolve("c.json");
+    String quiet = "{\"name\": \"quiet\", \"command\": [\"sleep\", \"1000\"]}";
+    Files.writeString(cfg, "{\"children\": [" + quiet + "]}");
+    dev.supervisor.ChildSpec keptTalker = sup.children().get(0);
+    server = ControlServer.serve(sup, ControlServer.socketOf(home), Roles.ownerOnly(),
+        () -> {
+          java.util.List<dev.supervisor.ChildSpec> read = new java.util.ArrayList<>(dev.supervisor.SupervisorConfig.load(cfg).children());
+          read.add(0, keptTalker);
+          return read;
+        });
+    long talker = pid("talker");
+    var answer = client.reload(WAIT, 2);
+    assertThat(answer.path("unchanged").toString()).isEqualTo("[\"talker\"]");
+    assertThat(answer.path("restarted").toString()).isEqualTo("[\"quiet\"]"); // its env differs from the config's
+    assertThat(pid("talker")).isEqualTo(talker);
+
+    Files.writeString(cfg, "{\"children\": [{\"name\": \"quiet\", \"stopGrace\": \"10x\"}]}");
+    long quietPid = pid("quiet");
+    assertThatThrownBy(() -> client.reload(WAIT, 2)).isInstanceOf(RpcException.class)
+        .satisfies(e -> assertThat(((RpcException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+        .hasMessageContaining("c.json").hasMessageContaining("children[0]");
+    assertThat(pid("quiet")).isEqualTo(quietPid);
+    assertThat(client.list()).containsExactly("talker", "quiet");
+  }
+
+  @Test
   void shutdownStopsTheSupervisorAndTheSocketGoesAway() throws Exception {
     client.shutdown(WAIT);
     sup.awaitStopped(WAIT);
