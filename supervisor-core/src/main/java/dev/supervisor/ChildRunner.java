@@ -597,8 +597,8 @@ final class ChildRunner {
     if (myRun != runId || state != ChildState.STOPPING) {
       return;
     }
-    log.warn("child '{}' (pid {}) did not stop within {} after SIG{}: sending SIGKILL to its process group",
-        name(), handle.pid(), Durations.format(spec.stopGrace()), spec.stopSignal());
+    log.warn("child '{}' (pid {}) did not stop within {} after SIG{}: sending SIGKILL to its process group{}",
+        name(), handle.pid(), Durations.format(spec.stopGrace()), spec.stopSignal(), handle.cgroup().isPresent() ? " and cgroup" : "");
     handle.signalGroup("KILL");
   }
 
@@ -630,13 +630,15 @@ final class ChildRunner {
       }
     }
     cancelTimer(graceTimer);
-    // Leftover grandchildren of a crashed child: SIGKILL them off the hot path.
+    // Leftover grandchildren of a crashed child: SIGKILL them (its whole cgroup) off the hot path.
     sup.ioExecutor().execute(() -> {
       List<Long> left = p.groupMembers();
       if (!left.isEmpty()) {
-        log.warn("child '{}' exited but its process group {} still has processes {}: killing them", name(), p.pid(), left);
+        log.warn("child '{}' exited but its processes {} remain ({}): killing them", name(), left,
+            p.cgroup().map(c -> "cgroup " + c).orElse("process group " + p.pid()));
         p.signalGroup("KILL");
       }
+      p.release();
     });
     runEnded(exit);
   }
@@ -645,6 +647,9 @@ final class ChildRunner {
   private void awaitGroupEmpty(long myRun, LaunchedProcess p, ExitStatus exit, boolean killed) {
     sup.ioExecutor().execute(() -> {
       boolean members = !p.groupMembers().isEmpty();
+      if (!members) {
+        p.release(); // its cgroup goes before the child counts as stopped
+      }
       sup.loopExecutor().execute(() -> {
         if (myRun != runId || state != ChildState.STOPPING) {
           return;
@@ -656,7 +661,8 @@ final class ChildRunner {
         }
         boolean kill = killed;
         if (!killed && !sup.now().isBefore(graceDeadline)) {
-          log.warn("child '{}' exited but processes of its group {} remain after the grace period: SIGKILL", name(), p.pid());
+          log.warn("child '{}' exited but processes of its {} remain after the grace period: SIGKILL", name(),
+              p.cgroup().map(c -> "cgroup " + c).orElse("group " + p.pid()));
           p.signalGroup("KILL");
           kill = true;
         }
@@ -979,7 +985,7 @@ final class ChildRunner {
     if (state == ChildState.STOPPING && stopPurpose != null) {
       if (stopPurpose.requested) {
         exit = exit.asRequested();
-        if (ProcessGroups.groupsSupported()) {
+        if (ProcessGroups.groupsSupported() || handle.cgroup().isPresent()) {
           awaitGroupEmpty(myRun, handle, exit, false);
           return;
         }
@@ -988,6 +994,7 @@ final class ChildRunner {
       }
     }
     cancelTimer(graceTimer);
+    sup.ioExecutor().execute(handle::release); // what it left in its cgroup
     runEnded(exit);
   }
 }

@@ -56,9 +56,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All supervision work runs on one platform thread (the event loop), which also spawns every
  * child; exits are noticed through {@link Process#onExit()} (no polling). Each child leads its
- * own process group; stopping sends the child's stop signal to the group, waits its grace period,
- * then SIGKILLs the group. Children stop in reverse start order. Listeners run on the executor
- * given at registration, in event order, never on the event loop.
+ * own process group and, where the supervisor can make one, runs in a cgroup of its own; stopping
+ * sends the child's stop signal to the group (and to what left it), waits its grace period, then
+ * SIGKILLs the group and everything in the cgroup. Children stop in reverse start order.
+ * Listeners run on the executor given at registration, in event order, never on the event loop.
  *
  * <p>Files under {@code home}: {@code logs/<child>.log} (the children's output, rotated) and
  * {@code logs/supervisor-events.jsonl} (every event, one JSON object per line).
