@@ -55,11 +55,11 @@ final class ChildRunner {
   record Snapshot(ChildState state, OptionalLong pid, long runId, Optional<Instant> startedAt, int restarts,
       Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
       Optional<String> reason, boolean desiredRunning, Optional<ProcessSignature> process, int consecutiveFailures,
-      Optional<String> statusText) {
+      Optional<String> statusText, Optional<Path> cgroup) {
 
     PersistedState.Child toPersisted(String name) {
       return new PersistedState.Child(name, desiredRunning, state.name(), process, runId, restarts, consecutiveFailures,
-          lastExit, state == ChildState.FATAL, reason);
+          lastExit, state == ChildState.FATAL, reason, cgroup.map(Path::toString));
     }
   }
 
@@ -883,7 +883,8 @@ final class ChildRunner {
         desiredRunning,
         Optional.ofNullable(signature),
         consecutiveFailures(),
-        Optional.ofNullable(statusText));
+        Optional.ofNullable(statusText),
+        handle != null ? handle.cgroup() : Optional.empty());
     sup.changed();
   }
 
@@ -936,13 +937,13 @@ final class ChildRunner {
    * our child), so its end is recorded as UNKNOWN and handled as a failure; it is noticed by a
    * {@code /proc} check every 200 ms.
    */
-  void adopt(ProcessSignature orphan) {
+  void adopt(ProcessSignature orphan, Optional<String> cgroup) {
     Optional<ProcessHandle> h = ProcessHandle.of(orphan.pid());
     if (h.isEmpty() || !orphan.isAlive()) {
       recoveredCrash(sup.now());
       return;
     }
-    handle = SystemProcessLauncher.adopted(h.get(), orphan);
+    handle = SystemProcessLauncher.adopted(h.get(), orphan, cgroup);
     signature = orphan;
     adopted = true;
     startedAt = h.get().info().startInstant().orElse(sup.now());

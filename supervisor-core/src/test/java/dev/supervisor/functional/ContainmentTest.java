@@ -182,6 +182,15 @@ class ContainmentTest extends SupervisorFixture {
     }
   }
 
+  @Test
+  void theSavedStateRecordsTheCgroupOfEachLiveRun() throws Exception {
+    assumeCgroups();
+    Supervisor s = start(sleeps("web").build());
+    s.awaitHealthy(WAIT);
+    Path state = home.resolve("state.json");
+    await().atMost(WAIT).until(() -> Files.exists(state) && Files.readString(state).contains("\"cgroup\""));
+    assertThat(Files.readString(state)).contains("\"cgroup\":\"" + cgroupOf("web", 1) + "\"");
+  }
 
   /** A directory any user may write, for a child that runs as nobody; removed after the test. */
   private static Path openDir() throws Exception {
