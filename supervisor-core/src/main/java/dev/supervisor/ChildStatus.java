@@ -3,6 +3,7 @@ package dev.supervisor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -23,8 +24,11 @@ import java.util.OptionalLong;
  * @param policy the restart policy in words (its {@code toString})
  * @param statusText the latest {@code STATUS=} line the child sent over its notify socket
  * @param privileges the child's privileges, declared, not enforced and effective; empty when it declares none
+ * @param processes how many processes the live run has: the members of its cgroup, or of its process
+ *     group where it has no cgroup (then a descendant that left the group is not counted); empty
+ *     when it does not run or the launcher cannot tell
  */
 public record ChildStatus(String name, ChildState state, OptionalLong pid, long runId, Optional<Duration> uptime,
     int restarts, Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
     Optional<String> reason, Optional<Duration> cpuTime, OptionalLong rssBytes, String policy, Optional<String> statusText,
-    Optional<PrivilegeReport> privileges) {}
+    Optional<PrivilegeReport> privileges, OptionalInt processes) {}

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -609,6 +610,7 @@ public final class Supervisor implements AutoCloseable {
   public SupervisorStatus status() {
     Instant now = now();
     List<ChildStatus> out = new ArrayList<>(children.size());
+    java.util.Map<Long, Integer> groupCounts = groupCounts();
     for (ChildRunner r : children) {
       if (r.retired) {
         continue;
@@ -626,9 +628,38 @@ public final class Supervisor implements AutoCloseable {
       out.add(new ChildStatus(r.name(), c.state(), livePid, c.runId(), uptime,
           c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss, r.spec.restartPolicy().toString(),
           c.statusText(), dev.supervisor.internal.PrivilegeReports.of(r.spec, launcher, hostEnv, parentDeathSignal,
-              r.logFile(), livePid)));
+              r.logFile(), livePid), processCount(c, livePid, groupCounts)));
     }
     return new SupervisorStatus(state, now, out, breaker.status());
+  }
+
+  /** Live processes of a child: its cgroup's, else its process group's (real processes only). */
+  private OptionalInt processCount(ChildRunner.Snapshot c, OptionalLong livePid, java.util.Map<Long, Integer> groupCounts) {
+    if (livePid.isEmpty()) {
+      return OptionalInt.empty();
+    }
+    if (c.cgroup().isPresent()) {
+      return OptionalInt.of(dev.supervisor.internal.Cgroups.count(c.cgroup().get()));
+    }
+    Integer n = groupCounts.get(livePid.getAsLong());
+    return n == null ? OptionalInt.empty() : OptionalInt.of(n);
+  }
+
+  /** For live children without a cgroup, their process groups' sizes in one /proc scan. */
+  private java.util.Map<Long, Integer> groupCounts() {
+    if (!(launcher instanceof dev.supervisor.internal.SystemProcessLauncher)) {
+      return java.util.Map.of();
+    }
+    List<Long> pgids = new ArrayList<>();
+    for (ChildRunner r : children) {
+      ChildRunner.Snapshot c = r.snapshot;
+      if (!r.retired && c.state().isAlive() && c.pid().isPresent() && c.cgroup().isEmpty()) {
+        pgids.add(c.pid().getAsLong());
+      }
+    }
+    java.util.Map<Long, Integer> counts = new java.util.HashMap<>(dev.supervisor.internal.ProcessGroups.countMembers(pgids));
+    pgids.forEach(p -> counts.putIfAbsent(p, 0));
+    return counts;
   }
 
   // =========================================================== per-child control (asynchronous)

@@ -125,6 +125,21 @@ class ContainmentTest extends SupervisorFixture {
     await().atMost(Duration.ofSeconds(3)).until(() -> !Files.exists(cgroupOf("crasher", 1)));
   }
 
+  @Test
+  void statusCountsTheProcessesOfEachChild() throws Exception {
+    assumeCgroups();
+    Path a = home.resolve("a.pid");
+    Path b = home.resolve("b.pid");
+    Supervisor s = start(sh("pair", "sleep 1000 & wait").build(), escapesItsGroup("web", a, b).build());
+    s.awaitHealthy(WAIT);
+    escaped(s, "web", a, b);
+    await().atMost(WAIT).until(() -> child(s, "pair").processes().orElse(0) == 2); // sh + sleep
+    assertThat(child(s, "web").processes()).hasValue(3); // sleep + the two that left its group
+    assertThat(s.status().toTable()).contains("PROCS");
+    s.stop("pair");
+    await().atMost(WAIT).until(() -> child(s, "pair").state() == ChildState.STOPPED);
+    assertThat(child(s, "pair").processes()).isEmpty();
+  }
 
   /** The v1 hierarchies are used where v2 is missing; this host has them too, so each kind is checked. */
   @ParameterizedTest
@@ -139,6 +154,7 @@ class ContainmentTest extends SupervisorFixture {
     List<Long> grandchildren = escaped(s, "web", a, b);
     Path cg = Cgroups.hierarchy(mode).orElseThrow().root().resolve("web-1");
     assertThat(cg).isDirectory();
+    assertThat(child(s, "web").processes()).hasValue(3);
     s.close();
     assertThat(grandchildren).noneMatch(Pids::alive);
     assertThat(cg).doesNotExist();
@@ -172,6 +188,7 @@ class ContainmentTest extends SupervisorFixture {
     List<Long> grandchildren = escaped(s, "web", a, b);
     long setsid = grandchildren.get(0);
     long doubleFork = grandchildren.get(1);
+    assertThat(child(s, "web").processes()).hasValue(1); // its process group: the escaped ones are not counted
     try {
       s.stop("web");
       await().atMost(WAIT).until(() -> child(s, "web").state() == ChildState.STOPPED);
@@ -225,6 +242,7 @@ class ContainmentTest extends SupervisorFixture {
       await().atMost(WAIT).until(() -> Files.readString(Path.of("/proc/" + pid + "/cmdline")).startsWith("sleep"));
       assertThat(Files.readString(Path.of("/proc/" + pid + "/status"))).contains("Uid:\t65534\t65534\t65534\t65534");
       assertThat(Files.readString(Path.of("/proc/" + pid + "/cgroup"))).contains("/low-1");
+      assertThat(child(s, "low").processes()).hasValue(3);
       s.close();
       assertThat(grandchildren).noneMatch(Pids::alive);
       assertThat(cgroupOf("low", 1)).doesNotExist();
@@ -253,6 +271,7 @@ class ContainmentTest extends SupervisorFixture {
       long pid = pid(s, "boxed");
       String cg = Files.readString(Path.of("/proc/" + pid + "/cgroup"));
       assertThat(cg).containsPattern("/ll-\\d+/boxed-1");
+      assertThat(child(s, "boxed").processes()).hasValue(3);
       s.close();
       assertThat(grandchildren).noneMatch(Pids::alive);
     } finally {
