@@ -120,6 +120,10 @@ final class ChildRunner {
   private Instant lastSampleAt;
   /** Set while a crash found by recovery is decided: the supervisor's own downtime served as its backoff. */
   private boolean recovering;
+  /** The inode of the log file the current run writes (set at the spawn; read by the log checks). */
+  volatile Object logFileKey;
+  /** Check the log at the next round, whatever its schedule (a spawn reopened a log that had a fault). */
+  volatile boolean logCheckDue;
 
   volatile Snapshot snapshot;
 
@@ -281,6 +285,11 @@ final class ChildRunner {
     if (currentRunAutomatic) {
       restarts++;
     }
+    String unusable = prepareFiles();
+    if (unusable != null) {
+      startFailed(unusable);
+      return;
+    }
     Map<String, String> env = spec.effectiveEnv(sup.hostEnv());
     if (notifySocket != null) {
       env = new java.util.LinkedHashMap<>(env);
@@ -315,6 +324,36 @@ final class ChildRunner {
     } else {
       becameUp();
     }
+  }
+
+  /**
+   * What the spawn needs from the home, made again if it went away: the log file (its directory
+   * created again, the file opened here so that a failure names the file rather than the program
+   * being started) and the notify socket. Returns why the child cannot start, or null.
+   */
+  private String prepareFiles() {
+    if (logFile != null) {
+      try {
+        dev.supervisor.internal.LogFiles.Opened opened = dev.supervisor.internal.LogFiles.open(logFile);
+        if (opened.createdDirectory()) {
+          log.warn("log directory {} was missing: created it again (mode 0700)", logFile.toAbsolutePath().getParent());
+        }
+        logFileKey = opened.fileKey();
+        if (sup.logFaults().of(name()).isPresent()) {
+          logCheckDue = true; // the next check may clear it
+        }
+      } catch (IOException e) {
+        String why = "log file " + logFile + " cannot be opened: " + dev.supervisor.internal.OwnedDirectories.reason(e, logFile);
+        sup.logFaults().failed(this, why);
+        return why;
+      }
+    }
+    try {
+      sup.ensureNotifySocket(this);
+    } catch (IOException e) {
+      return e.getMessage();
+    }
+    return null;
   }
 
   private void startFailed(String why) {

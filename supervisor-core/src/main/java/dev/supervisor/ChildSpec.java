@@ -25,7 +25,33 @@ import java.util.regex.Pattern;
  * {@link LogConfig#defaults()}, no dependencies.
  */
 public final class ChildSpec {
-  private static final Pattern NAME = Pattern.compile("[a-z0-9._-]+");
+  /**
+   * What a child name must match: lower-case letters, digits, {@code .}, {@code _} and {@code -},
+   * starting with a letter or a digit (so never {@code .}, {@code ..} or an option-like
+   * {@code -x}), at most {@link #MAX_NAME_LENGTH} characters. Names become file and socket names
+   * under the home ({@code logs/<name>.log}, {@code incidents/<name>.jsonl},
+   * {@code run/notify/<name>.sock}).
+   */
+  public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+  /** The longest child name, instance names ({@code web-999}) included. */
+  public static final int MAX_NAME_LENGTH = 64;
+  /** The most instances a spec may ask for ({@link Builder#instances(int)}, {@code Supervisor.scale}). */
+  public static final int MAX_INSTANCES = 1000;
+  /**
+   * The longest name of a spec with instances: its highest instance name,
+   * {@code name-999}, must fit {@link #MAX_NAME_LENGTH}.
+   */
+  public static final int MAX_TEMPLATE_NAME_LENGTH = MAX_NAME_LENGTH - ("-" + (MAX_INSTANCES - 1)).length();
+  /**
+   * Names a child may not have, because the supervisor, its control protocol or the launcher's
+   * home already use them: {@code all} (the control commands' "every child"), {@code control}
+   * ({@code run/control.sock}), {@code daemon} ({@code logs/daemon.log}, a daemon's own output),
+   * {@code events} and {@code supervisor-events} ({@code logs/supervisor-events.jsonl}),
+   * {@code http} ({@code run/http.addr}, {@code http.token}), {@code notify}
+   * ({@code run/notify/}) and {@code supervisor}.
+   */
+  public static final Set<String> RESERVED_NAMES = Set.of("all", "control", "daemon", "events", "http", "notify", "supervisor",
+      "supervisor-events");
   /** The variables a child inherits from the supervisor unless told otherwise. */
   public static final Set<String> DEFAULT_INHERITED_ENV = Set.of("PATH", "HOME", "LANG", "TZ");
 
@@ -112,7 +138,8 @@ public final class ChildSpec {
   /**
    * A builder for a child named {@code name}.
    *
-   * @throws IllegalArgumentException if {@code name} does not match {@code [a-z0-9._-]+}
+   * @throws IllegalArgumentException if {@code name} does not match {@link #NAME} (1 to 64 of
+   *     {@code [a-z0-9._-]}, starting with a letter or a digit) or is one of {@link #RESERVED_NAMES}
    */
   public static Builder builder(String name) {
     return new Builder(name);
@@ -239,6 +266,38 @@ public final class ChildSpec {
         + Durations.format(stopGrace) + (dependsOn.isEmpty() ? "" : ", dependsOn " + dependsOn) + "]";
   }
 
+  /** Throws unless {@code name} follows {@link #NAME} and is not one of {@link #RESERVED_NAMES}. */
+  private static void checkName(String name) {
+    if (name.length() > MAX_NAME_LENGTH) {
+      throw new IllegalArgumentException("child name '" + abbreviate(name) + "' is " + name.length() + " characters long: the limit is "
+          + MAX_NAME_LENGTH + " (names become file names such as logs/<name>.log)");
+    }
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("child name '" + name + "' is invalid: use lower-case letters, digits, '.', '_' and '-',"
+          + " starting with a letter or a digit");
+    }
+    if (RESERVED_NAMES.contains(name)) {
+      throw new IllegalArgumentException("child name '" + name + "' is reserved (the supervisor's own files and commands use it;"
+          + " reserved: " + String.join(", ", new java.util.TreeSet<>(RESERVED_NAMES)) + "): choose another");
+    }
+  }
+
+  private static String abbreviate(String name) {
+    return name.length() <= 32 ? name : name.substring(0, 32) + "...";
+  }
+
+  /** The names this spec runs as: its own, or {@code name-0 .. name-(n-1)} with instances. */
+  List<String> runNames() {
+    if (instances == 0) {
+      return List.of(name);
+    }
+    List<String> out = new ArrayList<>(instances);
+    for (int i = 0; i < instances; i++) {
+      out.add(name + "-" + i);
+    }
+    return out;
+  }
+
   /** Builds a {@link ChildSpec}. Not threadsafe. */
   public static final class Builder {
     private final String name;
@@ -263,9 +322,7 @@ public final class ChildSpec {
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
-      if (!NAME.matcher(name).matches()) {
-        throw new IllegalArgumentException("child name '" + name + "' is invalid: use lower-case letters, digits, '.', '_' and '-'");
-      }
+      checkName(name);
       this.name = name;
     }
 
@@ -459,11 +516,17 @@ public final class ChildSpec {
      * supervisord's {@code numprocs}). {@code Supervisor.scale(name, n)} changes the count at run
      * time. A {@code dependsOn} naming this child waits for every instance.
      *
-     * @throws IllegalArgumentException if {@code n} is not in 1..1000
+     * @throws IllegalArgumentException if {@code n} is not in 1..1000, or the name is longer than
+     *     {@link #MAX_TEMPLATE_NAME_LENGTH} (60) characters, so that {@code name-999} fits 64
      */
     public Builder instances(int n) {
-      if (n < 1 || n > 1000) {
-        throw new IllegalArgumentException("instances must be in 1..1000, got " + n);
+      if (n < 1 || n > MAX_INSTANCES) {
+        throw new IllegalArgumentException("instances must be in 1.." + MAX_INSTANCES + ", got " + n);
+      }
+      if (name.length() > MAX_TEMPLATE_NAME_LENGTH) {
+        throw new IllegalArgumentException("child name '" + abbreviate(name) + "' is " + name.length() + " characters long: with"
+            + " instances the limit is " + MAX_TEMPLATE_NAME_LENGTH + ", so that its instance names (up to '" + abbreviate(name)
+            + "-" + (MAX_INSTANCES - 1) + "') fit " + MAX_NAME_LENGTH);
       }
       this.instances = n;
       return this;

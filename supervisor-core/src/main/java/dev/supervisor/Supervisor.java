@@ -5,6 +5,7 @@ import dev.supervisor.event.SupervisorStateChanged;
 import dev.supervisor.internal.DependencyOrder;
 import dev.supervisor.internal.EventLog;
 import dev.supervisor.internal.LogFiles;
+import dev.supervisor.internal.PrivateFiles;
 import dev.supervisor.internal.ProcStat;
 import dev.supervisor.internal.SerialExecutor;
 import dev.supervisor.persist.AlreadyRunningException;
@@ -63,7 +64,9 @@ import org.slf4j.LoggerFactory;
  * Listeners run on the executor given at registration, in event order, never on the event loop.
  *
  * <p>Files under {@code home}: {@code logs/<child>.log} (the children's output, rotated) and
- * {@code logs/supervisor-events.jsonl} (every event, one JSON object per line).
+ * {@code logs/supervisor-events.jsonl} (every event, one JSON object per line). Every directory
+ * the supervisor creates is 0700 and every file it writes 0600, whatever the umask; on start,
+ * its files that an older version left open to other users are tightened (one WARN line).
  */
 public final class Supervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
@@ -76,8 +79,10 @@ public final class Supervisor implements AutoCloseable {
   private final NotifySocketFactory notifyFactory;
   private final dev.supervisor.spi.ProcessLauncher launcher;
   private Watcher watcher;
-  /** Bound at start, closed at the end (guarded by monitor). */
-  private final List<NotifySocketFactory.NotifySocket> notifySockets = new ArrayList<>();
+  /** Bound at start (or again when the socket file went away), closed at the end; by child name (guarded by monitor). */
+  private final Map<String, NotifySocketFactory.NotifySocket> notifySockets = new LinkedHashMap<>();
+  /** The children whose logs cannot be written now. */
+  private final LogFaults logFaults = new LogFaults(this);
   private final Duration shutdownTimeout;
   private final Duration logCheckInterval;
   private final Clock clock;
@@ -220,7 +225,7 @@ public final class Supervisor implements AutoCloseable {
         throw new IllegalStateException("supervisor is " + state + ": startAsync() may be called once, on a NEW supervisor");
       }
       try {
-        Files.createDirectories(logDir);
+        dev.supervisor.internal.OwnedDirectories.ensure(logDir);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create the log directory " + logDir + ": " + e.getMessage()
             + "; fix its permissions or choose another home", e);
@@ -232,6 +237,7 @@ public final class Supervisor implements AutoCloseable {
           throw new UncheckedIOException("cannot take the lock " + home.resolve("supervisor.pid") + ": " + e.getMessage(), e);
         }
       }
+      PrivateFiles.tightenHome(home); // what an older version or a loose umask left readable: one WARN line if any
       try {
         saved = stateStore.load().orElse(null);
       } catch (IOException e) {
@@ -317,12 +323,7 @@ public final class Supervisor implements AutoCloseable {
   /** The child's datagram socket at {@code <home>/run/notify/<name>.sock}. */
   private void bindNotifySocket(ChildRunner r) throws IOException {
     Path dir = home.resolve("run").resolve("notify");
-    for (Path d : List.of(dir.getParent(), dir)) { // run/ is the control socket's too: 0700 as its server makes it
-      if (!Files.isDirectory(d)) {
-        Files.createDirectories(d);
-        Files.setPosixFilePermissions(d, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-      }
-    }
+    dev.supervisor.internal.OwnedDirectories.ensure(dir); // run/ is the control socket's too: 0700 as its server makes it
     Path path = dir.resolve(r.name() + ".sock");
     if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
       throw new IOException("the notify socket " + path + " is longer than the 107 bytes a Unix socket address holds;"
@@ -330,7 +331,7 @@ public final class Supervisor implements AutoCloseable {
     }
     Files.deleteIfExists(path); // ours: the pid lock is held, so no live supervisor uses it
     try {
-      notifySockets.add(notifyFactory.bind(path, (pid, pgid, message) -> {
+      notifySockets.put(r.name(), notifyFactory.bind(path, (pid, pgid, message) -> {
         try {
           loopExecutor.execute(() -> r.notified(pid, pgid, message));
         } catch (RejectedExecutionException e) {
@@ -343,9 +344,30 @@ public final class Supervisor implements AutoCloseable {
     r.notifySocket = path;
   }
 
+  /**
+   * Before a spawn (loop thread): when the child's notify socket file is gone ({@code run/}
+   * deleted), binds it again, so that the child's {@code NOTIFY_SOCKET} reaches us.
+   *
+   * @throws IOException if it cannot be bound again
+   */
+  void ensureNotifySocket(ChildRunner r) throws IOException {
+    Path path = r.notifySocket;
+    if (path == null || Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    synchronized (monitor) {
+      NotifySocketFactory.NotifySocket old = notifySockets.remove(r.name());
+      if (old != null) {
+        old.close(); // first: closing removes the file at the path, which the new socket is about to take
+      }
+      log.warn("the notify socket {} of child '{}' was deleted: binding it again", path, r.name());
+      bindNotifySocket(r);
+    }
+  }
+
   private void closeNotifySockets() {
     synchronized (monitor) {
-      notifySockets.forEach(NotifySocketFactory.NotifySocket::close);
+      notifySockets.values().forEach(NotifySocketFactory.NotifySocket::close);
       notifySockets.clear();
     }
   }
@@ -628,7 +650,7 @@ public final class Supervisor implements AutoCloseable {
       out.add(new ChildStatus(r.name(), c.state(), livePid, c.runId(), uptime,
           c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss, r.spec.restartPolicy().toString(),
           c.statusText(), dev.supervisor.internal.PrivilegeReports.of(r.spec, launcher, hostEnv, parentDeathSignal,
-              r.logFile(), livePid), processCount(c, livePid, groupCounts)));
+              r.logFile(), livePid), logFaults.of(r.name()), processCount(c, livePid, groupCounts)));
     }
     return new SupervisorStatus(state, now, out, breaker.status());
   }
@@ -792,11 +814,12 @@ public final class Supervisor implements AutoCloseable {
    * put it in the spec (or config) to keep it.
    *
    * @return the instance names now
-   * @throws IllegalArgumentException if {@code name} was not declared with instances, or {@code n} is not in 0..1000
+   * @throws IllegalArgumentException if {@code name} was not declared with instances, {@code n} is not in 0..1000, or a new
+   *     instance name is another child's
    */
   public List<String> scale(String name, int n) {
-    if (n < 0 || n > 1000) {
-      throw new IllegalArgumentException("instances must be in 0..1000, got " + n);
+    if (n < 0 || n > ChildSpec.MAX_INSTANCES) {
+      throw new IllegalArgumentException("instances must be in 0.." + ChildSpec.MAX_INSTANCES + ", got " + n);
     }
     List<String> out = new ArrayList<>();
     synchronized (monitor) {
@@ -807,6 +830,13 @@ public final class Supervisor implements AutoCloseable {
       }
       if (state.isTerminal() || shuttingDown) {
         throw new IllegalStateException("supervisor is " + state + ": cannot scale");
+      }
+      for (int i = count[0]; i < n; i++) { // refuse a clash with another child before growing at all
+        ChildRunner clash = byName.get(name + "-" + i);
+        if (clash != null && !clash.spec.instanceOf().equals(Optional.of(name))) {
+          throw new IllegalArgumentException("cannot scale '" + name + "' to " + n + ": "
+              + SupervisorConfig.instanceClash(clash.name(), clash.spec, templates.get(name)));
+        }
       }
       for (int i = count[0]; i < n; i++) { // grow
         String member = name + "-" + i;
@@ -868,6 +898,14 @@ public final class Supervisor implements AutoCloseable {
 
   Breaker breaker() {
     return breaker;
+  }
+
+  LogFaults logFaults() {
+    return logFaults;
+  }
+
+  Duration logCheckInterval() {
+    return logCheckInterval;
   }
 
   dev.supervisor.spi.ProcessLauncher launcher() {
@@ -1120,10 +1158,12 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Rotates the logs that outgrew their limit. Checks are adaptive, so 500 idle children cost
-   * 50 {@code stat}s a second rather than 500: a log that grows is checked again after half the
-   * time it needs to reach its limit at its current rate (at least every
-   * {@code logCheckInterval}), a quiet one every 10 s. {@code all} checks every log now (shutdown).
+   * Rotates the logs that outgrew their limit, and notices the logs that cannot be written
+   * ({@link LogFaults}). Checks are adaptive, so 500 idle children cost 50 {@code stat}s a second
+   * rather than 500: a log that grows is checked again after half the time it needs to reach its
+   * limit at its current rate (at least every {@code logCheckInterval}), a quiet one every 10 s,
+   * a faulty one every {@code logCheckInterval}; each directory (does it exist, is its file system
+   * full or read-only) is looked at once every round. {@code all} checks every log now (shutdown).
    */
   private void rotateLogs(boolean all) {
     if (!rotationRunning.compareAndSet(false, true)) {
@@ -1133,6 +1173,7 @@ public final class Supervisor implements AutoCloseable {
       try {
         long now = System.nanoTime();
         long minGap = logCheckInterval.toNanos();
+        Map<Path, String> directories = new java.util.HashMap<>(); // each directory is looked at once a round
         for (ChildRunner r : children) {
           LogConfig cfg = r.spec.logs();
           Optional<Path> file = r.logFile();
@@ -1140,7 +1181,17 @@ public final class Supervisor implements AutoCloseable {
             continue;
           }
           LogWatch w = logWatches.computeIfAbsent(r.name(), n -> new LogWatch());
-          if (!all && now - w.nextCheckNanos < 0) {
+          String problem = logFaults.directoryProblem(file.get(), directories); // every round: one look per directory
+          if (problem == null) {
+            if (!all && now - w.nextCheckNanos < 0 && !r.logCheckDue) {
+              continue;
+            }
+            r.logCheckDue = false;
+            problem = LogFaults.fileProblem(r, file.get());
+          }
+          if (problem != null) {
+            logFaults.failed(r, problem);
+            w.nextCheckNanos = now + minGap;
             continue;
           }
           try {
@@ -1166,10 +1217,10 @@ public final class Supervisor implements AutoCloseable {
             w.lastSize = size;
             w.lastCheckNanos = now;
             w.nextCheckNanos = now + wait;
+            logFaults.ok(r);
           } catch (IOException e) {
             w.nextCheckNanos = now + minGap;
-            log.error("cannot rotate the log of child '{}' ({}): {}; retrying in {}", r.name(), file.get(), e.toString(),
-                Durations.format(logCheckInterval));
+            logFaults.failed(r, "cannot rotate " + file.get() + ": " + dev.supervisor.internal.OwnedDirectories.reason(e, file.get()));
           }
         }
       } finally {
@@ -1399,11 +1450,21 @@ public final class Supervisor implements AutoCloseable {
     /**
      * Builds the supervisor (state NEW; nothing runs until {@link Supervisor#startAsync()}).
      *
-     * @throws IllegalArgumentException for no children, duplicate names, unknown or cyclic {@code dependsOn}
+     * @throws IllegalArgumentException for no children, duplicate names (an instance name such as
+     *     {@code web-1} included), unknown or cyclic {@code dependsOn}
      */
     public Supervisor build() {
       if (children.isEmpty()) {
         throw new IllegalArgumentException("a supervisor needs at least one child: call child(...)");
+      }
+      Map<String, ChildSpec> runNames = new java.util.HashMap<>();
+      for (ChildSpec c : children) {
+        for (String n : c.runNames()) {
+          ChildSpec other = runNames.putIfAbsent(n, c);
+          if (other != null && (other.instances() > 0 || c.instances() > 0)) {
+            throw new IllegalArgumentException(SupervisorConfig.instanceClash(n, other, c));
+          }
+        }
       }
       if (notifySockets == null) {
         for (ChildSpec c : children) {

@@ -104,7 +104,9 @@ public final class SupervisorConfig {
    *
    * <p>Top level: {@code "strategy"} ({@code one-for-one} (default), {@code one-for-all},
    * {@code rest-for-one}) and {@code "children"}, a non-empty array of child objects. A child has a
-   * {@code "name"} (unique, {@code [a-z0-9._-]+}) and a {@code "command"} (a non-empty array of
+   * {@code "name"} (unique, 1 to 64 of {@code [a-z0-9._-]} starting with a letter or a digit, not one
+   * of {@link ChildSpec#RESERVED_NAMES}, and with {@code "instances"} at most 60 and clashing with no
+   * other child's name: see {@link ChildSpec#NAME}) and a {@code "command"} (a non-empty array of
    * strings, never run through a shell); every other member is optional, and null means the
    * default: {@code "workingDir"} (relative paths resolve against the current directory),
    * {@code "env"} (an object of strings), {@code "inheritEnv"} (replaces the default allow-list
@@ -172,6 +174,16 @@ public final class SupervisorConfig {
     return "SupervisorConfig[" + strategy + ", children " + children.stream().map(ChildSpec::name).toList() + "]";
   }
 
+  /** The message for two specs that would run under the same name {@code n} (one has instances). */
+  static String instanceClash(String n, ChildSpec first, ChildSpec second) {
+    ChildSpec template = first.instances() > 0 ? first : second;
+    ChildSpec other = template == first ? second : first;
+    String instance = "instance '" + n + "' of '" + template.name() + "' (instances " + template.instances() + ")";
+    String clash = other.instances() > 0 ? "instance '" + n + "' of '" + other.name() + "' (instances " + other.instances() + ")"
+        : "child '" + other.name() + "'";
+    return clash + " has the same name as " + instance + "; rename one of them";
+  }
+
   // ========================================================== reading
 
   /** Walks one JSON tree; every error names the source and the JSON path. */
@@ -215,6 +227,7 @@ public final class SupervisorConfig {
         indexByName.put(spec.name(), i);
         specs.add(spec);
       }
+      checkInstanceNames(specs);
       checkDependencies(specs, indexByName);
       return new SupervisorConfig(strategy, specs);
     }
@@ -228,7 +241,8 @@ public final class SupervisorConfig {
       String namePath = path + ".name";
       JsonNode nameNode = node.get("name");
       if (absent(nameNode)) {
-        throw fail(namePath, "missing; give every child a unique name of lower-case letters, digits, '.', '_' and '-'");
+        throw fail(namePath, "missing; give every child a unique name of up to 64 lower-case letters, digits, '.', '_' and '-',"
+            + " starting with a letter or a digit");
       }
       String name = string(nameNode, namePath);
       ChildSpec.Builder b;
@@ -427,6 +441,19 @@ public final class SupervisorConfig {
         return LogConfig.rotating(maxBytes, keep, gzip);
       } catch (IllegalArgumentException e) {
         throw fail(path, e.getMessage(), e);
+      }
+    }
+
+    /** {@code web} with 2 instances runs as web-0 and web-1: no other child may be called so. */
+    private void checkInstanceNames(List<ChildSpec> specs) throws ConfigException {
+      Map<String, Integer> owner = new HashMap<>();
+      for (int i = 0; i < specs.size(); i++) {
+        for (String n : specs.get(i).runNames()) {
+          Integer other = owner.putIfAbsent(n, i);
+          if (other != null) {
+            throw fail("children[" + i + "].name", instanceClash(n, specs.get(other), specs.get(i)));
+          }
+        }
       }
     }
 

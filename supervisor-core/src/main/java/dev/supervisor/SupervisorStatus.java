@@ -25,7 +25,10 @@ public record SupervisorStatus(SupervisorState state, Instant takenAt, List<Chil
     return children.stream().filter(c -> c.name().equals(name)).findFirst();
   }
 
-  /** A fixed-width table for humans: name, state, pid, processes, uptime, restarts, cpu, rss, last exit. */
+  /**
+   * A fixed-width table for humans: name, state, pid, processes, uptime, restarts, cpu, rss, last
+   * exit; then a line per log that cannot be written, and the storm breaker when it is open.
+   */
   public String toTable() {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format("%-20s %-9s %8s %5s %9s %8s %9s %9s  %s%n", "NAME", "STATE", "PID", "PROCS", "UPTIME", "RESTARTS", "CPU",
@@ -41,6 +44,9 @@ public record SupervisorStatus(SupervisorState state, Instant takenAt, List<Chil
           c.rssBytes().isPresent() ? (c.rssBytes().getAsLong() / 1024) + "K" : "-",
           c.lastExit().map(Object::toString).orElse("-")
               + c.nextRestartAt().map(t -> ", restart at " + t).orElse("")));
+    }
+    for (ChildStatus c : children) {
+      c.logFault().ifPresent(f -> sb.append("log of ").append(c.name()).append(" not written: ").append(f).append('\n'));
     }
     if (breaker.open()) {
       sb.append("storm breaker OPEN since ").append(breaker.openedAt().map(Object::toString).orElse("?"))

@@ -335,13 +335,81 @@ class SupervisorConfigTest {
   @Test
   void missingName() {
     assertError("{'children': [{'command': ['x']}]}", "children[0].name",
-        "config.json: children[0].name: missing; give every child a unique name of lower-case letters, digits, '.', '_' and '-'");
+        "config.json: children[0].name: missing; give every child a unique name of up to 64 lower-case letters, digits, '.', '_'"
+            + " and '-', starting with a letter or a digit");
   }
 
   @Test
   void invalidName() {
     assertError("{'children': [{'name': 'Web 1', 'command': ['x']}]}", "children[0].name",
-        "config.json: children[0].name: child name 'Web 1' is invalid: use lower-case letters, digits, '.', '_' and '-'");
+        "config.json: children[0].name: child name 'Web 1' is invalid: use lower-case letters, digits, '.', '_' and '-',"
+            + " starting with a letter or a digit");
+  }
+
+  @Test
+  void namesThatAreNotFileNamesAreRefused() {
+    for (String bad : List.of(".", "..", "-a", "_x")) {
+      assertError("{'children': [{'name': '" + bad + "', 'command': ['x']}]}", "children[0].name",
+          "config.json: children[0].name: child name '" + bad + "' is invalid: use lower-case letters, digits, '.', '_' and '-',"
+              + " starting with a letter or a digit");
+    }
+  }
+
+  @Test
+  void aNameIsAtMost64Characters() throws Exception {
+    String max = "a".repeat(64);
+    assertThat(SupervisorConfig.parse(j("{'children': [{'name': '" + max + "', 'command': ['x']}]}"), "config.json")
+        .children().get(0).name()).isEqualTo(max);
+    assertError("{'children': [{'name': '" + "a".repeat(65) + "', 'command': ['x']}]}", "children[0].name",
+        "config.json: children[0].name: child name '" + "a".repeat(32) + "...' is 65 characters long: the limit is 64"
+            + " (names become file names such as logs/<name>.log)");
+    assertError("{'children': [{'name': '" + "b".repeat(300) + "', 'command': ['x']}]}", "children[0].name",
+        "config.json: children[0].name: child name '" + "b".repeat(32) + "...' is 300 characters long: the limit is 64"
+            + " (names become file names such as logs/<name>.log)");
+  }
+
+  @Test
+  void reservedNamesAreRefused() {
+    for (String reserved : List.of("daemon", "supervisor", "control", "all")) {
+      assertError("{'children': [{'name': '" + reserved + "', 'command': ['x']}]}", "children[0].name",
+          "config.json: children[0].name: child name '" + reserved + "' is reserved (the supervisor's own files and commands use"
+              + " it; reserved: all, control, daemon, events, http, notify, supervisor, supervisor-events): choose another");
+    }
+  }
+
+  @Test
+  void aNameWithInstancesLeavesRoomForTheInstanceNumber() throws Exception {
+    String sixty = "w".repeat(60);
+    ChildSpec spec = SupervisorConfig.parse(j("{'children': [{'name': '" + sixty + "', 'command': ['x'], 'instances': 1000}]}"),
+        "config.json").children().get(0);
+    assertThat(spec.instances()).isEqualTo(1000);
+    assertError("{'children': [{'name': '" + "w".repeat(61) + "', 'command': ['x'], 'instances': 2}]}", "children[0].instances",
+        "config.json: children[0].instances: child name '" + "w".repeat(32) + "...' is 61 characters long: with instances the"
+            + " limit is 60, so that its instance names (up to '" + "w".repeat(32) + "...-999') fit 64");
+  }
+
+  @Test
+  void anInstanceNameClashingWithAnotherChildIsRefusedNamingTheField() {
+    assertError("{'children': [{'name': 'web', 'command': ['x'], 'instances': 2}, {'name': 'web-1', 'command': ['y']}]}",
+        "children[1].name",
+        "config.json: children[1].name: child 'web-1' has the same name as instance 'web-1' of 'web' (instances 2); rename one of them");
+    assertError("{'children': [{'name': 'web-0', 'command': ['y']}, {'name': 'web', 'command': ['x'], 'instances': 3}]}",
+        "children[1].name",
+        "config.json: children[1].name: child 'web-0' has the same name as instance 'web-0' of 'web' (instances 3); rename one of them");
+  }
+
+  @Test
+  void anInstanceClashInAFileNamesTheFile(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("agentd.json"),
+        j("{'children': [{'name': 'web', 'command': ['x'], 'instances': 2}, {'name': 'web-1', 'command': ['y']}]}"));
+    assertThatThrownBy(() -> SupervisorConfig.load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(file + ": children[1].name: child 'web-1' has the same name as instance 'web-1' of 'web' (instances 2);"
+            + " rename one of them")
+        .satisfies(e -> {
+          assertThat(((ConfigException) e).file()).contains(file);
+          assertThat(((ConfigException) e).field()).isEqualTo("children[1].name");
+        });
   }
 
   @Test

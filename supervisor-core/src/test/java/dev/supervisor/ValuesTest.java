@@ -38,6 +38,27 @@ class ValuesTest {
   }
 
   @Test
+  void childNamesAreShortFileNamesThatTheHomeDoesNotUseItself() {
+    assertThat(ChildSpec.builder("a".repeat(64)).argv("x").build().name()).hasSize(64);
+    assertThat(ChildSpec.builder("1.web_a-b").argv("x").build().name()).isEqualTo("1.web_a-b");
+    assertThatThrownBy(() -> ChildSpec.builder("a".repeat(65)))
+        .hasMessage("child name '" + "a".repeat(32) + "...' is 65 characters long: the limit is 64 (names become file names such as"
+            + " logs/<name>.log)");
+    for (String bad : new String[] {".", "..", "-a", ".hidden", ""}) {
+      assertThatThrownBy(() -> ChildSpec.builder(bad)).as(bad)
+          .hasMessage("child name '" + bad + "' is invalid: use lower-case letters, digits, '.', '_' and '-', starting with a letter"
+              + " or a digit");
+    }
+    assertThatThrownBy(() -> ChildSpec.builder("daemon"))
+        .hasMessage("child name 'daemon' is reserved (the supervisor's own files and commands use it; reserved: all, control, daemon,"
+            + " events, http, notify, supervisor, supervisor-events): choose another");
+    assertThat(ChildSpec.RESERVED_NAMES).allSatisfy(n -> assertThat(ChildSpec.NAME.matcher(n).matches()).as(n).isTrue());
+    assertThat(ChildSpec.builder("w".repeat(60)).argv("x").instances(1000).build().instances()).isEqualTo(1000);
+    assertThatThrownBy(() -> ChildSpec.builder("w".repeat(61)).argv("x").instances(1))
+        .hasMessageStartingWith("child name '" + "w".repeat(32) + "...' is 61 characters long: with instances the limit is 60");
+  }
+
+  @Test
   void childSpecDefaultsAndValidation() {
     ChildSpec spec = ChildSpec.builder("w1").argv("sleep", "1").build();
     assertThat(spec.inheritEnv()).containsExactly("PATH", "HOME", "LANG", "TZ");
@@ -49,7 +70,7 @@ class ValuesTest {
     assertThat(spec.effectiveEnv(java.util.Map.of("PATH", "/bin", "SECRET", "x"))).containsOnlyKeys("PATH");
 
     assertThatThrownBy(() -> ChildSpec.builder("Bad Name"))
-        .hasMessage("child name 'Bad Name' is invalid: use lower-case letters, digits, '.', '_' and '-'");
+        .hasMessage("child name 'Bad Name' is invalid: use lower-case letters, digits, '.', '_' and '-', starting with a letter or a digit");
     assertThatThrownBy(() -> ChildSpec.builder("w").argv()).hasMessage("argv of child 'w' is empty: give the command to run");
     assertThatThrownBy(() -> ChildSpec.builder("w").build()).hasMessage("child 'w' has no command: call argv(...)");
     assertThatThrownBy(() -> ChildSpec.builder("w").dependsOn("w")).hasMessage("child 'w' cannot depend on itself");

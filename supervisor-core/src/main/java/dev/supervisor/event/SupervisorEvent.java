@@ -6,7 +6,7 @@ import java.time.Instant;
 public sealed interface SupervisorEvent
     permits ChildStateChanged, RestartScheduled, ChildGaveUp, ChildStartFailed, HealthCheckFailed, SupervisorStateChanged,
         StateStoreWriteFailed, StormBreakerTripped, StormBreakerClosed,
-        WatchTriggered {
+        WatchTriggered, LogWriteFailed, LogWriteRecovered {
 
   /** When it happened (supervisor clock). */
   Instant at();

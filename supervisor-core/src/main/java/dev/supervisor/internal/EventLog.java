@@ -7,6 +7,8 @@ import dev.supervisor.event.ChildGaveUp;
 import dev.supervisor.event.ChildStartFailed;
 import dev.supervisor.event.ChildStateChanged;
 import dev.supervisor.event.HealthCheckFailed;
+import dev.supervisor.event.LogWriteFailed;
+import dev.supervisor.event.LogWriteRecovered;
 import dev.supervisor.event.RestartScheduled;
 import dev.supervisor.event.StateStoreWriteFailed;
 import dev.supervisor.event.StormBreakerClosed;
@@ -25,9 +27,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Appends every event as one JSON object per line; rotated by rename at 10 MiB, keeping 7 files.
+ * Appends every event as one JSON object per line (a 0600 file); rotated by rename at 10 MiB, keeping 7 files.
  * Runs on the supervisor's io thread (one writer). A write failure is logged and the event is
- * dropped; the next event tries again.
+ * dropped; the next event tries again. A deleted file (or directory) is noticed at the next
+ * event and created again.
  */
 public final class EventLog implements SupervisorListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventLog.class);
@@ -48,8 +51,15 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
   public void onEvent(SupervisorEvent event) {
     byte[] line = (toJson(event).toString() + "\n").getBytes(StandardCharsets.UTF_8);
     try {
+      if (out != null && !Files.exists(file)) { // deleted (logs/ with it, maybe): what we would write is lost
+        log.warn("event log {} was deleted; starting a new one", file);
+        closeQuietly();
+      }
       if (out == null) {
-        out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        if (OwnedDirectories.ensure(file.toAbsolutePath().getParent())) {
+          log.warn("directory {} was missing: created it again (mode 0700)", file.toAbsolutePath().getParent());
+        }
+        out = PrivateFiles.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         size = Files.size(file);
       }
       if (size + line.length > MAX_BYTES) {
@@ -81,7 +91,7 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
       }
     }
     Files.move(file, LogFiles.rotated(file, 1, false), StandardCopyOption.REPLACE_EXISTING);
-    out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    out = PrivateFiles.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     size = 0;
   }
 
@@ -107,6 +117,10 @@ public final class EventLog implements SupervisorListener, AutoCloseable {
           .put("failuresToRestart", e.failuresToRestart()).put("message", e.message());
     } else if (event instanceof StateStoreWriteFailed e) {
       n.put("message", e.message());
+    } else if (event instanceof LogWriteFailed e) {
+      n.put("name", e.name()).put("runId", e.runId()).put("reason", e.reason());
+    } else if (event instanceof LogWriteRecovered e) {
+      n.put("name", e.name()).put("runId", e.runId());
     } else if (event instanceof StormBreakerTripped e) {
       e.crashed().forEach(n.putArray("crashed")::add);
       n.put("breaker", e.breaker());

@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Incident records as JSON lines, one file per child ({@code <dir>/<name>.jsonl}), the newest
+ * Incident records as JSON lines, one file per child ({@code <dir>/<name>.jsonl}, 0600 in a 0700 directory), the newest
  * {@code kept} per child. Appends are single writes of one line; when a file reaches twice the
  * limit it is rewritten with the newest {@code kept} (temp file, rename), so reads never see a
  * half-trimmed file and a crash loop costs one rewrite per {@code kept} incidents. Writes come
@@ -50,18 +50,23 @@ public final class IncidentStore {
   public void append(Incident incident) {
     Path file = fileOf(incident.name());
     try {
-      Files.createDirectories(dir);
+      if (OwnedDirectories.ensure(dir) && !lineCounts.isEmpty()) {
+        log.warn("incident directory {} was missing: created it again (mode 0700)", dir);
+      }
       byte[] line = (JSON.writeValueAsString(toJson(incident)) + "\n").getBytes(StandardCharsets.UTF_8);
       Integer count = lineCounts.get(incident.name());
-      if (count == null) {
+      if (count == null || (count > 0 && !Files.exists(file))) { // first append, or the file was deleted
         count = Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8).size() : 0;
       }
-      Files.write(file, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+      PrivateFiles.write(file, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       count++;
       if (count >= 2 * kept) {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         Path tmp = dir.resolve("." + incident.name() + ".jsonl.tmp");
-        Files.write(tmp, lines.subList(Math.max(0, lines.size() - kept), lines.size()), StandardCharsets.UTF_8);
+        StringBuilder newest = new StringBuilder();
+        lines.subList(Math.max(0, lines.size() - kept), lines.size()).forEach(l -> newest.append(l).append('\n'));
+        PrivateFiles.write(tmp, newest.toString().getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         count = Math.min(kept, lines.size());
       }

@@ -13,10 +13,45 @@ import java.util.zip.GZIPOutputStream;
 /**
  * Size-based rotation of a log file that a live child keeps appending to (O_APPEND):
  * copy, then truncate in place. Files: {@code x.log} (current), {@code x.log.1[.gz]} (newest
- * rotated) ... {@code x.log.N[.gz]}. Not threadsafe: one caller at a time per file.
+ * rotated) ... {@code x.log.N[.gz]}, each 0600 ({@link PrivateFiles}). Not threadsafe: one caller at a time per file.
  */
 public final class LogFiles {
   private LogFiles() {}
+
+  /** What {@link #open(Path)} found: the file's key (its inode) and whether its directory had to be created again. */
+  public record Opened(Object fileKey, boolean createdDirectory) {}
+
+  /**
+   * Opens {@code log} for appending and closes it again, creating its directory (0700) and the
+   * file (0600) when missing: done before each spawn, so that a log that cannot be opened is
+   * reported as such (the JDK would blame the program it was starting) and a deleted directory
+   * comes back.
+   *
+   * @throws IOException if the directory or the file cannot be created or opened
+   */
+  public static Opened open(Path log) throws IOException {
+    boolean created = OwnedDirectories.ensure(log.toAbsolutePath().getParent());
+    try {
+      createOrOpen(log);
+    } catch (java.nio.file.NoSuchFileException e) { // the directory went away again in between (rm -rf racing the spawn)
+      created |= OwnedDirectories.ensure(log.toAbsolutePath().getParent());
+      createOrOpen(log);
+    }
+    return new Opened(fileKey(log), created);
+  }
+
+  private static void createOrOpen(Path log) throws IOException {
+    try (FileChannel ch = FileChannel.open(log, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.APPEND), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")))) {
+      // opened: what the child's stdout will be
+    }
+  }
+
+  /** The file's key (device and inode), or null when the file system has none. */
+  public static Object fileKey(Path file) throws IOException {
+    return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+  }
 
   /** {@code x.log.i} or {@code x.log.i.gz}. */
   public static Path rotated(Path log, int i, boolean gzip) {
@@ -94,7 +129,7 @@ public final class LogFiles {
     Path plain = rotated(log, 1, false);
     Path tmp = log.resolveSibling(log.getFileName() + ".1.tmp");
     try (FileChannel src = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE);
-         FileChannel dst = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+         FileChannel dst = PrivateFiles.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
       long pos = 0;
       // Copy until the size stops moving, then truncate at once: the writer appends (O_APPEND),
       // so its next write lands at offset 0 of the emptied file.
@@ -121,7 +156,7 @@ public final class LogFiles {
     Path gz = rotated(log, 1, true);
     Path gzTmp = log.resolveSibling(log.getFileName() + ".1.gz.tmp");
     try (InputStream in = Files.newInputStream(tmp);
-         OutputStream out = new GZIPOutputStream(Files.newOutputStream(gzTmp), 64 * 1024)) {
+         OutputStream out = new GZIPOutputStream(PrivateFiles.newOutputStream(gzTmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING), 64 * 1024)) {
       in.transferTo(out);
     }
     Files.move(gzTmp, gz, StandardCopyOption.REPLACE_EXISTING);

@@ -9,9 +9,7 @@ import dev.supervisor.spi.LaunchedProcess;
 import dev.supervisor.spi.ProcessLauncher;
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,7 +124,16 @@ public final class SystemProcessLauncher implements ProcessLauncher {
             e.getMessage());
       }
     }
-    List<String> command = cgroup.map(g -> joining(g, inner)).orElse(inner);
+    try {
+      return spawn(r, dir, cgroup.map(g -> joining(g, inner)).orElse(inner), profile, cgroup);
+    } catch (IOException | RuntimeException e) {
+      cgroup.ifPresent(Cgroups.Group::remove);
+      throw e;
+    }
+  }
+
+  private static LaunchedProcess spawn(LaunchRequest r, Path dir, List<String> command, Optional<RestrictedSpawners.Profile> profile,
+      Optional<Cgroups.Group> cgroup) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().clear();
     pb.environment().putAll(r.env());
@@ -135,6 +142,9 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     }
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     if (r.logFile().isPresent()) {
+      // The child opens the file itself (O_APPEND, with the umask's mode): make it ours, 0600, first.
+      PrivateFiles.createDirectories(r.logFile().get().toAbsolutePath().getParent());
+      PrivateFiles.createFile(r.logFile().get());
       pb.redirectErrorStream(true);
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(r.logFile().get().toFile()));
     } else {
@@ -145,7 +155,6 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     try {
       p = profile.isPresent() ? RestrictedSpawners.spawn(profile.get(), pb::start) : pb.start();
     } catch (IOException | RuntimeException e) {
-      cgroup.ifPresent(Cgroups.Group::remove);
       throw new IOException("cannot start " + r.argv() + ": " + e.getMessage(), e);
     }
     return new SystemProcess(p, new Containment(p.pid(), p.toHandle(), cgroup));
@@ -181,10 +190,6 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     boolean denyNet = !perm.network() && Landlock.abi() >= 4;
     if (!perm.restrictsFilesystem() && !denyNet) {
       return Optional.empty();
-    }
-    if (r.logFile().isPresent() && !Files.exists(r.logFile().get())) {
-      Files.createDirectories(r.logFile().get().getParent());
-      Files.createFile(r.logFile().get(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
     Map<Path, Long> grants = PrivilegedCommand.runtimeGrants(command, r.env(), dir, r.logFile());
     if (slot.isPresent()) {

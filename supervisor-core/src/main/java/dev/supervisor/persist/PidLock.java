@@ -3,6 +3,7 @@ package dev.supervisor.persist;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.supervisor.internal.PrivateFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -74,7 +75,7 @@ public final class PidLock implements AutoCloseable {
       if (mine != null) {
         throw new AlreadyRunningException(Optional.of(mine.owner), key);
       }
-      FileChannel ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileChannel ch = PrivateFiles.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE); // 0600, set by path
       FileLock lock;
       try {
         lock = ch.tryLock();

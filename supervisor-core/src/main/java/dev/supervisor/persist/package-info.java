@@ -1,2 +1,2 @@
-/** What outlives a supervisor process: the PID lock, process start-time signatures and the atomic state store. */
+/** What outlives a supervisor process: the PID lock, process start-time signatures, the atomic state store, and owner-only files. */
 package dev.supervisor.persist;

@@ -47,4 +47,28 @@ class InstancesTest {
       assertThatThrownBy(() -> s.scale("api", 2)).hasMessage("'api' was not declared with instances(n); these were: web");
     }
   }
+
+  @Test
+  void anInstanceNameClashingWithAnotherChildIsRefusedByTheBuilder() {
+    assertThatThrownBy(() -> Supervisor.builder(home).processLauncher(new FakeProcessLauncher())
+        .child(ChildSpec.builder("web").argv("web").instances(2).build())
+        .child(ChildSpec.builder("web-1").argv("other").build()).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("child 'web-1' has the same name as instance 'web-1' of 'web' (instances 2); rename one of them");
+  }
+
+  @Test
+  void scalingIntoAnotherChildsNameIsRefusedAndChangesNothing() throws Exception {
+    FakeProcessLauncher fake = new FakeProcessLauncher();
+    try (Supervisor s = Supervisor.builder(home).processLauncher(fake).shutdownHook(false)
+        .child(ChildSpec.builder("web").argv("web").instances(1).build())
+        .child(ChildSpec.builder("web-2").argv("other").build()).build()) {
+      s.startAsync().awaitHealthy(Duration.ofSeconds(5));
+      assertThatThrownBy(() -> s.scale("web", 3))
+          .hasMessage("cannot scale 'web' to 3: child 'web-2' has the same name as instance 'web-2' of 'web' (instances 1);"
+              + " rename one of them");
+      assertThat(s.status().children()).extracting(ChildStatus::name).containsExactly("web-0", "web-2");
+      assertThat(fake.launches("web-2")).isEqualTo(1);
+    }
+  }
 }

@@ -48,11 +48,29 @@ public final class SupervisorMain {
 
   /** Starts this main in a new JVM with the test class path; its output goes to {@code HOME-jvm-<n>.log}. */
   public static Process launch(Path home, String... args) throws Exception {
+    return start(home, command(home, args));
+  }
+
+  /**
+   * As {@link #launch}, under {@code sh -c 'umask UMASK; exec java ...'}: the JVM cannot set its
+   * own umask, and a test about file modes must not depend on the one the build was started with.
+   */
+  public static Process launchWithUmask(String umask, Path home, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("sh", "-c", "umask " + umask + " && exec \"$@\"", "sh"));
+    cmd.addAll(command(home, args));
+    return start(home, cmd);
+  }
+
+  private static List<String> command(Path home, String... args) {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
         SupervisorMain.class.getName(), home.toString(), ProcessLeakGuard.mark()));
     cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  private static Process start(Path home, List<String> cmd) throws Exception {
     Path out = Files.createTempFile(home.getParent(), home.getFileName() + "-jvm-", ".log");
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
   }

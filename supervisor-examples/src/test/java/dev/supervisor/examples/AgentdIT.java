@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.examples.scheduler.JobStore;
+import dev.supervisor.examples.tools.ApprovalKeys;
+import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.tools.Intent;
+import dev.supervisor.examples.tools.Policy;
 import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.JsonLineClient;
 import dev.supervisor.ipc.RpcException;
@@ -16,12 +19,17 @@ import dev.supervisor.testing.Pids;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +43,8 @@ class AgentdIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
   @TempDir Path dir;
   private Path home;
+  /** Extra environment for every agentd command of a test (and so for the daemon it starts). */
+  private final Map<String, String> env = new HashMap<>();
 
   record Result(int code, String out, String err) {}
 
@@ -47,8 +57,8 @@ class AgentdIT {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("").toAbsolutePath().toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().put("AGENTD_POLL", "1s");
-    pb.environment().put("AGENTD_APPROVAL_TTL", "2s");
     pb.environment().put("AGENTD_DRAIN_GRACE", "1s");
+    pb.environment().putAll(env);
     Process p = pb.start();
     assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("agentd %s finished", List.of(args)).isTrue();
     return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
@@ -92,6 +102,12 @@ class AgentdIT {
     return out;
   }
 
+  /** As root the children run as nobody, who must be able to pass the temp directory to reach the home. */
+  @org.junit.jupiter.api.BeforeEach
+  void letTheChildUserReachTheHome() throws IOException {
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+  }
+
   @AfterEach
   void noProcessLeftBehind() throws Exception {
     if (home == null) {
@@ -120,8 +136,12 @@ class AgentdIT {
     assertThat(explain.out()).startsWith("validator: policy onFailure(").contains("  crash 2 at 1s: restart in 2s\n")
         .contains("it would be FATAL at crash 6, 31s after the first start");
     assertThat(agentd("daemon", "explain", "nobody").err()).startsWith("agentd: no child named 'nobody'; children: validator,");
-    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("agentd.key"))))
+    // as root the children run as nobody: the public key is then readable by nobody's group, never writable
+    boolean shared = Files.readString(Path.of("/proc/self/status")).contains("\nUid:\t0\t");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("keys/validator/approval.key"))))
         .isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("keys/public/approval.pub"))))
+        .isEqualTo(shared ? "rw-r-----" : "rw-------");
 
     // kill -9 each child in turn: it comes back, counted
     for (String name : List.of("validator", "executor", "scheduler")) {
@@ -155,7 +175,7 @@ class AgentdIT {
     Result inspect = agentd("inspect", "executor");
     assertThat(inspect.out()).as(inspect.err()).startsWith("executor (READY, 1 restarts)")
         .contains("  policy      onFailure(exponential(1s..30s), resetAfter 60s, giveUpAfter 5 in 60s)\n")
-        .contains("  dependsOn   [], dependents [\"scheduler\"]").contains("    AGENTD_KEY_FILE=****\n");
+        .contains("  dependsOn   [], dependents [\"scheduler\"]").contains("    AGENTD_VERIFY_KEY=****\n");
 
     // each kill is an incident: the exit, the decision, the child's last output
     Result inc = agentd("incidents", "validator");
@@ -182,7 +202,7 @@ class AgentdIT {
     assertThat(denied.err().trim()).isEqualTo("agentd: denied by default-deny: no rule allows read /etc/passwd; deny by default");
     List<String> audit = Files.readAllLines(home.resolve("audit.log"));
     assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"path\":\"/etc/passwd\"", "\"decision\":\"deny\"", "\"rule\":\"default-deny\""));
-    assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"decision\":\"allow\"", "\"rule\":\"exec-harmless\""));
+    assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"decision\":\"allow\"", "\"rule\":\"exec-echo\""));
 
     Result stop = agentd("daemon", "stop");
     assertThat(stop.out()).startsWith("agentd stopped (pid ");
@@ -195,14 +215,14 @@ class AgentdIT {
   private ObjectNode validate(Intent intent) throws Exception {
     ObjectNode req = JSON.createObjectNode().put("type", "validate");
     req.set("intent", intent.toJson());
-    return JsonLineClient.of(home.resolve("run/validator.sock"), Duration.ofSeconds(10)).call(req);
+    return JsonLineClient.of(home.resolve("work/validator/validator.sock"), Duration.ofSeconds(10)).call(req);
   }
 
   private ObjectNode execute(JsonNode intent, JsonNode approval) throws Exception {
     ObjectNode req = JSON.createObjectNode().put("type", "execute");
     req.set("intent", intent);
     req.set("approval", approval);
-    return JsonLineClient.of(home.resolve("run/executor.sock"), Duration.ofSeconds(10)).call(req);
+    return JsonLineClient.of(home.resolve("work/executor/executor.sock"), Duration.ofSeconds(10)).call(req);
   }
 
   @Test
@@ -227,9 +247,18 @@ class AgentdIT {
         .hasMessage("approval signature does not match this intent (forged, or the intent was altered)")
         .satisfies(x -> assertThat(((RpcException) x).code()).isEqualTo(ErrorCode.FORBIDDEN));
 
-    ObjectNode later = validate(Intent.exec(List.of("echo", "too late")));
-    await().pollDelay(Duration.ofMillis(2500)).atMost(WAIT).until(() -> true); // the approval TTL is 2 s here
-    assertThatThrownBy(() -> execute(later.get("intent"), later.get("approval"))).isInstanceOf(RpcException.class)
+    // signed by another key: what anyone without the validator's private key can do at best
+    Intent other = Intent.exec(List.of("echo", "other key"));
+    ObjectNode foreign = Approvals.signer(KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPrivate(), Clock.systemUTC(),
+        Approvals.TTL).issue(other, Optional.of(Path.of("/usr/bin/echo")));
+    assertThatThrownBy(() -> execute(other.toJson(), foreign)).isInstanceOf(RpcException.class)
+        .hasMessage("approval signature does not match this intent (forged, or the intent was altered)");
+
+    // expired: signed with the real key (the test runs as the home's owner) by a clock 31 s behind, no waiting
+    PrivateKey real = ApprovalKeys.loadPrivate(home.resolve("keys/validator/approval.key"));
+    ObjectNode late = Approvals.signer(real, Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-31)), Approvals.TTL)
+        .issue(other, Optional.of(Path.of("/usr/bin/echo")));
+    assertThatThrownBy(() -> execute(other.toJson(), late)).isInstanceOf(RpcException.class)
         .hasMessageStartingWith("approval expired at ");
 
     assertThatThrownBy(() -> execute(Intent.read(Path.of("../../etc/passwd")).toJson(), JSON.createObjectNode()))
@@ -252,7 +281,7 @@ class AgentdIT {
     assertThat(agentd("jobs", "remove", "tick").code()).isZero();
     assertThat(agentd("jobs", "remove", "bad").code()).isZero();
     long orphanRun;
-    try (JobStore store = JobStore.open(home.resolve("scheduler.db"))) {
+    try (JobStore store = JobStore.open(home.resolve("work/scheduler/scheduler.db"))) {
       JobStore.Job j = store.add("slow", "0 0 1 1 *", Intent.exec(List.of("date")), Instant.now());
       orphanRun = store.startRun(j, Instant.now());
     }
@@ -260,7 +289,7 @@ class AgentdIT {
     ProcessHandle.of(scheduler).orElseThrow().destroyForcibly();
     await().atMost(WAIT).until(() -> childPid("scheduler") != scheduler && allReady());
     await().atMost(WAIT).until(() -> {
-      try (JobStore store = JobStore.open(home.resolve("scheduler.db"))) {
+      try (JobStore store = JobStore.open(home.resolve("work/scheduler/scheduler.db"))) {
         return store.runs("slow", 10).stream().anyMatch(r -> r.id() == orphanRun && r.status().equals("failed"));
       }
     });
@@ -401,15 +430,126 @@ class AgentdIT {
   void stoppingTheSchedulerRecordsTheRunInFlightAsCancelled() throws Exception {
     home = dir.resolve("home");
     Files.createDirectories(home);
-    Files.writeString(home.resolve("policy.json"), dev.supervisor.examples.tools.Policy.DEFAULT.replace("\"true\"]", "\"true\", \"sleep\"]"));
+    Files.writeString(home.resolve("policy.json"), Policy.DEFAULT.replace(" \"rules\": [\n",
+        " \"rules\": [\n  {\"name\": \"exec-sleep\", \"tool\": \"exec\", \"allow\": true, \"command\": \"sleep\", \"args\": [\"8\"]},\n"));
     assertThat(agentd("jobs", "add", "slow", "--cron", "* * * * * *", "exec", "sleep", "8").code()).isZero();
     assertThat(agentd("daemon", "start").code()).isZero();
     await().atMost(WAIT).until(() -> agentd("jobs", "runs", "slow").out().contains(" running "));
     assertThat(agentd("daemon", "stop").code()).isZero();
-    try (JobStore store = JobStore.open(home.resolve("scheduler.db"))) {
+    try (JobStore store = JobStore.open(home.resolve("work/scheduler/scheduler.db"))) {
       List<JobStore.Run> runs = store.runs("slow", 10);
       assertThat(runs).extracting(JobStore.Run::status).containsExactly("cancelled");
       assertThat(runs.get(0).output()).isEqualTo("cancelled: the scheduler was stopped and the run did not finish within 1s");
+    }
+  }
+
+  /**
+   * Issues: `date -f <key>` leaked the approval key; the daemon's PATH chose the binary; a home
+   * with glob characters denied every file. Here a home like that, a PATH that starts with a fake
+   * `true`, and a home left by an earlier version (the shared key, the old default policy).
+   */
+  @Test
+  void theExecPolicyKeysAndCommandPathHoldEndToEnd() throws Exception {
+    home = dir.resolve("x[1]{a,b}*");
+    Path evil = Files.createDirectory(dir.resolve("evil"));
+    Path marker = dir.resolve("hijacked");
+    Path fake = evil.resolve("true");
+    Files.writeString(fake, "#!/bin/sh\ntouch " + marker + "\n");
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+    env.put("PATH", evil + ":" + System.getenv("PATH"));
+    Files.createDirectories(home);
+    Files.write(home.resolve("agentd.key"), new byte[32]);
+    Files.writeString(home.resolve("policy.json"), Policy.PREVIOUS_DEFAULT);
+
+    Result start = agentd("daemon", "start");
+    assertThat(start.code()).as(start.err()).isZero();
+    await().atMost(WAIT).until(this::allReady);
+    assertThat(home.resolve("agentd.key")).doesNotExist();
+    assertThat(Files.readString(home.resolve("policy.json"))).isEqualTo(Policy.DEFAULT);
+    String daemonLog = Files.readString(home.resolve("logs/daemon.log"));
+    assertThat(daemonLog).contains("deleted " + home.resolve("agentd.key") + ", the shared key of earlier versions")
+        .contains("replaced the previous built-in policy in " + home.resolve("policy.json"));
+
+    // the workspace works although its path is no valid glob of itself
+    assertThat(agentd("tool", "write", "a.txt", "--text", "hello").code()).isZero();
+    assertThat(agentd("tool", "read", "a.txt").out()).isEqualTo("hello");
+    assertThat(agentd("tool", "list").out().lines().toList()).containsExactly("a.txt");
+    Result ls = agentd("tool", "exec", "--", "ls", "-l");
+    assertThat(ls.code()).as(ls.err()).isZero();
+    assertThat(ls.out()).contains(" a.txt\n");
+
+    Path key = home.resolve("keys/validator/approval.key");
+    Result leak = agentd("tool", "exec", "--", "date", "-f", key.toString());
+    assertThat(leak.code()).isEqualTo(1);
+    assertThat(leak.out()).isEmpty();
+    assertThat(leak.err().trim()).isEqualTo("agentd: denied by default-deny: no rule allows exec date -f " + key + "; exec-date: option"
+        + " '-f' is not allowed for date (allowed: -u --utc --universal -R --rfc-email); deny by default");
+    Result root = agentd("tool", "exec", "--", "ls", "/");
+    assertThat(root.code()).isEqualTo(1);
+    assertThat(root.err().trim()).isEqualTo("agentd: denied by default-deny: no rule allows exec ls /; exec-ls: '/' resolves to /,"
+        + " outside the workspace " + home.resolve("workspace") + "; deny by default");
+    assertThat(agentd("tool", "exec", "--", "date", "-u", "+%Y").out().trim()).matches("\\d{4}");
+
+    // the fake `true` first on the PATH of the caller, the daemon and the executor never runs
+    Result t = agentd("tool", "exec", "--", "true");
+    assertThat(t.code()).as(t.err()).isZero();
+    assertThat(marker).doesNotExist();
+    List<String> audit = Files.readAllLines(home.resolve("audit.log"));
+    assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"argv\":[\"true\"]", "\"executable\":\"/usr/")
+        .contains("\"decision\":\"allow\""));
+
+    // the executor is told of the public key only
+    String environ = Files.readString(Path.of("/proc/" + childPid("executor") + "/environ")).replace('\0', '\n');
+    assertThat(environ).contains("AGENTD_VERIFY_KEY=" + home.resolve("keys/public/approval.pub") + "\n")
+        .doesNotContain("keys/validator").doesNotContain("AGENTD_SIGNING_KEY");
+    assertThat(Files.readString(Path.of("/proc/" + childPid("validator") + "/environ")))
+        .contains("AGENTD_SIGNING_KEY=" + key).doesNotContain("AGENTD_VERIFY_KEY");
+  }
+
+  @Test
+  void theTrioRunsUnprivilegedAndEachChildIsConfinedToItsOwnFiles() throws Exception {
+    home = dir.resolve("home");
+    Files.createDirectories(home);
+    ObjectNode policy = (ObjectNode) JSON.readTree(Policy.DEFAULT);
+    ((com.fasterxml.jackson.databind.node.ArrayNode) policy.get("rules")).insertObject(0).put("name", "exec-cat-anything")
+        .put("tool", "exec").put("allow", true).put("command", "cat").put("args", "any");
+    Files.writeString(home.resolve("policy.json"), policy.toString());
+    Result start = agentd("daemon", "start");
+    assertThat(start.code()).as(start.err()).isZero();
+    await().atMost(WAIT).until(this::allReady);
+
+    boolean root = Files.readString(Path.of("/proc/self/status")).contains("\nUid:\t0\t");
+    for (String c : List.of("validator", "executor", "scheduler")) {
+      String st = Files.readString(Path.of("/proc/" + childPid(c) + "/status"));
+      assertThat(st).as(c).contains("NoNewPrivs:\t1");
+      if (root) {
+        assertThat(st).as(c).contains("Uid:\t65534\t65534\t65534\t65534").contains("CapEff:\t0000000000000000")
+            .contains("CapBnd:\t0000000000000000");
+      }
+    }
+    JsonNode children = status().path("children");
+    boolean landlock = Runtime.version().feature() >= 22; // the jar was built and runs on this JDK
+    for (JsonNode c : children) {
+      JsonNode p = c.path("privileges");
+      if (landlock) {
+        assertThat(p.path("enforced").asBoolean()).as(c.path("name") + ": " + p.path("notEnforced")).isTrue();
+      } else {
+        assertThat(p.path("notEnforced").toString()).as(c.path("name").asText()).contains("Landlock needs the FFM API of JDK 22+");
+      }
+      assertThat(p.path("effective").path("noNewPrivileges").asBoolean()).isTrue();
+    }
+    assertThat(agentd("tool", "write", "mine.txt", "--text", "ok").code()).isZero();
+    Result own = agentd("tool", "exec", "--", "cat", home.resolve("workspace/mine.txt").toString());
+    assertThat(own.code()).as(own.err()).isZero();
+    assertThat(own.out()).isEqualTo("ok");
+    if (landlock) { // the policy lets cat read anything; the kernel still keeps the executor to its workspace
+      for (Path secret : List.of(home.resolve("keys/validator/approval.key"), home.resolve("audit.log"), Path.of("/etc/shadow"),
+          home.resolve("state.json"))) {
+        Result r = agentd("tool", "exec", "--", "cat", secret.toString());
+        assertThat(r.code()).as(secret.toString()).isNotZero();
+        assertThat(r.out() + r.err()).as(secret.toString()).contains("/usr/bin/cat: " + secret + ": Permission denied")
+            .doesNotContain("PRIVATE").doesNotContain("root:");
+      }
     }
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.ipc.internal.Json;
 import dev.supervisor.ipc.internal.LineReader;
+import dev.supervisor.persist.OwnerOnly;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -87,8 +88,7 @@ public final class JsonLineServer implements AutoCloseable {
   public JsonLineServer start() throws IOException {
     Path dir = socket.getParent();
     if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir);
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+      OwnerOnly.createDirectories(dir); // missing parents 0700 too (a fresh supervisor home)
     } else {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
       if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {

@@ -2,6 +2,7 @@ package dev.supervisor.examples.executor;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.supervisor.examples.tools.CommandPath;
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.examples.tools.Jsons;
 import java.io.ByteArrayOutputStream;
@@ -14,26 +15,37 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
  * The tools, confined to one root: every path is checked after resolving symlinks, so neither
- * {@code ..} nor a link can leave the root. Commands run as argv (never a shell) with a minimal
- * environment, a timeout and capped output.
+ * {@code ..} nor a link can leave the root. Commands run as argv (never a shell) by the absolute
+ * path of their binary, found in the policy's {@link CommandPath} and never through this JVM's
+ * own {@code PATH}, in the root, with a fixed environment ({@code PATH} = that search path,
+ * {@code LANG=C.UTF-8}, nothing else), a timeout and capped output.
  */
 public final class Tools {
   /** Largest file {@code read} returns, and most output {@code exec} keeps. */
   public static final int MAX_BYTES = 64 * 1024;
   private final Path root;
   private final Duration execTimeout;
+  private final CommandPath path;
 
-  public Tools(Path root, Duration execTimeout) throws IOException {
+  public Tools(Path root, Duration execTimeout, CommandPath path) throws IOException {
     this.root = root.toRealPath();
     this.execTimeout = execTimeout;
+    this.path = path;
   }
 
+  /**
+   * Runs a file intent, or an exec whose command is looked up in the search path here.
+   *
+   * @throws SecurityException if a path leaves the root
+   * @throws IOException if the tool fails, or an exec's command is not in the search path
+   */
   public ObjectNode run(Intent intent) throws IOException {
     switch (intent.tool()) {
       case "read":
@@ -43,7 +55,14 @@ public final class Tools {
       case "list":
         return list(intent.path().get());
       default:
-        return exec(intent.argv());
+        String command = intent.argv().get(0);
+        Path exe;
+        try {
+          exe = path.resolve(command).orElseThrow(() -> new IOException(command + " is not in the search path " + path));
+        } catch (IllegalArgumentException e) {
+          throw new IOException(e.getMessage());
+        }
+        return exec(exe, intent.argv());
     }
   }
 
@@ -108,11 +127,24 @@ public final class Tools {
     return out;
   }
 
-  private ObjectNode exec(List<String> argv) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(argv).directory(root.toFile()).redirectErrorStream(true)
+  /**
+   * Runs {@code argv} with its command replaced by {@code executable}, which must be absolute:
+   * a bare name would be looked up by the JDK in this JVM's {@code PATH}, which whoever started
+   * the daemon chose.
+   *
+   * @throws IllegalArgumentException if {@code executable} is not absolute
+   * @throws IOException if it cannot be started
+   */
+  public ObjectNode exec(Path executable, List<String> argv) throws IOException {
+    if (!executable.isAbsolute()) {
+      throw new IllegalArgumentException("executable must be an absolute path, not " + executable);
+    }
+    List<String> command = new ArrayList<>(argv);
+    command.set(0, executable.toString());
+    ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     pb.environment().clear();
-    pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin");
+    pb.environment().put("PATH", path.toString());
     pb.environment().put("LANG", "C.UTF-8");
     Process proc = pb.start();
     ByteArrayOutputStream out = new ByteArrayOutputStream();

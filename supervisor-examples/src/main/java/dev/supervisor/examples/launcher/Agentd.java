@@ -13,9 +13,10 @@ import dev.supervisor.examples.bench.Bench;
 import dev.supervisor.examples.demo.Demo;
 import dev.supervisor.examples.http.HttpApi;
 import dev.supervisor.examples.scheduler.JobStore;
-import dev.supervisor.examples.tools.Approvals;
+import dev.supervisor.examples.tools.ApprovalKeys;
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.examples.tools.Jsons;
+import dev.supervisor.examples.tools.Policy;
 import dev.supervisor.examples.tools.ToolClient;
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.ipc.control.ControlClient;
@@ -55,7 +56,7 @@ public final class Agentd {
   /** LSB: status of a service that is not running. */
   public static final int NOT_RUNNING = 3;
 
-  @Option(names = "--home", description = "home directory (default: $AGENTD_HOME, else ~/.agentd)")
+  @Option(names = "--home", description = "home directory (default: $AGENTD_HOME, else ~/.agentd; /var/lib/agentd for root)")
   Path homeOption;
 
   @Option(names = "--config", description = "supervise the children of this JSON config instead of the built-in trio")
@@ -69,6 +70,10 @@ public final class Agentd {
       + " (loopback recommended); everything but /healthz and /readyz needs the token from <home>/http.token, or the"
       + " session of a one-time login URL (printed at start; 'daemon login-url' for another)")
   String http;
+
+  @Option(names = "--child-user", paramLabel = "USER", description = "when agentd runs as root, the unprivileged account its"
+      + " validator, executor and scheduler run as (default nobody; name a dedicated one in production)")
+  String childUser;
 
   @Spec CommandLine.Model.CommandSpec spec;
 
@@ -386,12 +391,10 @@ public final class Agentd {
     @Command(name = "run", description = "run the supervisor in the foreground (Ctrl-C stops everything; for systemd Type=notify)")
     int run() throws Exception {
       AgentdHome h = top.home();
-      h.createDirectories();
-      Approvals.createKeyIfMissing(h.keyFile());
       List<ChildSpec> children;
       Supervisor.Builder b = Supervisor.builder(h.root()).recovery(top.orphanPolicy())
           .notifySockets(ChildNotifySockets.create()); // for config children with "readiness": "notify" or a watchdog
-      if (top.config != null) {
+      if (top.config != null) { // the user's children: no keys, policy, workspace or work directories of the trio
         try {
           SupervisorConfig cfg = SupervisorConfig.load(top.config);
           cfg.applyTo(b);
@@ -400,8 +403,31 @@ public final class Agentd {
           top.err().println("agentd: " + e.getMessage());
           return 2;
         }
+        dev.supervisor.persist.OwnerOnly.createDirectories(h.root());
       } else {
-        children = Trio.specs(h, System.getenv());
+        Optional<ChildUser> childUser;
+        try {
+          childUser = ChildUser.resolve(top.childUser);
+          if (childUser.isPresent()) {
+            childUser.get().checkReachable(h);
+          }
+        } catch (IOException e) {
+          top.err().println("agentd: " + e.getMessage());
+          return 2;
+        }
+        h.createDirectories();
+        ApprovalKeys.prepare(h, top.out()::println); // the validator's private key, the executor's public key
+        Policy.installDefault(h.policy(), top.out()::println); // the children only read it
+        dev.supervisor.persist.OwnerOnly.createFile(h.audit());
+        try {
+          children = Trio.specs(h, System.getenv(), childUser, Policy.load(h.policy(), h.workspace()).allowedExecutables());
+        } catch (IllegalArgumentException e) { // AGENTD_APPROVAL_TTL out of bounds
+          top.err().println("agentd: " + e.getMessage());
+          return 2;
+        }
+        if (childUser.isPresent()) {
+          childUser.get().prepare(h);
+        }
         b.children(children);
       }
       PrintWriter out = top.out();
@@ -436,6 +462,7 @@ public final class Agentd {
             return 1;
           }
           java.net.InetSocketAddress a = api.address();
+          dev.supervisor.persist.OwnerOnly.createFile(httpAddr);
           java.nio.file.Files.writeString(httpAddr, dev.supervisor.examples.http.LoginCodes.hostPort(a) + "\n");
           out.println("agentd dashboard on http://" + a.getHostString() + ":" + a.getPort() + "/");
           out.println("dashboard login (works once, within " + dev.supervisor.examples.http.LoginCodes.LIFETIME.toMinutes()
@@ -662,7 +689,22 @@ public final class Agentd {
     private JobStore store() throws IOException {
       AgentdHome h = top.home();
       h.createDirectories();
-      return JobStore.open(h.database());
+      JobStore s = JobStore.open(h.database());
+      if (!h.sharedWithChildren()) {
+        return s;
+      }
+      return s.afterClose(() -> { // written as root: hand the database and its journals back to the scheduler's user
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(h.workDir("scheduler"))) {
+          java.nio.file.attribute.UserPrincipal owner = java.nio.file.Files.getOwner(h.workDir("scheduler"));
+          for (Path f : (Iterable<Path>) files::iterator) {
+            if (f.getFileName().toString().startsWith("scheduler.db")) {
+              java.nio.file.Files.setOwner(f, owner);
+            }
+          }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException("cannot hand " + h.database() + " back to the scheduler's user: " + e.getMessage(), e);
+        }
+      });
     }
 
     @Command(name = "add", description = "add a job: jobs add NAME --cron EXPR TOOL ARGS...  (TOOL: read FILE | list DIR | write FILE TEXT | exec CMD ARGS...)")

@@ -1,6 +1,7 @@
 package dev.supervisor.examples.launcher;
 
 import dev.supervisor.ChildSpec;
+import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.executor.ExecutorMain;
 import dev.supervisor.examples.scheduler.SchedulerMain;
 import dev.supervisor.examples.validator.ValidatorMain;
@@ -13,8 +14,9 @@ import java.util.Map;
 
 /**
  * The three built-in children, each its own small JVM started from this jar with only what it
- * needs: its own working directory, {@code PATH LANG TZ} plus {@code AGENTD_HOME}, the key file
- * only for validator and executor, and no file descriptors beyond stdio (the JDK closes them).
+ * needs: its own working directory, {@code PATH LANG TZ} plus {@code AGENTD_HOME}, the approval
+ * signing key only for the validator and the verify key only for the executor, and no file
+ * descriptors beyond stdio (the JDK closes them).
  * Each is READY when its socket answers {@code ping}, and restarted if it stops answering.
  */
 public final class Trio {
@@ -30,10 +32,18 @@ public final class Trio {
   /** Flags for short CLI invocations: start fast, no JIT beyond C1, no perf data. */
   public static final List<String> CLI_JVM_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto");
 
+  /** The three children, in start order. */
+  public static final java.util.List<String> NAMES = java.util.List.of("validator", "executor", "scheduler");
+
   private Trio() {}
 
   /** The JVM command that runs {@code main} from this program's class path. */
   public static List<String> javaCommand(Class<?> main, String... jvmFlags) {
+    return javaCommandFrom(absoluteClassPath(), main, jvmFlags);
+  }
+
+  /** The JVM command that runs {@code main} from {@code classPath}. */
+  static List<String> javaCommandFrom(String classPath, Class<?> main, String... jvmFlags) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     if (Runtime.version().feature() >= 22) {
@@ -41,15 +51,54 @@ public final class Trio {
     }
     cmd.addAll(List.of(jvmFlags));
     cmd.add("-cp");
-    cmd.add(absoluteClassPath());
+    cmd.add(classPath);
     cmd.add(main.getName());
     return cmd;
   }
 
   /**
-   * The trio; {@code AGENTD_POLL}, {@code AGENTD_DRAIN_GRACE}, {@code AGENTD_SWEEP} and
-   * {@code AGENTD_APPROVAL_TTL} from {@code env} pass through to scheduler and validator.
+   * The class path the children start from. Run from a jar (the usual {@code java -jar
+   * agentd.jar}), it is a copy of that jar in {@code <home>/lib/agentd-<sha256>.jar}: the children
+   * keep working when the jar is replaced or rebuilt, and an unprivileged child user can read it
+   * wherever the original lives. The three newest copies are kept. Run from a class path of
+   * directories (a build), it is that class path.
    */
+  static String childClassPath(AgentdHome home) {
+    String cp = absoluteClassPath();
+    Path jar = Path.of(cp);
+    if (cp.contains(java.io.File.pathSeparator) || !cp.endsWith(".jar") || !java.nio.file.Files.isRegularFile(jar)) {
+      return cp;
+    }
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(jar)) {
+        byte[] buf = new byte[1 << 16];
+        for (int n; (n = in.read(buf)) > 0; ) {
+          sha.update(buf, 0, n);
+        }
+      }
+      String hash = java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+      Path lib = home.root().resolve("lib");
+      dev.supervisor.persist.OwnerOnly.createDirectories(lib);
+      Path copy = lib.resolve("agentd-" + hash + ".jar");
+      if (!java.nio.file.Files.exists(copy)) {
+        Path tmp = lib.resolve(".agentd-" + hash + ".jar.tmp");
+        java.nio.file.Files.copy(jar, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        java.nio.file.Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        java.nio.file.Files.move(tmp, copy, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      }
+      java.nio.file.Files.setLastModifiedTime(copy, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+      try (java.util.stream.Stream<Path> old = java.nio.file.Files.list(lib)) {
+        old.filter(p -> p.getFileName().toString().matches("agentd-[0-9a-f]{16}\\.jar"))
+            .sorted(java.util.Comparator.comparing((Path p) -> p.toFile().lastModified()).reversed()).skip(3)
+            .forEach(p -> p.toFile().delete());
+      }
+      return copy.toString();
+    } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("cannot copy " + jar + " into " + home.root().resolve("lib") + " for the children: " + e.getMessage(), e);
+    }
+  }
+
   /**
    * This JVM's class path with every entry made absolute: {@code java -jar target/agentd.jar}
    * reports a relative path, which would break in a child that runs in another directory.
@@ -64,25 +113,49 @@ public final class Trio {
     return String.join(java.io.File.pathSeparator, out);
   }
 
+  /**
+   * The trio, run as this process's own user; {@code AGENTD_POLL}, {@code AGENTD_DRAIN_GRACE},
+   * {@code AGENTD_SWEEP} and {@code AGENTD_APPROVAL_TTL} from {@code env} pass through to
+   * scheduler and validator.
+   */
   public static List<ChildSpec> specs(AgentdHome home, Map<String, String> env) {
+    return specs(home, env, java.util.Optional.empty(), List.of());
+  }
+
+  /**
+   * The trio, each child with its least privilege ({@link TrioPrivileges}); run as {@code user}
+   * when given (agentd is root); the executor may execute {@code commands} (the policy's).
+   */
+  public static List<ChildSpec> specs(AgentdHome home, Map<String, String> env, java.util.Optional<ChildUser> user,
+      List<Path> commands) {
     String poll = env.getOrDefault("AGENTD_POLL", "30s");
+    String classPath = childClassPath(home);
     return List.of(
-        child(home, "validator", ValidatorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString())
-            .env("AGENTD_APPROVAL_TTL", env.getOrDefault("AGENTD_APPROVAL_TTL", "30s")).build(),
-        child(home, "executor", ExecutorMain.class).env("AGENTD_KEY_FILE", home.keyFile().toString()).build(),
-        child(home, "scheduler", SchedulerMain.class).env("AGENTD_POLL", poll)
+        child(home, classPath, "validator", ValidatorMain.class).env("AGENTD_SIGNING_KEY", home.signingKey().toString())
+            .env(Approvals.TTL_ENV, Approvals.ttlFrom(env).toMillis() + "ms")
+            .privileges(TrioPrivileges.of("validator", home, classPath, user, List.of(home.policy(), home.signingKey().getParent()),
+                List.of(home.audit()), List.of()))
+            .build(),
+        child(home, classPath, "executor", ExecutorMain.class).env("AGENTD_VERIFY_KEY", home.verifyKey().toString())
+            .privileges(TrioPrivileges.of("executor", home, classPath, user, List.of(home.policy(), home.verifyKey().getParent()),
+                List.of(home.workspace()), commands))
+            .build(),
+        child(home, classPath, "scheduler", SchedulerMain.class).env("AGENTD_POLL", poll)
             .env("AGENTD_DRAIN_GRACE", env.getOrDefault("AGENTD_DRAIN_GRACE", "3s"))
             .env("AGENTD_SWEEP", env.getOrDefault("AGENTD_SWEEP", "5m"))
+            .privileges(TrioPrivileges.of("scheduler", home, classPath, user, List.of(), List.of(), List.of()))
             .dependsOn("validator", "executor").build());
   }
 
-  private static ChildSpec.Builder child(AgentdHome home, String name, Class<?> main) {
+  private static ChildSpec.Builder child(AgentdHome home, String classPath, String name, Class<?> main) {
     SocketHealthCheck ping = SocketHealthCheck.ping(home.socket(name), Duration.ofSeconds(2));
     return ChildSpec.builder(name)
-        .argv(javaCommand(main, "-Xmx48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"))
+        .argv(javaCommandFrom(classPath, main, "-Xmx48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:-UsePerfData",
+            "-Djava.io.tmpdir=" + home.workDir(name).resolve("tmp")))
         .workingDirectory(home.workDir(name))
         .inheritEnv("PATH", "LANG", "TZ")
         .env("AGENTD_HOME", home.root().toString())
+        .env("AGENTD_OWNER_UID", Long.toString(dev.supervisor.ipc.Uids.current()))
         .readiness(ping, Duration.ofSeconds(60), Duration.ofMillis(100))
         .healthCheck(ping, Duration.ofSeconds(15), 3)
         .stopGrace(Duration.ofSeconds(5));

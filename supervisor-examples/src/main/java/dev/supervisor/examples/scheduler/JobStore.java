@@ -2,6 +2,7 @@ package dev.supervisor.examples.scheduler;
 
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.examples.tools.Jsons;
+import dev.supervisor.persist.OwnerOnly;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,12 +30,31 @@ public final class JobStore implements AutoCloseable {
 
   private final Connection db;
 
+  private Runnable afterClose = () -> { };
+
   private JobStore(Connection db) {
     this.db = db;
   }
 
-  /** Opens (and creates) the database. @throws IOException naming the file */
+  /** Runs {@code hook} once the database is closed (the CLI hands the files back to the scheduler's user). */
+  public JobStore afterClose(Runnable hook) {
+    this.afterClose = hook;
+    return this;
+  }
+
+  /**
+   * Opens (and creates) the database. A new one is created 0600 here, before SQLite opens it:
+   * SQLite would make it 0644 under the usual umask, and it gives its {@code -wal}, {@code -shm}
+   * and {@code -journal} files the database file's mode.
+   *
+   * @throws IOException naming the file
+   */
   public static JobStore open(Path file) throws IOException {
+    try {
+      OwnerOnly.createFile(file);
+    } catch (IOException e) {
+      throw new IOException("cannot create the job database " + file + ": " + e, e);
+    }
     try {
       Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
       try (Statement s = c.createStatement()) {
@@ -204,5 +224,6 @@ public final class JobStore implements AutoCloseable {
   @Override
   public void close() throws SQLException {
     db.close();
+    afterClose.run();
   }
 }

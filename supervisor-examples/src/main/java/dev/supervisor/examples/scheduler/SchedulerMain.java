@@ -58,7 +58,7 @@ public final class SchedulerMain {
     });
     sweeper.scheduleWithFixedDelay(() -> s.sweep(sweep), sweep.toMillis(), sweep.toMillis(), TimeUnit.MILLISECONDS);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> s.drain(timer, grace), "drain"));
-    JsonLineServer.builder(home.socket("scheduler")).handler((req, peer) -> {
+    JsonLineServer.builder(home.socket("scheduler")).peerPolicy(AgentdHome.childPeers()).handler((req, peer) -> {
       if (!req.path("type").asText().equals("pollNow")) {
         throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + req.path("type").asText() + "' (known: ping, pollNow)");
       }

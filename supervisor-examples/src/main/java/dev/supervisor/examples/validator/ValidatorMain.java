@@ -2,6 +2,7 @@ package dev.supervisor.examples.validator;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.examples.launcher.AgentdHome;
+import dev.supervisor.examples.tools.ApprovalKeys;
 import dev.supervisor.examples.tools.Approvals;
 import dev.supervisor.examples.tools.Intent;
 import dev.supervisor.examples.tools.Jsons;
@@ -21,26 +22,28 @@ import java.time.Instant;
 /**
  * {@code validate {"intent": {...}}} -> {@code {"decision":"allow","rule":..,"approval":{..}}} or
  * {@code {"decision":"deny","rule":..,"reason":..}}. Every decision is appended to
- * {@code <home>/audit.log} before the reply. Reads {@code AGENTD_HOME}, {@code AGENTD_KEY_FILE} and
- * {@code AGENTD_APPROVAL_TTL} (how long an approval stays valid, default 30s).
+ * {@code <home>/audit.log} before the reply. An allowed exec's approval names the binary the
+ * policy's search path resolved. Reads {@code AGENTD_HOME}, {@code AGENTD_SIGNING_KEY} (the
+ * Ed25519 private key, this child's alone) and {@code AGENTD_APPROVAL_TTL} (how long an approval
+ * stays valid: default and maximum 30s, see {@link Approvals#ttlFrom}).
  */
 public final class ValidatorMain {
   private final AgentdHome home;
   private final Policy policy;
-  private final Approvals approvals;
+  private final Approvals.Signer approvals;
   private final OutputStream audit;
 
   private ValidatorMain(AgentdHome home) throws IOException {
     this.home = home;
     this.policy = Policy.load(home.policy(), home.workspace());
-    this.approvals = new Approvals(Approvals.loadKey(home.keyFileFromEnv()), Clock.systemUTC(),
-        dev.supervisor.Durations.parse(System.getenv().getOrDefault("AGENTD_APPROVAL_TTL", "30s")));
+    this.approvals = Approvals.signer(ApprovalKeys.loadPrivate(home.signingKeyFromEnv()), Clock.systemUTC(),
+        Approvals.ttlFrom(System.getenv()));
     this.audit = Files.newOutputStream(home.audit(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
   }
 
   public static void main(String[] args) throws Exception {
     ValidatorMain v = new ValidatorMain(AgentdHome.fromEnv());
-    JsonLineServer.builder(v.home.socket("validator")).handler(v::handle).build().start();
+    JsonLineServer.builder(v.home.socket("validator")).peerPolicy(AgentdHome.childPeers()).handler(v::handle).build().start();
     System.out.println("validator serving " + v.home.socket("validator") + " with policy " + v.home.policy());
     Thread.currentThread().join();
   }
@@ -61,7 +64,7 @@ public final class ValidatorMain {
         .put("decision", d.allowed() ? "allow" : "deny").put("rule", d.rule()).put("reason", d.reason());
     out.set("intent", intent.toJson());
     if (d.allowed()) {
-      out.set("approval", approvals.issue(intent));
+      out.set("approval", approvals.issue(intent, d.executable()));
     }
     return out;
   }
@@ -70,6 +73,7 @@ public final class ValidatorMain {
     ObjectNode line = Jsons.MAPPER.createObjectNode().put("at", Instant.now().toString());
     line.putObject("peer").put("uid", peer.uid()).put("pid", peer.pid().orElse(-1));
     line.set("intent", intent.toJson());
+    d.executable().ifPresent(x -> line.put("executable", x.toString()));
     line.put("rule", d.rule()).put("decision", d.allowed() ? "allow" : "deny").put("reason", d.reason());
     try {
       audit.write((line + "\n").getBytes(StandardCharsets.UTF_8));

@@ -25,7 +25,8 @@ import java.util.OptionalLong;
  * {"supervisor":{"running":true,"state":"RUNNING","pid":123,"uptimeMs":5000,"home":"...",
  *               "breaker":{"state":"CLOSED","settings":"stormBreaker(majority in 30s, probe 10s)","held":[]}},
  *  "children":[{"name":"validator","state":"RUNNING","pid":124,"uptimeMs":4900,"restarts":0,
- *               "lastExit":null,"cpuMs":350,"rssBytes":41000000,"runId":1,...,"processes":2}]}
+ *               "lastExit":null,"cpuMs":350,"rssBytes":41000000,"runId":1,...,"processes":2,
+ *               "logFault":"no space left on /var (0 bytes free)"}]}       (logFault only while there is one)
  * </pre>
  */
 public final class StatusJson {
@@ -78,6 +79,7 @@ public final class StatusJson {
       o.put("policy", c.policy());
       c.statusText().ifPresent(t -> o.put("statusText", t));
       c.privileges().ifPresent(pr -> o.set("privileges", PrivilegesJson.toJson(pr)));
+      c.logFault().ifPresent(f -> o.put("logFault", f));
       if (c.processes().isPresent()) {
         o.put("processes", c.processes().getAsInt());
       } else {
@@ -112,6 +114,7 @@ public final class StatusJson {
           optLong(o, "rssBytes"), o.path("policy").asText(""),
           o.hasNonNull("statusText") ? Optional.of(o.get("statusText").asText()) : Optional.empty(),
           o.hasNonNull("privileges") ? Optional.of(PrivilegesJson.fromJson(o.get("privileges"))) : Optional.empty(),
+          o.hasNonNull("logFault") ? Optional.of(o.get("logFault").asText()) : Optional.empty(),
           o.hasNonNull("processes") ? OptionalInt.of(o.get("processes").asInt()) : OptionalInt.empty()));
     }
     JsonNode b = sup.path("breaker");

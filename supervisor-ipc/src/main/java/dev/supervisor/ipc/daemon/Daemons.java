@@ -2,6 +2,7 @@ package dev.supervisor.ipc.daemon;
 
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.ipc.control.ControlClient;
+import dev.supervisor.persist.OwnerOnly;
 import dev.supervisor.persist.PidLock;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +52,8 @@ public final class Daemons {
     local.lock();
     try {
       Path run = spec.controlSocket().getParent();
-      createPrivateDir(run);
+      OwnerOnly.createDirectories(run); // home too, if new: 0700
+      OwnerOnly.createFile(run.resolve("ensure.lock"));
       try (FileChannel ch = FileChannel.open(run.resolve("ensure.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
            FileLock lock = ch.lock()) {
         up = ping(spec, Duration.ofSeconds(2));
@@ -93,7 +94,8 @@ public final class Daemons {
       log.info("supervisor pid {} holds {} but does not answer yet; waiting for it", pid, spec.home());
       return awaitReady(spec, null, pid);
     }
-    Files.createDirectories(spec.logFile().getParent());
+    OwnerOnly.createDirectories(spec.logFile().toAbsolutePath().getParent());
+    OwnerOnly.createFile(spec.logFile()); // 0600 before the supervisor appends to it (Redirect.appendTo uses the umask)
     List<String> cmd = new ArrayList<>();
     if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
       cmd.add("/usr/bin/setsid");
@@ -145,13 +147,6 @@ public final class Daemons {
     }
     throw new DaemonStartException("the supervisor (pid " + pid + ") was not ready within "
         + spec.startTimeout().toMillis() + " ms: " + lastReason + "; it is left running" + tail(spec));
-  }
-
-  private static void createPrivateDir(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir);
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-    }
   }
 
   /** {@code "\n--- last N lines of FILE ---\n..."}. */

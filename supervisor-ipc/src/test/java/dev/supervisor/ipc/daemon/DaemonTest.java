@@ -74,6 +74,25 @@ class DaemonTest {
   }
 
   @Test
+  void aHomeMadeByEnsureRunningIsOwnerOnly() throws Exception {
+    Path home = dir.resolve("new/home"); // missing: run/ and logs/ are made before the supervisor runs
+    homes.add(home);
+    ensure(home, "a=echo hello; exec sleep 1000");
+    List<String> loose = new ArrayList<>();
+    try (var all = Files.walk(dir.resolve("new"))) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        String mode = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+        if (!mode.equals(Files.isDirectory(p) ? "rwx------" : "rw-------")) {
+          loose.add(p + " " + mode);
+        }
+      }
+    }
+    assertThat(loose).isEmpty();
+    assertThat(home.resolve("logs/daemon.log")).exists();
+    assertThat(home.resolve("run/ensure.lock")).exists();
+  }
+
+  @Test
   void aSupervisorThatExitsAtOnceIsReportedWithItsLogTail() throws Exception {
     Path home = home();
     assertThatThrownBy(() -> Daemons.ensureRunning(DaemonSpec.of(home, List.of("sh", "-c", "echo 'config is broken' >&2; exit 3"))))

@@ -91,6 +91,27 @@ class ChildNotifyTest {
   }
 
   @Test
+  void aDeletedRunDirectoryIsMadeAgainAndTheNextRunReachesItsNotifySocket() throws Exception {
+    Supervisor s = start(sh("db", "systemd-notify --ready; exec sleep 1000").readinessNotify(Duration.ofSeconds(20)).build());
+    await().atMost(WAIT).until(() -> child(s, "db").state() == ChildState.READY);
+    Path run = home.resolve("run");
+    try (java.util.stream.Stream<Path> all = Files.walk(run)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+    long pid = child(s, "db").pid().orElseThrow();
+    dev.supervisor.testing.Pids.kill9(pid);
+
+    await().atMost(WAIT).until(() -> child(s, "db").state() == ChildState.READY && child(s, "db").pid().orElse(pid) != pid);
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(run))).isEqualTo("rwx------");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(run.resolve("notify"))))
+        .isEqualTo("rwx------");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(run.resolve("notify/db.sock"))))
+        .isEqualTo("rw-------");
+  }
+
+  @Test
   void noReadyWithinTheTimeoutIsAFailure() throws Exception {
     Supervisor s = start(sh("mute", "exec sleep 1000").readinessNotify(Duration.ofMillis(300)).build());
     await().atMost(WAIT).until(() -> child(s, "mute").restarts() >= 1);
