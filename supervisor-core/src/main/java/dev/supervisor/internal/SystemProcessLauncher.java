@@ -125,7 +125,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       }
     }
     try {
-      return spawn(r, dir, cgroup.map(g -> joining(g, inner)).orElse(inner), profile, cgroup);
+      return spawn(r, dir, cgroup.map(g -> joining(g, r.parentDeathSignal(), inner)).orElse(inner), profile, cgroup);
     } catch (IOException | RuntimeException e) {
       cgroup.ifPresent(Cgroups.Group::remove);
       throw e;
@@ -160,13 +160,20 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     return new SystemProcess(p, new Containment(p.pid(), p.toHandle(), cgroup));
   }
 
-  /** {@code sh -c 'echo $$ > "$0" && exec "$@"' <cgroup.procs> command...}: joins, then is the command (same pid). */
-  static List<String> joining(Cgroups.Group g, List<String> command) {
-    List<String> out = new ArrayList<>(command.size() + 4);
+  /**
+   * {@code sh -c 'echo $$ > "$0" && exec "$@"' <cgroup.procs> command...}: joins, then is the
+   * command (same pid); with a parent-death signal to come, also checks that the supervisor
+   * (this JVM, its parent) still lives after the join.
+   */
+  static List<String> joining(Cgroups.Group g, boolean parentDeathSignal, List<String> command) {
+    List<String> out = new ArrayList<>(command.size() + 5);
     out.add(ProcessGroups.tool("sh").orElseThrow());
     out.add("-c");
-    out.add(Cgroups.JOIN_SCRIPT);
+    out.add(parentDeathSignal ? Cgroups.JOIN_SCRIPT_PARENT_CHECKED : Cgroups.JOIN_SCRIPT);
     out.add(g.procs().toString());
+    if (parentDeathSignal) {
+      out.add(Long.toString(ProcessHandle.current().pid()));
+    }
     out.addAll(command);
     return out;
   }
