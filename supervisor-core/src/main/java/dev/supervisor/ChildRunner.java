@@ -55,11 +55,11 @@ final class ChildRunner {
   record Snapshot(ChildState state, OptionalLong pid, long runId, Optional<Instant> startedAt, int restarts,
       Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
       Optional<String> reason, boolean desiredRunning, Optional<ProcessSignature> process, int consecutiveFailures,
-      Optional<String> statusText) {
+      Optional<String> statusText, Optional<Path> cgroup) {
 
     PersistedState.Child toPersisted(String name) {
       return new PersistedState.Child(name, desiredRunning, state.name(), process, runId, restarts, consecutiveFailures,
-          lastExit, state == ChildState.FATAL, reason);
+          lastExit, state == ChildState.FATAL, reason, cgroup.map(Path::toString));
     }
   }
 
@@ -642,8 +642,8 @@ final class ChildRunner {
     if (myRun != runId || state != ChildState.STOPPING) {
       return;
     }
-    log.warn("child '{}' (pid {}) did not stop within {} after SIG{}: sending SIGKILL to its process group",
-        name(), handle.pid(), Durations.format(spec.stopGrace()), spec.stopSignal());
+    log.warn("child '{}' (pid {}) did not stop within {} after SIG{}: sending SIGKILL to its process group{}",
+        name(), handle.pid(), Durations.format(spec.stopGrace()), spec.stopSignal(), handle.cgroup().isPresent() ? " and cgroup" : "");
     handle.signalGroup("KILL");
   }
 
@@ -675,13 +675,15 @@ final class ChildRunner {
       }
     }
     cancelTimer(graceTimer);
-    // Leftover grandchildren of a crashed child: SIGKILL them off the hot path.
+    // Leftover grandchildren of a crashed child: SIGKILL them (its whole cgroup) off the hot path.
     sup.ioExecutor().execute(() -> {
       List<Long> left = p.groupMembers();
       if (!left.isEmpty()) {
-        log.warn("child '{}' exited but its process group {} still has processes {}: killing them", name(), p.pid(), left);
+        log.warn("child '{}' exited but its processes {} remain ({}): killing them", name(), left,
+            p.cgroup().map(c -> "cgroup " + c).orElse("process group " + p.pid()));
         p.signalGroup("KILL");
       }
+      p.release();
     });
     runEnded(exit);
   }
@@ -690,6 +692,9 @@ final class ChildRunner {
   private void awaitGroupEmpty(long myRun, LaunchedProcess p, ExitStatus exit, boolean killed) {
     sup.ioExecutor().execute(() -> {
       boolean members = !p.groupMembers().isEmpty();
+      if (!members) {
+        p.release(); // its cgroup goes before the child counts as stopped
+      }
       sup.loopExecutor().execute(() -> {
         if (myRun != runId || state != ChildState.STOPPING) {
           return;
@@ -701,7 +706,8 @@ final class ChildRunner {
         }
         boolean kill = killed;
         if (!killed && !sup.now().isBefore(graceDeadline)) {
-          log.warn("child '{}' exited but processes of its group {} remain after the grace period: SIGKILL", name(), p.pid());
+          log.warn("child '{}' exited but processes of its {} remain after the grace period: SIGKILL", name(),
+              p.cgroup().map(c -> "cgroup " + c).orElse("group " + p.pid()));
           p.signalGroup("KILL");
           kill = true;
         }
@@ -922,7 +928,8 @@ final class ChildRunner {
         desiredRunning,
         Optional.ofNullable(signature),
         consecutiveFailures(),
-        Optional.ofNullable(statusText));
+        Optional.ofNullable(statusText),
+        handle != null ? handle.cgroup() : Optional.empty());
     sup.changed();
   }
 
@@ -975,13 +982,13 @@ final class ChildRunner {
    * our child), so its end is recorded as UNKNOWN and handled as a failure; it is noticed by a
    * {@code /proc} check every 200 ms.
    */
-  void adopt(ProcessSignature orphan) {
+  void adopt(ProcessSignature orphan, Optional<String> cgroup) {
     Optional<ProcessHandle> h = ProcessHandle.of(orphan.pid());
     if (h.isEmpty() || !orphan.isAlive()) {
       recoveredCrash(sup.now());
       return;
     }
-    handle = SystemProcessLauncher.adopted(h.get(), orphan);
+    handle = SystemProcessLauncher.adopted(h.get(), orphan, cgroup);
     signature = orphan;
     adopted = true;
     startedAt = h.get().info().startInstant().orElse(sup.now());
@@ -1024,7 +1031,7 @@ final class ChildRunner {
     if (state == ChildState.STOPPING && stopPurpose != null) {
       if (stopPurpose.requested) {
         exit = exit.asRequested();
-        if (ProcessGroups.groupsSupported()) {
+        if (ProcessGroups.groupsSupported() || handle.cgroup().isPresent()) {
           awaitGroupEmpty(myRun, handle, exit, false);
           return;
         }
@@ -1033,6 +1040,7 @@ final class ChildRunner {
       }
     }
     cancelTimer(graceTimer);
+    sup.ioExecutor().execute(handle::release); // what it left in its cgroup
     runEnded(exit);
   }
 }

@@ -3,6 +3,7 @@ package dev.supervisor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -25,8 +26,11 @@ import java.util.OptionalLong;
  * @param privileges the child's privileges, declared, not enforced and effective; empty when it declares none
  * @param logFault while the child's log cannot be written, why ("no space left on /var (0 bytes free)",
  *     "log file ... was deleted while the child runs ..."); empty when it is written, or the child has no log
+ * @param processes how many processes the live run has: the members of its cgroup, or of its process
+ *     group where it has no cgroup (then a descendant that left the group is not counted); empty
+ *     when it does not run or the launcher cannot tell
  */
 public record ChildStatus(String name, ChildState state, OptionalLong pid, long runId, Optional<Duration> uptime,
     int restarts, Optional<ExitStatus> lastExit, Optional<Instant> lastExitAt, Optional<Instant> nextRestartAt,
     Optional<String> reason, Optional<Duration> cpuTime, OptionalLong rssBytes, String policy, Optional<String> statusText,
-    Optional<PrivilegeReport> privileges, Optional<String> logFault) {}
+    Optional<PrivilegeReport> privileges, Optional<String> logFault, OptionalInt processes) {}

@@ -1,5 +1,6 @@
 package dev.supervisor;
 
+import dev.supervisor.internal.Cgroups;
 import dev.supervisor.internal.ProcessGroups;
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.ProcessSignature;
@@ -27,8 +28,23 @@ final class Recovery {
 
   private Recovery() {}
 
-  /** A process group to stop before starting fresh. */
-  private record Orphan(String name, long pgid, StopSignal signal, Duration grace, String why) {}
+  /** A process group, and the cgroup its supervisor made for it if that still exists, to stop before starting fresh. */
+  private record Orphan(String name, long pgid, StopSignal signal, Duration grace, String why, Optional<Cgroups.Group> cgroup) {
+    boolean empty() {
+      return !ProcessGroups.hasMembers(pgid) && cgroup.map(Cgroups.Group::isEmpty).orElse(true);
+    }
+
+    void signal(String sig) {
+      ProcessGroups.signalGroupAndWait(pgid, sig, ProcessHandle.of(pgid).orElse(null));
+      cgroup.ifPresent(g -> {
+        if (sig.equals("KILL")) {
+          g.kill();
+        } else {
+          g.signalOutsideGroup(sig, pgid);
+        }
+      });
+    }
+  }
 
   static void recover(Supervisor sup, PersistedState saved, OrphanPolicy policy) {
     log.info("recovering from saved state of {} (written by {})", saved.savedAt(),
@@ -48,26 +64,29 @@ final class Recovery {
         continue;
       }
       ProcessSignature sig = p.get().process().get();
+      Optional<Cgroups.Group> cgroup = p.get().cgroup().flatMap(Cgroups::saved);
       if (sig.isAlive()) {
         if (policy == OrphanPolicy.ADOPT) {
           toAdopt.put(r, sig);
         } else {
-          toStop.add(new Orphan(r.name(), sig.pid(), r.spec.stopSignal(), r.spec.stopGrace(), "orphan of a crashed supervisor"));
+          toStop.add(new Orphan(r.name(), sig.pid(), r.spec.stopSignal(), r.spec.stopGrace(), "orphan of a crashed supervisor",
+              cgroup));
         }
       } else {
         crashedUnseen.put(r, true);
-        leftovers(r.name(), sig).ifPresent(toStop::add);
+        leftovers(r.name(), sig, cgroup).ifPresent(toStop::add);
       }
     }
     Set<String> configured = sup.runners().stream().map(ChildRunner::name).collect(Collectors.toSet());
     for (PersistedState.Child c : saved.children()) {
       if (!configured.contains(c.name()) && c.process().isPresent()) {
         ProcessSignature sig = c.process().get();
+        Optional<Cgroups.Group> cgroup = c.cgroup().flatMap(Cgroups::saved);
         if (sig.isAlive()) {
           log.warn("saved state names child '{}' (pid {}), which is no longer configured: stopping it", c.name(), sig.pid());
-          toStop.add(new Orphan(c.name(), sig.pid(), StopSignal.TERM, Duration.ofSeconds(10), "no longer configured"));
+          toStop.add(new Orphan(c.name(), sig.pid(), StopSignal.TERM, Duration.ofSeconds(10), "no longer configured", cgroup));
         } else {
-          leftovers(c.name(), sig).ifPresent(toStop::add);
+          leftovers(c.name(), sig, cgroup).ifPresent(toStop::add);
         }
       }
     }
@@ -79,7 +98,7 @@ final class Recovery {
         r.operatorStart();
       } else if (toAdopt.containsKey(r)) {
         log.info("adopting child '{}' (pid {}) left running by a crashed supervisor", r.name(), toAdopt.get(r).pid());
-        r.adopt(toAdopt.get(r));
+        r.adopt(toAdopt.get(r), p.cgroup());
       } else if (p.fatal()) {
         r.restoreFatal();
       } else if (!p.desiredRunning()) {
@@ -102,9 +121,19 @@ final class Recovery {
    * The group of a dead leader can still hold its grandchildren. A pgid stays reserved while any
    * member lives, so members of a group whose leader pid is free are leftovers of our child; if
    * the leader pid is alive again with another start time, it is a recycled pid and the group is
-   * not ours.
+   * not ours. Its cgroup, when the saved state names one that still exists, holds every process
+   * left of it (those that left the group too): killed, then the directory removed.
    */
-  private static Optional<Orphan> leftovers(String name, ProcessSignature deadLeader) {
+  private static Optional<Orphan> leftovers(String name, ProcessSignature deadLeader, Optional<Cgroups.Group> cgroup) {
+    if (cgroup.isPresent()) {
+      List<Long> members = cgroup.get().pids();
+      if (members.isEmpty()) {
+        cgroup.get().remove();
+        return Optional.empty();
+      }
+      log.warn("child '{}' left processes {} in its cgroup {}: killing them", name, members, cgroup.get());
+      return Optional.of(new Orphan(name, deadLeader.pid(), StopSignal.KILL, Duration.ZERO, "leftover descendants", cgroup));
+    }
     if (!ProcessGroups.groupsSupported() || ProcessSignature.of(deadLeader.pid()).isPresent()) {
       return Optional.empty();
     }
@@ -113,7 +142,7 @@ final class Recovery {
       return Optional.empty();
     }
     log.warn("child '{}' left processes {} in its process group {}: killing them", name, members, deadLeader.pid());
-    return Optional.of(new Orphan(name, deadLeader.pid(), StopSignal.KILL, Duration.ZERO, "leftover grandchildren"));
+    return Optional.of(new Orphan(name, deadLeader.pid(), StopSignal.KILL, Duration.ZERO, "leftover grandchildren", Optional.empty()));
   }
 
   /** Stop signal to every group, wait up to the longest grace, SIGKILL what is left, wait up to 2 s more. */
@@ -123,18 +152,23 @@ final class Recovery {
     }
     long graceNanos = 0;
     for (Orphan o : orphans) {
-      log.info("stopping process group {} of '{}' ({}) with SIG{}", o.pgid(), o.name(), o.why(), o.signal());
-      ProcessGroups.signalGroupAndWait(o.pgid(), o.signal().name(), ProcessHandle.of(o.pgid()).orElse(null));
+      log.info("stopping process group {} of '{}' ({}) with SIG{}{}", o.pgid(), o.name(), o.why(), o.signal(),
+          o.cgroup().map(g -> ", and its cgroup " + g).orElse(""));
+      o.signal(o.signal().name());
       graceNanos = Math.max(graceNanos, o.grace().toNanos());
     }
     List<Orphan> left = waitEmpty(orphans, graceNanos);
     for (Orphan o : left) {
       log.warn("process group {} of '{}' did not stop within its grace: SIGKILL", o.pgid(), o.name());
-      ProcessGroups.signalGroupAndWait(o.pgid(), "KILL", ProcessHandle.of(o.pgid()).orElse(null));
+      o.signal("KILL");
     }
     left = waitEmpty(left, TimeUnit.SECONDS.toNanos(2));
     for (Orphan o : left) {
-      log.error("process group {} of '{}' still has processes {} after SIGKILL", o.pgid(), o.name(), ProcessGroups.members(o.pgid()));
+      log.error("process group {} of '{}' still has processes {} after SIGKILL", o.pgid(), o.name(),
+          o.cgroup().map(Cgroups.Group::pids).orElseGet(() -> ProcessGroups.members(o.pgid())));
+    }
+    for (Orphan o : orphans) {
+      o.cgroup().ifPresent(Cgroups.Group::remove);
     }
   }
 
@@ -142,7 +176,7 @@ final class Recovery {
     long deadline = System.nanoTime() + nanos;
     List<Orphan> left = new ArrayList<>(groups);
     while (true) {
-      left.removeIf(o -> !ProcessGroups.hasMembers(o.pgid()));
+      left.removeIf(Orphan::empty);
       if (left.isEmpty() || System.nanoTime() >= deadline) {
         return left;
       }

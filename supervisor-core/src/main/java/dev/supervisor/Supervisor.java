@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -57,9 +58,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All supervision work runs on one platform thread (the event loop), which also spawns every
  * child; exits are noticed through {@link Process#onExit()} (no polling). Each child leads its
- * own process group; stopping sends the child's stop signal to the group, waits its grace period,
- * then SIGKILLs the group. Children stop in reverse start order. Listeners run on the executor
- * given at registration, in event order, never on the event loop.
+ * own process group and, where the supervisor can make one, runs in a cgroup of its own; stopping
+ * sends the child's stop signal to the group (and to what left it), waits its grace period, then
+ * SIGKILLs the group and everything in the cgroup. Children stop in reverse start order.
+ * Listeners run on the executor given at registration, in event order, never on the event loop.
  *
  * <p>Files under {@code home}: {@code logs/<child>.log} (the children's output, rotated) and
  * {@code logs/supervisor-events.jsonl} (every event, one JSON object per line). Every directory
@@ -607,6 +609,7 @@ public final class Supervisor implements AutoCloseable {
   public SupervisorStatus status() {
     Instant now = now();
     List<ChildStatus> out = new ArrayList<>(children.size());
+    java.util.Map<Long, Integer> groupCounts = groupCounts();
     for (ChildRunner r : children) {
       if (r.retired) {
         continue;
@@ -624,9 +627,38 @@ public final class Supervisor implements AutoCloseable {
       out.add(new ChildStatus(r.name(), c.state(), livePid, c.runId(), uptime,
           c.restarts(), c.lastExit(), c.lastExitAt(), c.nextRestartAt(), c.reason(), cpu, rss, r.spec.restartPolicy().toString(),
           c.statusText(), dev.supervisor.internal.PrivilegeReports.of(r.spec, launcher, hostEnv, parentDeathSignal,
-              r.logFile(), livePid), logFaults.of(r.name())));
+              r.logFile(), livePid), logFaults.of(r.name()), processCount(c, livePid, groupCounts)));
     }
     return new SupervisorStatus(state, now, out, breaker.status());
+  }
+
+  /** Live processes of a child: its cgroup's, else its process group's (real processes only). */
+  private OptionalInt processCount(ChildRunner.Snapshot c, OptionalLong livePid, java.util.Map<Long, Integer> groupCounts) {
+    if (livePid.isEmpty()) {
+      return OptionalInt.empty();
+    }
+    if (c.cgroup().isPresent()) {
+      return OptionalInt.of(dev.supervisor.internal.Cgroups.count(c.cgroup().get()));
+    }
+    Integer n = groupCounts.get(livePid.getAsLong());
+    return n == null ? OptionalInt.empty() : OptionalInt.of(n);
+  }
+
+  /** For live children without a cgroup, their process groups' sizes in one /proc scan. */
+  private java.util.Map<Long, Integer> groupCounts() {
+    if (!(launcher instanceof dev.supervisor.internal.SystemProcessLauncher)) {
+      return java.util.Map.of();
+    }
+    List<Long> pgids = new ArrayList<>();
+    for (ChildRunner r : children) {
+      ChildRunner.Snapshot c = r.snapshot;
+      if (!r.retired && c.state().isAlive() && c.pid().isPresent() && c.cgroup().isEmpty()) {
+        pgids.add(c.pid().getAsLong());
+      }
+    }
+    java.util.Map<Long, Integer> counts = new java.util.HashMap<>(dev.supervisor.internal.ProcessGroups.countMembers(pgids));
+    pgids.forEach(p -> counts.putIfAbsent(p, 0));
+    return counts;
   }
 
   // =========================================================== per-child control (asynchronous)

@@ -26,16 +26,18 @@ public record SupervisorStatus(SupervisorState state, Instant takenAt, List<Chil
   }
 
   /**
-   * A fixed-width table for humans: name, state, pid, uptime, restarts, cpu, rss, last exit; then
-   * a line per log that cannot be written, and the storm breaker when it is open.
+   * A fixed-width table for humans: name, state, pid, processes, uptime, restarts, cpu, rss, last
+   * exit; then a line per log that cannot be written, and the storm breaker when it is open.
    */
   public String toTable() {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("%-20s %-9s %8s %9s %8s %9s %9s  %s%n", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "CPU", "RSS", "LAST EXIT"));
+    sb.append(String.format("%-20s %-9s %8s %5s %9s %8s %9s %9s  %s%n", "NAME", "STATE", "PID", "PROCS", "UPTIME", "RESTARTS", "CPU",
+        "RSS", "LAST EXIT"));
     for (ChildStatus c : children) {
-      sb.append(String.format("%-20s %-9s %8s %9s %8d %9s %9s  %s%n",
+      sb.append(String.format("%-20s %-9s %8s %5s %9s %8d %9s %9s  %s%n",
           c.name(), c.state(),
           c.pid().isPresent() ? Long.toString(c.pid().getAsLong()) : "-",
+          c.processes().isPresent() ? Integer.toString(c.processes().getAsInt()) : "-",
           c.uptime().map(SupervisorStatus::human).orElse("-"),
           c.restarts(),
           c.cpuTime().map(d -> d.toMillis() + "ms").orElse("-"),

@@ -161,6 +161,113 @@ public final class ProcessGroups {
     return out;
   }
 
+  /**
+   * Sends {@code signal} to each of {@code pids} (processes that left their child's process group):
+   * TERM and KILL through {@link ProcessHandle}, which checks the start time against pid reuse;
+   * any other signal through one {@code kill -s SIG -- pid...}, not waited for.
+   */
+  public static void signalPids(List<Long> pids, String signal) {
+    if (pids.isEmpty()) {
+      return;
+    }
+    if (signal.equals("TERM") || signal.equals("KILL") || KILL.isEmpty()) {
+      for (long pid : pids) {
+        ProcessHandle.of(pid).ifPresent(h -> {
+          try {
+            if (signal.equals("TERM")) {
+              h.destroy();
+            } else {
+              h.destroyForcibly(); // without a kill binary, any other signal becomes SIGKILL
+            }
+          } catch (IllegalStateException e) {
+            // the current process: never ours to signal
+          }
+        });
+      }
+      return;
+    }
+    List<String> cmd = new ArrayList<>(List.of(KILL.get(), "-s", signal, "--"));
+    pids.forEach(p -> cmd.add(Long.toString(p)));
+    try {
+      new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    } catch (IOException e) {
+      log.warn("cannot run {} to signal {}: {}", KILL.get(), pids, e.getMessage());
+    }
+  }
+
+  private static volatile Snapshot lastScan;
+
+  private record Snapshot(long atNanos, List<ProcStat> all) {}
+
+  /** Every process in {@code /proc}, zombies included; a scan younger than {@code maxAgeMillis} is reused. */
+  private static List<ProcStat> scan(long maxAgeMillis) {
+    Snapshot s = lastScan;
+    long now = System.nanoTime();
+    if (s != null && now - s.atNanos() < TimeUnit.MILLISECONDS.toNanos(maxAgeMillis)) {
+      return s.all();
+    }
+    List<ProcStat> out = new ArrayList<>();
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc"))) {
+      for (Path p : dir) {
+        String name = p.getFileName().toString();
+        if (!name.isEmpty() && Character.isDigit(name.charAt(0))) {
+          ProcStat.read(Long.parseLong(name)).ifPresent(out::add);
+        }
+      }
+    } catch (IOException e) {
+      log.debug("cannot list /proc: {}", e.toString());
+    }
+    lastScan = new Snapshot(now, List.copyOf(out));
+    return out;
+  }
+
+  /**
+   * The fallback without cgroups: the live processes of group {@code pgid} and every live
+   * descendant of its leader or of a member, found by their parent chain in one {@code /proc}
+   * scan (reused for {@code maxAgeMillis}). A descendant whose parent exited was re-parented to
+   * init: its chain is broken and it is not found.
+   */
+  public static List<Long> groupAndDescendants(long pgid, long maxAgeMillis) {
+    List<ProcStat> all = scan(maxAgeMillis);
+    java.util.Map<Long, List<Long>> children = new java.util.HashMap<>();
+    java.util.Set<Long> found = new java.util.LinkedHashSet<>();
+    java.util.Set<Long> live = new java.util.HashSet<>();
+    for (ProcStat st : all) {
+      children.computeIfAbsent(st.ppid(), k -> new ArrayList<>()).add(st.pid());
+      if (st.state() != 'Z') {
+        live.add(st.pid());
+      }
+      if (st.pgrp() == pgid || st.pid() == pgid) {
+        found.add(st.pid());
+      }
+    }
+    java.util.Deque<Long> todo = new java.util.ArrayDeque<>(found);
+    while (!todo.isEmpty()) {
+      for (long c : children.getOrDefault(todo.pop(), List.of())) {
+        if (found.add(c)) {
+          todo.push(c);
+        }
+      }
+    }
+    found.retainAll(live);
+    return new ArrayList<>(found);
+  }
+
+  /** How many live processes each of {@code pgids} has, in one {@code /proc} scan. */
+  public static java.util.Map<Long, Integer> countMembers(java.util.Collection<Long> pgids) {
+    java.util.Map<Long, Integer> out = new java.util.HashMap<>();
+    if (pgids.isEmpty()) {
+      return out;
+    }
+    java.util.Set<Long> wanted = new java.util.HashSet<>(pgids);
+    for (ProcStat st : scan(0)) {
+      if (st.state() != 'Z' && wanted.contains(st.pgrp())) {
+        out.merge(st.pgrp(), 1, Integer::sum);
+      }
+    }
+    return out;
+  }
+
   /** Whether any live (non-zombie) process is in group {@code pgid}. */
   public static boolean hasMembers(long pgid) {
     return !members(pgid).isEmpty();

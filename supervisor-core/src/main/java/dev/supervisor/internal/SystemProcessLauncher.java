@@ -10,20 +10,86 @@ import dev.supervisor.spi.ProcessLauncher;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Real processes: {@code [setpriv --pdeathsig KILL --] setsid argv} (with the wrappers of
- * {@link PrivilegedCommand} for a child with privileges, spawned on a Landlock-restricted thread
- * when it has permissions) with stdin from
- * {@code /dev/null} and stdout+stderr appended to the log file by the child itself.
+ * Real processes: {@code [sh -c JOIN cgroup.procs] [setpriv --pdeathsig KILL --] setsid argv}
+ * (with the wrappers of {@link PrivilegedCommand} for a child with privileges, spawned on a
+ * Landlock-restricted thread when it has permissions) with stdin from {@code /dev/null} and
+ * stdout+stderr appended to the log file by the child itself.
+ *
+ * <p>Containment: each run gets a cgroup of its own where one can be made ({@link Cgroups}); the
+ * first step of the command line is a shell that writes its own pid into the cgroup's
+ * {@code cgroup.procs} and execs the rest, so the child is in its cgroup before its program (or
+ * any wrapper: setpriv may drop root, which writing there needs) runs and before it can fork.
+ * Without a cgroup, the process group plus a {@code /proc} sweep of descendants is the fallback,
+ * announced once at WARN with what it loses.
  */
 public final class SystemProcessLauncher implements ProcessLauncher {
-  public static final SystemProcessLauncher INSTANCE = new SystemProcessLauncher();
+  private static final Logger log = LoggerFactory.getLogger(SystemProcessLauncher.class);
+  /** The system property that forces a containment: {@code auto} (default), {@code process-group}, {@code cgroup-v2}... */
+  public static final String CONTAINMENT_PROPERTY = "supervisor.containment";
+  public static final SystemProcessLauncher INSTANCE = new SystemProcessLauncher(configuredMode());
 
-  private SystemProcessLauncher() {}
+  private final Cgroups.Mode mode;
+  private final AtomicBoolean warned = new AtomicBoolean();
+
+  private SystemProcessLauncher(Cgroups.Mode mode) {
+    this.mode = mode;
+  }
+
+  /**
+   * A launcher with containment {@code mode}: one kind of cgroup, or none (the fallback), for a
+   * test or a tool; it announces its containment once, as {@link #INSTANCE} does.
+   */
+  public static SystemProcessLauncher withContainment(Cgroups.Mode mode) {
+    return new SystemProcessLauncher(mode);
+  }
+
+  private static Cgroups.Mode configuredMode() {
+    String v = System.getProperty(CONTAINMENT_PROPERTY, "auto");
+    try {
+      return Cgroups.Mode.parse(v);
+    } catch (IllegalArgumentException e) {
+      LoggerFactory.getLogger(SystemProcessLauncher.class).warn("-D{}: {}; using auto", CONTAINMENT_PROPERTY, e.getMessage());
+      return Cgroups.Mode.AUTO;
+    }
+  }
+
+  /** The cgroup hierarchy this launcher's children go in; empty on the fallback (announced once at WARN). */
+  Optional<Cgroups.Hierarchy> hierarchy() {
+    Optional<Cgroups.Hierarchy> h = Cgroups.hierarchy(mode);
+    if (h.isEmpty() && warned.compareAndSet(false, true)) {
+      log.warn("containment: {}", containment());
+    }
+    return h;
+  }
+
+  /** What contains a child's descendants here, in a sentence (logged once; shown in the README's terms). */
+  public String containment() {
+    Optional<Cgroups.Hierarchy> h = Cgroups.hierarchy(mode);
+    if (h.isPresent()) {
+      return "a cgroup per child (" + h.get().describe() + ") under " + h.get().root();
+    }
+    return "no cgroup per child (" + Cgroups.whyNot(mode) + "): process group plus a /proc sweep of descendants instead; "
+        + "a descendant that left the process group (setsid) is found only while its chain of parents to the child is "
+        + "unbroken: one whose parent exited (a double fork), and any left by a child that exited by itself, is re-parented "
+        + "to init and not found, so it can outlive its child";
+  }
+
+  /** Whether this launcher gives each child a cgroup. */
+  public boolean usesCgroups() {
+    return Cgroups.hierarchy(mode).isPresent();
+  }
 
   @Override
   public LaunchedProcess launch(LaunchRequest r) throws IOException {
@@ -40,7 +106,34 @@ public final class SystemProcessLauncher implements ProcessLauncher {
             + "; or set \"enforce\": \"best-effort\"");
       }
     }
-    List<String> command = PrivilegedCommand.command(priv, r.parentDeathSignal(), r.argv());
+    List<String> inner = PrivilegedCommand.command(priv, r.parentDeathSignal(), r.argv());
+    Optional<RestrictedSpawners.Profile> profile = landlockProfile(priv, inner, r, dir, Optional.empty());
+    Optional<Cgroups.Group> cgroup = Optional.empty();
+    Optional<Cgroups.Hierarchy> h = hierarchy();
+    if (h.isPresent()) {
+      try {
+        // a Landlock rule holds an inode: a restricted spawner may write only beneath its own long-lived slot
+        Optional<Path> slot = profile.isPresent() && profile.get().restrictFs()
+            ? Optional.of(h.get().slot(profile.get())) : Optional.empty();
+        cgroup = Optional.of(h.get().create(r.spec().name(), r.runId(), slot));
+        if (slot.isPresent()) {
+          profile = landlockProfile(priv, inner, r, dir, slot);
+        }
+      } catch (IOException e) {
+        log.warn("child '{}': cannot make its cgroup ({}); this run is contained by its process group only", r.spec().name(),
+            e.getMessage());
+      }
+    }
+    try {
+      return spawn(r, dir, cgroup.map(g -> joining(g, r.parentDeathSignal(), inner)).orElse(inner), profile, cgroup);
+    } catch (IOException | RuntimeException e) {
+      cgroup.ifPresent(Cgroups.Group::remove);
+      throw e;
+    }
+  }
+
+  private static LaunchedProcess spawn(LaunchRequest r, Path dir, List<String> command, Optional<RestrictedSpawners.Profile> profile,
+      Optional<Cgroups.Group> cgroup) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().clear();
     pb.environment().putAll(r.env());
@@ -58,14 +151,31 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
       pb.redirectError(ProcessBuilder.Redirect.DISCARD);
     }
-    Optional<RestrictedSpawners.Profile> profile = landlockProfile(priv, command, r, dir);
     Process p;
     try {
       p = profile.isPresent() ? RestrictedSpawners.spawn(profile.get(), pb::start) : pb.start();
     } catch (IOException | RuntimeException e) {
       throw new IOException("cannot start " + r.argv() + ": " + e.getMessage(), e);
     }
-    return new SystemProcess(p);
+    return new SystemProcess(p, new Containment(p.pid(), p.toHandle(), cgroup));
+  }
+
+  /**
+   * {@code sh -c 'echo $$ > "$0" && exec "$@"' <cgroup.procs> command...}: joins, then is the
+   * command (same pid); with a parent-death signal to come, also checks that the supervisor
+   * (this JVM, its parent) still lives after the join.
+   */
+  static List<String> joining(Cgroups.Group g, boolean parentDeathSignal, List<String> command) {
+    List<String> out = new ArrayList<>(command.size() + 5);
+    out.add(ProcessGroups.tool("sh").orElseThrow());
+    out.add("-c");
+    out.add(parentDeathSignal ? Cgroups.JOIN_SCRIPT_PARENT_CHECKED : Cgroups.JOIN_SCRIPT);
+    out.add(g.procs().toString());
+    if (parentDeathSignal) {
+      out.add(Long.toString(ProcessHandle.current().pid()));
+    }
+    out.addAll(command);
+    return out;
   }
 
   @Override
@@ -74,9 +184,12 @@ public final class SystemProcessLauncher implements ProcessLauncher {
         : PrivilegeSupport.gaps(spec.privileges()).stream().map(PrivilegeSupport.Gap::toString).toList();
   }
 
-  /** The Landlock profile of a child with permissions, when Landlock can enforce them here. */
-  private static Optional<RestrictedSpawners.Profile> landlockProfile(Privileges priv, List<String> command, LaunchRequest r, Path dir)
-      throws IOException {
+  /**
+   * The Landlock profile of a child with permissions, when Landlock can enforce them here; with a
+   * cgroup slot, also the join's shell and writing beneath the slot.
+   */
+  private static Optional<RestrictedSpawners.Profile> landlockProfile(Privileges priv, List<String> command, LaunchRequest r, Path dir,
+      Optional<Path> slot) throws IOException {
     if (priv.permissions().isEmpty() || Landlock.unavailable().isPresent()) {
       return Optional.empty();
     }
@@ -85,24 +198,120 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     if (!perm.restrictsFilesystem() && !denyNet) {
       return Optional.empty();
     }
-    List<Landlock.Rule> rules = PrivilegedCommand.rules(perm, PrivilegedCommand.runtimeGrants(command, r.env(), dir, r.logFile()));
+    Map<Path, Long> grants = PrivilegedCommand.runtimeGrants(command, r.env(), dir, r.logFile());
+    if (slot.isPresent()) {
+      PrivilegedCommand.runtimeGrants(List.of(ProcessGroups.tool("sh").orElseThrow()), r.env(), dir, Optional.empty())
+          .forEach((p, a) -> grants.merge(p, a, (x, y) -> x | y));
+      grants.merge(slot.get(), Landlock.WRITE_FILE | Landlock.TRUNCATE, (x, y) -> x | y);
+    }
+    List<Landlock.Rule> rules = PrivilegedCommand.rules(perm, grants);
     return Optional.of(new RestrictedSpawners.Profile(false, perm.restrictsFilesystem(), denyNet, rules));
   }
 
   @Override
   public String toString() {
-    return "ProcessLauncher.system()";
+    return mode == Cgroups.Mode.AUTO ? "ProcessLauncher.system()" : "ProcessLauncher.system(containment " + mode + ")";
+  }
+
+  /**
+   * What holds a child's processes and how they are signalled: its process group always, and its
+   * cgroup when it has one; without one, the descendants found by their parent chain, remembered
+   * once seen so they can be killed after their parent has gone.
+   */
+  static final class Containment {
+    /** How long a /proc scan of the fallback is reused (stopping many children at once). */
+    private static final long SCAN_REUSE_MILLIS = 50;
+    private final long pgid;
+    private final ProcessHandle leader;
+    private final Optional<Cgroups.Group> cgroup;
+    private final Map<Long, ProcessHandle> swept = new ConcurrentHashMap<>();
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    Containment(long pgid, ProcessHandle leader, Optional<Cgroups.Group> cgroup) {
+      this.pgid = pgid;
+      this.leader = leader;
+      this.cgroup = cgroup;
+    }
+
+    /** The signal to the group, and to whatever left it: processes of the cgroup, or swept descendants. */
+    void signal(String signal) {
+      List<Long> outside = outsideGroup();
+      ProcessGroups.signalGroup(pgid, signal, leader);
+      if (cgroup.isPresent() && signal.equals("KILL")) {
+        cgroup.get().killAsync();
+      } else if (cgroup.isPresent()) {
+        cgroup.get().signalOutsideGroup(signal, pgid);
+      } else {
+        ProcessGroups.signalPids(outside, signal);
+      }
+    }
+
+    void killAndWait() {
+      List<Long> outside = outsideGroup();
+      ProcessGroups.signalGroupAndWait(pgid, "KILL", leader);
+      ProcessGroups.signalPids(outside, "KILL");
+      release();
+    }
+
+    /** Without a cgroup: descendants outside the group, found now (while their parents live) and remembered. */
+    private List<Long> outsideGroup() {
+      if (cgroup.isPresent()) {
+        return List.of();
+      }
+      for (long pid : ProcessGroups.groupAndDescendants(pgid, SCAN_REUSE_MILLIS)) {
+        ProcStat.read(pid).filter(st -> st.pgrp() != pgid && pid != pgid)
+            .flatMap(st -> ProcessHandle.of(pid)).ifPresent(h -> swept.putIfAbsent(pid, h));
+      }
+      swept.values().removeIf(h -> !h.isAlive());
+      return new ArrayList<>(swept.keySet());
+    }
+
+    List<Long> members() {
+      if (cgroup.isPresent()) {
+        return cgroup.get().pids();
+      }
+      if (!ProcessGroups.groupsSupported()) {
+        return List.of();
+      }
+      java.util.Set<Long> all = new java.util.LinkedHashSet<>(ProcessGroups.groupAndDescendants(pgid, 0));
+      if (!leader.isAlive()) {
+        all.remove(pgid);
+      }
+      swept.values().removeIf(h -> !h.isAlive() || ProcStat.read(h.pid()).map(st -> st.state() == 'Z').orElse(true));
+      all.addAll(swept.keySet());
+      return new ArrayList<>(all);
+    }
+
+    /** Once the run is over: kills what is left, waits (up to 2 s) until it has gone, removes the cgroup. Blocks. */
+    void release() {
+      if (!released.compareAndSet(false, true)) {
+        return;
+      }
+      if (cgroup.isPresent()) {
+        Cgroups.Group g = cgroup.get();
+        if (!g.isEmpty()) {
+          g.kill();
+        }
+        if (!g.awaitEmpty(Duration.ofSeconds(2))) {
+          log.warn("cgroup {} still holds processes {} 2 s after SIGKILL", g, g.pids());
+        }
+        g.remove();
+      } else {
+        List<Long> left = new ArrayList<>(swept.keySet());
+        ProcessGroups.signalPids(left, "KILL");
+      }
+    }
   }
 
   /** A spawned child process. */
   static final class SystemProcess implements LaunchedProcess {
     private final Process process;
-    private final ProcessHandle handle;
     private final Optional<ProcessSignature> signature;
+    private final Containment containment;
 
-    SystemProcess(Process process) {
+    SystemProcess(Process process, Containment containment) {
       this.process = process;
-      this.handle = process.toHandle();
+      this.containment = containment;
       this.signature = ProcessSignature.of(process.pid());
     }
 
@@ -118,36 +327,52 @@ public final class SystemProcessLauncher implements ProcessLauncher {
 
     @Override
     public void signalGroup(String signal) {
-      ProcessGroups.signalGroup(process.pid(), signal, handle);
+      containment.signal(signal);
     }
 
     @Override
     public void killGroupAndWait() {
-      ProcessGroups.signalGroupAndWait(process.pid(), "KILL", handle);
+      containment.killAndWait();
     }
 
     @Override
     public List<Long> groupMembers() {
-      return ProcessGroups.groupsSupported() ? ProcessGroups.members(process.pid()) : List.of();
+      return containment.members();
     }
 
     @Override
     public Optional<ProcessSignature> signature() {
       return signature;
     }
+
+    @Override
+    public Optional<Path> cgroup() {
+      return containment.cgroup.map(Cgroups.Group::dir);
+    }
+
+    @Override
+    public void release() {
+      containment.release();
+    }
   }
 
   /** A live orphan of a crashed supervisor, taken over: not our child, so its exit is polled, not awaited. */
   public static LaunchedProcess adopted(ProcessHandle handle, ProcessSignature signature) {
+    return adopted(handle, signature, Optional.empty());
+  }
+
+  /** {@link #adopted(ProcessHandle, ProcessSignature)} with the cgroup its supervisor made for it, if it still exists. */
+  public static LaunchedProcess adopted(ProcessHandle handle, ProcessSignature signature, Optional<String> cgroup) {
+    Containment c = new Containment(handle.pid(), handle, cgroup.flatMap(Cgroups::saved));
     return new LaunchedProcess() {
       @Override public long pid() { return handle.pid(); }
       @Override public CompletableFuture<Integer> onExit() { return new CompletableFuture<>(); } // polled instead
-      @Override public void signalGroup(String signal) { ProcessGroups.signalGroup(handle.pid(), signal, handle); }
-      @Override public void killGroupAndWait() { ProcessGroups.signalGroupAndWait(handle.pid(), "KILL", handle); }
-      @Override public List<Long> groupMembers() {
-        return ProcessGroups.groupsSupported() ? ProcessGroups.members(handle.pid()) : List.of();
-      }
+      @Override public void signalGroup(String signal) { c.signal(signal); }
+      @Override public void killGroupAndWait() { c.killAndWait(); }
+      @Override public List<Long> groupMembers() { return c.members(); }
       @Override public Optional<ProcessSignature> signature() { return Optional.of(signature); }
+      @Override public Optional<Path> cgroup() { return c.cgroup.map(Cgroups.Group::dir); }
+      @Override public void release() { c.release(); }
     };
   }
 }

@@ -157,6 +157,7 @@ final class AtomicJsonStateStore implements StateStore {
       c.lastExit().ifPresent(x -> o.set("lastExit", ExitStatusJson.toJson(x)));
       o.put("fatal", c.fatal());
       c.reason().ifPresent(r -> o.put("reason", r));
+      c.cgroup().ifPresent(g -> o.put("cgroup", g));
     }
     return n;
   }
@@ -178,7 +179,8 @@ final class AtomicJsonStateStore implements StateStore {
       children.add(new PersistedState.Child(name, !"stopped".equals(o.path("desired").asText("running")), text(o, "state"),
           signature(o.get("process")), o.path("runId").asLong(), o.path("restarts").asInt(),
           o.path("consecutiveFailures").asInt(), exit, o.path("fatal").asBoolean(false),
-          Optional.ofNullable(o.has("reason") ? o.get("reason").asText() : null)));
+          Optional.ofNullable(o.has("reason") ? o.get("reason").asText() : null),
+          Optional.ofNullable(o.hasNonNull("cgroup") ? o.get("cgroup").asText() : null)));
     }
     return new PersistedState(n.path("schemaVersion").asInt(), Instant.parse(text(n, "savedAt")),
         signature(n.get("supervisor")), children);

@@ -42,15 +42,25 @@ public record PersistedState(int schemaVersion, Instant savedAt, Optional<Proces
    * @param lastExit how its previous run ended
    * @param fatal whether its policy had given up (it stays FATAL until an operator restarts it)
    * @param reason the latest decision in a sentence
+   * @param cgroup the cgroup directory of the live run, when it has one: recovery kills what is left
+   *     in it (an optional field, so files without it, and readers that do not know it, still work)
    */
   public record Child(String name, boolean desiredRunning, String state, Optional<ProcessSignature> process, long runId,
-      int restarts, int consecutiveFailures, Optional<ExitStatus> lastExit, boolean fatal, Optional<String> reason) {
+      int restarts, int consecutiveFailures, Optional<ExitStatus> lastExit, boolean fatal, Optional<String> reason,
+      Optional<String> cgroup) {
     public Child {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(state, "state");
       Objects.requireNonNull(process, "process");
       Objects.requireNonNull(lastExit, "lastExit");
       Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(cgroup, "cgroup");
+    }
+
+    /** A record without a cgroup (as written before cgroups were recorded). */
+    public Child(String name, boolean desiredRunning, String state, Optional<ProcessSignature> process, long runId,
+        int restarts, int consecutiveFailures, Optional<ExitStatus> lastExit, boolean fatal, Optional<String> reason) {
+      this(name, desiredRunning, state, process, runId, restarts, consecutiveFailures, lastExit, fatal, reason, Optional.empty());
     }
   }
 }

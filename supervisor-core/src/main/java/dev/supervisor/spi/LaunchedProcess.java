@@ -1,6 +1,7 @@
 package dev.supervisor.spi;
 
 import dev.supervisor.persist.ProcessSignature;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -17,14 +18,34 @@ public interface LaunchedProcess {
    */
   CompletableFuture<Integer> onExit();
 
-  /** Sends {@code signal} ({@code "TERM"}, {@code "KILL"}, ...) to its whole process group; returns at once. */
+  /**
+   * Sends {@code signal} ({@code "TERM"}, {@code "KILL"}, ...) to its whole process group, and to
+   * its descendants that left the group (those in its cgroup; the system launcher's SIGKILL kills
+   * the whole cgroup); returns at once.
+   */
   void signalGroup(String signal);
 
-  /** SIGKILL to the whole group, waiting (briefly) until it is sent: for shutdown paths. */
+  /** SIGKILL to the whole group (and cgroup), waiting (briefly) until it is done: for shutdown paths. */
   void killGroupAndWait();
 
-  /** Live processes of its group, the leader excluded once it has exited (grandchildren left behind). */
+  /**
+   * Its live processes, the leader excluded once it has exited (grandchildren left behind): the
+   * members of its cgroup when it has one, else of its process group (and descendants found by
+   * their parent chain).
+   */
   List<Long> groupMembers();
+
+  /** The cgroup the launcher made for this run (it and all its descendants are in it); empty when none. */
+  default Optional<Path> cgroup() {
+    return Optional.empty();
+  }
+
+  /**
+   * Called once the run is over (its leader exited and, for a requested stop, its processes have
+   * gone): kills whatever is left and frees what the launcher holds for the run, such as its
+   * cgroup directory. May block for up to a few seconds: never called on the event loop.
+   */
+  default void release() {}
 
   /** Its pid and start time, saved in the state file so a recovery can find it again; empty when it has none. */
   Optional<ProcessSignature> signature();

@@ -28,7 +28,11 @@ public interface ProcessLauncher {
         : java.util.List.of("privileges: the process launcher " + this + " does not enforce privileges");
   }
 
-  /** Real processes: {@code setpriv --pdeathsig KILL -- setsid argv}, output appended to the log file. */
+  /**
+   * Real processes: {@code [sh -c 'join cgroup'] setpriv --pdeathsig KILL -- setsid argv}, output
+   * appended to the log file; each run in a cgroup of its own where one can be made
+   * ({@code -Dsupervisor.containment=process-group} turns that off).
+   */
   static ProcessLauncher system() {
     return SystemProcessLauncher.INSTANCE;
   }

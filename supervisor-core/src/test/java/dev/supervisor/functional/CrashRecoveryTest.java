@@ -2,13 +2,16 @@ package dev.supervisor.functional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.supervisor.internal.SystemProcessLauncher;
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.ProcessSignature;
 import dev.supervisor.persist.StateStore;
 import dev.supervisor.testing.Pids;
 import dev.supervisor.testing.ProcessLeakGuard;
 import dev.supervisor.testing.SupervisorMain;
+import dev.supervisor.testing.TestChildren;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -138,5 +141,57 @@ class CrashRecoveryTest {
     second.destroy();
     assertThat(second.waitFor(20, TimeUnit.SECONDS)).isTrue();
     assertThat(before.values()).noneMatch(Pids::alive);
+  }
+
+  @Test
+  void recoveryKillsWhatIsLeftInTheCgroupOfAKilledSupervisorsChild() throws Exception {
+    assumeTrue(SystemProcessLauncher.INSTANCE.usesCgroups(), SystemProcessLauncher.INSTANCE::containment);
+    Path home = home();
+    Path a = dir.resolve("a.pid");
+    Path b = dir.resolve("b.pid");
+    String[] children = {"web=" + TestChildren.escapeScript(a, b) + "exec sleep 100000"};
+    Process first = supervisor(home, children);
+    Map<String, Long> before = runningPids(home, first, 1);
+    await().atMost(WAIT).until(() -> Pids.readPid(a) > 0 && Pids.readPid(b) > 0);
+    List<Long> escaped = List.of(Pids.readPid(a), Pids.readPid(b));
+    await().atMost(WAIT).until(() -> state(home).child("web").orElseThrow().cgroup().isPresent());
+    Path cgroup = Path.of(state(home).child("web").orElseThrow().cgroup().get());
+    assertThat(cgroup.getParent().getFileName().toString()).isEqualTo("supervisor-" + first.pid());
+
+    kill9(first);
+    await().atMost(Duration.ofSeconds(5)).until(() -> before.values().stream().noneMatch(Pids::alive));
+    // outside the process group and the parent-death signal: only their cgroup still holds them
+    assertThat(escaped).allMatch(Pids::alive);
+    assertThat(cgroup).isDirectory();
+
+    Process second = supervisor(home, children);
+    runningPids(home, second, 1);
+    assertThat(escaped).as("left in the cgroup of the dead supervisor's child").noneMatch(Pids::alive);
+    assertThat(cgroup).doesNotExist();
+    assertThat(cgroup.getParent()).as("the dead supervisor's cgroup directory").doesNotExist();
+  }
+
+  @Test
+  void anAdoptedChildIsStoppedWithEverythingInItsCgroup() throws Exception {
+    assumeTrue(SystemProcessLauncher.INSTANCE.usesCgroups(), SystemProcessLauncher.INSTANCE::containment);
+    Path home = home();
+    Path a = dir.resolve("a.pid");
+    Path b = dir.resolve("b.pid");
+    String[] children = {"--adopt", "web=" + TestChildren.escapeScript(a, b) + "exec sleep 100000"};
+    Process first = supervisor(home, children);
+    Map<String, Long> before = runningPids(home, first, 1);
+    await().atMost(WAIT).until(() -> Pids.readPid(a) > 0 && Pids.readPid(b) > 0);
+    List<Long> escaped = List.of(Pids.readPid(a), Pids.readPid(b));
+    kill9(first);
+
+    Process second = supervisor(home, children);
+    assertThat(runningPids(home, second, 1)).isEqualTo(before);
+    Path cgroup = Path.of(state(home).child("web").orElseThrow().cgroup().orElseThrow());
+    assertThat(cgroup.getParent().getFileName().toString()).as("still the cgroup made by the first").isEqualTo("supervisor-" + first.pid());
+    second.destroy();
+    assertThat(second.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(before.values()).noneMatch(Pids::alive);
+    assertThat(escaped).noneMatch(Pids::alive);
+    assertThat(cgroup).doesNotExist();
   }
 }

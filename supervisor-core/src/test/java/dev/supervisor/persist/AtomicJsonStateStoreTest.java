@@ -36,6 +36,21 @@ class AtomicJsonStateStoreTest {
     assertThat(dir.resolve("state.json.tmp")).doesNotExist();
   }
 
+  @Test
+  void theCgroupOfALiveRunRoundTripsAndAFileWithoutOneStillReads() throws Exception {
+    StateStore store = StateStore.atomicJsonFile(dir.resolve("state.json"));
+    PersistedState.Child web = new PersistedState.Child("web", true, "RUNNING", Optional.of(new ProcessSignature(100, 1000)), 3, 0, 0,
+        Optional.empty(), false, Optional.empty(), Optional.of("/sys/fs/cgroup/supervisor-42/web-3"));
+    store.save(new PersistedState(PersistedState.SCHEMA_VERSION, Instant.parse("2026-11-22T10:00:00Z"), Optional.empty(), List.of(web)));
+    assertThat(Files.readString(dir.resolve("state.json"))).contains("\"cgroup\":\"/sys/fs/cgroup/supervisor-42/web-3\"");
+    assertThat(store.load().orElseThrow().child("web").orElseThrow().cgroup()).contains("/sys/fs/cgroup/supervisor-42/web-3");
+    // as written before cgroups were recorded: same schema version, no field
+    Files.writeString(dir.resolve("old.json"), "{\"schemaVersion\":1,\"savedAt\":\"2026-11-22T10:00:00Z\",\"children\":[{\"name\":\"web\","
+        + "\"desired\":\"running\",\"state\":\"RUNNING\",\"process\":{\"pid\":100,\"startTicks\":1000},\"runId\":3}]}\n");
+    assertThat(StateStore.atomicJsonFile(dir.resolve("old.json")).load().orElseThrow().child("web").orElseThrow().cgroup()).isEmpty();
+    assertThat(PersistedState.SCHEMA_VERSION).as("an optional field: older readers ignore it").isEqualTo(1);
+  }
+
   private StateStore withDamagedPrimary(byte[] damage) throws IOException {
     StateStore store = StateStore.atomicJsonFile(dir.resolve("state.json"));
     store.save(state(1));

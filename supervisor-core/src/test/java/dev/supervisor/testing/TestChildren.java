@@ -42,6 +42,22 @@ public final class TestChildren {
     return sh(name, "trap '' TERM; echo started; while :; do sleep 0.05; done");
   }
 
+  /**
+   * Escapes its process group twice, then runs until stopped: a {@code setsid} grandchild (pid in
+   * {@code setsidPid}) and a daemon-style double fork (a subshell starts a {@code setsid}'d sleep
+   * and exits, so the sleep is re-parented to init; pid in {@code doubleForkPid}). Neither is in
+   * the child's process group, so a group kill misses both.
+   */
+  public static ChildSpec.Builder escapesItsGroup(String name, java.nio.file.Path setsidPid, java.nio.file.Path doubleForkPid) {
+    return sh(name, escapeScript(setsidPid, doubleForkPid) + "exec sleep 100000");
+  }
+
+  /** The part of {@link #escapesItsGroup} that starts the two escaped grandchildren. */
+  public static String escapeScript(java.nio.file.Path setsidPid, java.nio.file.Path doubleForkPid) {
+    return "setsid sleep 1000 & echo $! > " + setsidPid + ".tmp; mv " + setsidPid + ".tmp " + setsidPid + "; "
+        + "(setsid sleep 1001 & echo $! > " + doubleForkPid + ".tmp); mv " + doubleForkPid + ".tmp " + doubleForkPid + "; ";
+  }
+
   /** Starts a grandchild that ignores SIGTERM, writes its pid to {@code pidFile}, then waits. */
   public static ChildSpec.Builder forksGrandchild(String name, java.nio.file.Path pidFile) {
     return sh(name, "(trap '' TERM; exec sleep 1000) & echo $! > " + pidFile + "; wait");

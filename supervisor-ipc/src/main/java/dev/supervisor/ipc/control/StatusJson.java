@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -24,7 +25,7 @@ import java.util.OptionalLong;
  * {"supervisor":{"running":true,"state":"RUNNING","pid":123,"uptimeMs":5000,"home":"...",
  *               "breaker":{"state":"CLOSED","settings":"stormBreaker(majority in 30s, probe 10s)","held":[]}},
  *  "children":[{"name":"validator","state":"RUNNING","pid":124,"uptimeMs":4900,"restarts":0,
- *               "lastExit":null,"cpuMs":350,"rssBytes":41000000,"runId":1,...,
+ *               "lastExit":null,"cpuMs":350,"rssBytes":41000000,"runId":1,...,"processes":2,
  *               "logFault":"no space left on /var (0 bytes free)"}]}       (logFault only while there is one)
  * </pre>
  */
@@ -79,6 +80,11 @@ public final class StatusJson {
       c.statusText().ifPresent(t -> o.put("statusText", t));
       c.privileges().ifPresent(pr -> o.set("privileges", PrivilegesJson.toJson(pr)));
       c.logFault().ifPresent(f -> o.put("logFault", f));
+      if (c.processes().isPresent()) {
+        o.put("processes", c.processes().getAsInt());
+      } else {
+        o.putNull("processes");
+      }
     }
     return root;
   }
@@ -108,7 +114,8 @@ public final class StatusJson {
           optLong(o, "rssBytes"), o.path("policy").asText(""),
           o.hasNonNull("statusText") ? Optional.of(o.get("statusText").asText()) : Optional.empty(),
           o.hasNonNull("privileges") ? Optional.of(PrivilegesJson.fromJson(o.get("privileges"))) : Optional.empty(),
-          o.hasNonNull("logFault") ? Optional.of(o.get("logFault").asText()) : Optional.empty()));
+          o.hasNonNull("logFault") ? Optional.of(o.get("logFault").asText()) : Optional.empty(),
+          o.hasNonNull("processes") ? OptionalInt.of(o.get("processes").asInt()) : OptionalInt.empty()));
     }
     JsonNode b = sup.path("breaker");
     List<String> held = new ArrayList<>();

@@ -63,7 +63,8 @@ class ControlServerTest {
         .isEqualTo(local.children().stream().map(c -> c.name() + " " + c.state() + " " + c.pid()).toList());
     assertThat(client.statusJson().path("supervisor").path("home").asText()).isEqualTo(home.toString());
     assertThat(client.statusJson().path("children").get(0).fieldNames()).toIterable()
-        .contains("name", "state", "pid", "uptimeMs", "restarts", "lastExit", "cpuMs", "rssBytes");
+        .contains("name", "state", "pid", "uptimeMs", "restarts", "lastExit", "cpuMs", "rssBytes", "processes");
+    assertThat(remote.child("quiet").orElseThrow().processes()).as("its process count, over the wire").hasValue(1);
   }
 
   @Test
