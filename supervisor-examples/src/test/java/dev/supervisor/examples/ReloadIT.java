@@ -98,6 +98,10 @@ class ReloadIT {
     long keep = pid("keep");
     long changed = pid("changed");
     long gone = pid("gone");
+    // a --config run is the user's children only: none of the trio's keys, policy, workspace or work directories
+    for (String trio : java.util.List.of("keys", "policy.json", "workspace", "work", "audit.log", "agentd.key")) {
+      assertThat(home.resolve(trio)).as(trio).doesNotExist();
+    }
 
     writeConfig(child("keep", "1000"), child("changed", "999"), child("fresh", "1000"));
     assertThat(new ProcessBuilder("kill", "-HUP", Long.toString(supervisor)).start().waitFor()).isZero();
