@@ -30,31 +30,42 @@ class LogsAndStatusTest extends SupervisorFixture {
     assertThat(Files.readString(log)).contains("to-stdout");
   }
 
+  /**
+   * Rotation is copy-then-truncate (docs/DESIGN-NOTES.md): bytes the child writes between the
+   * final copy and the truncate are lost, so the accounting cannot be exact. With enough rotated
+   * files kept that none is deleted, what the log and its rotations hold is at most what was
+   * written and at least all of it but a tight allowance for those windows.
+   */
   @Test
-  void aChildWriting100MbQuicklyIsNotBlockedAndItsLogIsRotated() throws Exception {
+  void aChildWriting100MbQuicklyIsNotBlockedAndItsLogIsRotatedLosingAtMostTheCopyTruncateWindows() throws Exception {
+    long written = 104857600L;
     Supervisor s = start(b -> b.logCheckInterval(Duration.ofMillis(100)),
-        sh("firehose", "head -c 104857600 /dev/zero").logs(LogConfig.rotating(1_000_000, 3, true))
+        sh("firehose", "head -c " + written + " /dev/zero").logs(LogConfig.rotating(1_000_000, 1000, true))
             .restartPolicy(RestartPolicy.never()).build());
     await().atMost(Duration.ofSeconds(20)).until(() -> child(s, "firehose").state() == ChildState.EXITED);
     Path log = home.resolve("logs/firehose.log");
     await().atMost(WAIT).until(() -> Files.size(log) <= 1_000_000 && Files.exists(LogFiles.rotated(log, 1, true)));
     assertThat(child(s, "firehose").lastExit().orElseThrow().isFailure()).isFalse();
+    int rotations;
     try (var files = Files.list(home.resolve("logs"))) {
-      List<String> names = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("firehose")).sorted().toList();
-      assertThat(names).doesNotContain("firehose.log.4.gz", "firehose.log.4").allMatch(n -> !n.endsWith(".tmp"));
+      List<String> names = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("firehose.log.")).sorted().toList();
+      assertThat(names).allMatch(n -> n.endsWith(".gz"));
+      rotations = names.size();
     }
-    // Every byte the child wrote ended up in the current log or in the rotated files.
+    assertThat(LogFiles.rotated(log, rotations + 1, true)).doesNotExist();
     long total = Files.size(log);
-    for (int i = 1; i <= 3; i++) {
-      Path gz = LogFiles.rotated(log, i, true);
-      if (Files.exists(gz)) {
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
-          total += in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
+    for (int i = 1; i <= rotations; i++) {
+      try (InputStream in = new GZIPInputStream(Files.newInputStream(LogFiles.rotated(log, i, true)))) {
+        total += in.transferTo(java.io.OutputStream.nullOutputStream());
       }
     }
-    assertThat(total).isLessThanOrEqualTo(104857600L);
+    long lost = written - total;
+    System.out.printf("firehose: %d rotations, %d of %d bytes kept, %d lost to copy-truncate%n", rotations, total, written, lost);
+    assertThat(lost).as("bytes lost (%d rotations)", rotations).isBetween(0L, LOSS_PER_ROTATION * rotations);
   }
+
+  /** The allowance per copy-truncate window: 64 KiB, far above what runs lose (0 bytes in the runs so far). */
+  private static final long LOSS_PER_ROTATION = 65536;
 
   @Test
   void rotationKeepsNFilesNewestFirst(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {

@@ -48,11 +48,29 @@ class TornWriteTest {
       assertThat(restarts).as("restart counts only grow across supervisor crashes").isGreaterThanOrEqualTo(lastRestarts);
       lastRestarts = restarts;
     }
+    // The writes are atomic renames, so a kill leaves the primary whole and the backup is never
+    // needed above. Tear the primary as a torn write would and the backup must be what loads.
+    Path state = home.resolve("state.json");
+    Path backup = home.resolve("state.json.bak");
+    assertThat(backup).as("the writer keeps the previous state as a backup").exists();
+    Optional<PersistedState> fromBackup = StateStore.atomicJsonFile(copyAs(backup, "only-backup")).load();
+    assertThat(fromBackup).isPresent();
+    byte[] whole = Files.readAllBytes(state);
+    Files.write(state, java.util.Arrays.copyOf(whole, whole.length / 2));
+    assertThat(StateStore.atomicJsonFile(copyAs(state, "only-torn-primary")).load())
+        .as("the torn primary alone does not load").isEmpty();
+    assertThat(StateStore.atomicJsonFile(state).load()).as("the backup is loaded in its place").isEqualTo(fromBackup);
+
     // the last supervisor's orphans (no parent-death signal here) are stopped by a clean start and stop
     Process last = SupervisorMain.launch(home, children);
     awaitOwnedBy(home, last);
     last.destroy();
     assertThat(last.waitFor(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  /** {@code file} copied alone, as {@code state.json} of a new directory (so without its sibling). */
+  private Path copyAs(Path file, String name) throws java.io.IOException {
+    return Files.copy(file, Files.createDirectory(dir.resolve(name)).resolve("state.json"));
   }
 
   /** Until the saved state was written by {@code sup} (its recovery is done and its storm is writing). */

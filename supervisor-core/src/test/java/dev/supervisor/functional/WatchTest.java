@@ -23,18 +23,25 @@ class WatchTest extends SupervisorFixture {
   @Test
   void aChangeRestartsTheChildOnceAfterTheDebounceIgnoringWhatItShould() throws Exception {
     Path src = Files.createDirectories(home.resolve("src/main"));
+    // made before the start: "**/build/**" matches what is under build/, not the directory itself,
+    // whose creation later would be a change like any new directory
+    Files.createDirectories(home.resolve("src/build"));
     Supervisor s = start(sleeps("app").watch(List.of(home.resolve("src")), Duration.ofMillis(300),
         List.of("**/*.log", "**/build/**")).build());
     await().atMost(WAIT).until(() -> running(s, "app"));
     long first = pid(s, "app");
 
     Files.writeString(home.resolve("src/app.log"), "ignored");          // ignored by glob
-    Files.createDirectories(home.resolve("src/build"));
     Files.writeString(home.resolve("src/build/out.class"), "ignored");  // ignored by glob
+    // well past the 300 ms debounce: had an ignored file counted, the restart would be under way
+    await().during(Duration.ofMillis(900)).atMost(WAIT).until(() -> pid(s, "app") == first && running(s, "app")
+        && eventsOf(WatchTriggered.class).isEmpty());
+
     for (int i = 0; i < 5; i++) {                                       // a burst: one restart
       Files.writeString(src.resolve("Main" + i + ".java"), "class Main" + i + " {}");
     }
     await().atMost(WAIT).until(() -> pid(s, "app") != first && running(s, "app"));
+    await().during(Duration.ofMillis(600)).atMost(WAIT).until(() -> child(s, "app").runId() == 2); // one restart, not five
     assertThat(eventsOf(WatchTriggered.class)).singleElement().satisfies(e -> {
       assertThat(e.name()).isEqualTo("app");
       assertThat(e.file().toString()).startsWith(src.toString()).endsWith(".java");

@@ -9,8 +9,11 @@ import dev.supervisor.ChildState;
 import dev.supervisor.ChildStatus;
 import dev.supervisor.Supervisor;
 import dev.supervisor.testing.FakeProcessLauncher;
+import dev.supervisor.event.ChildStateChanged;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +24,13 @@ class InstancesTest {
   @Test
   void instancesAreNamedNumberedAndScaledHighestFirst() throws Exception {
     FakeProcessLauncher fake = new FakeProcessLauncher();
+    List<String> stopping = new CopyOnWriteArrayList<>(); // names, in the order the supervisor began to stop them
     try (Supervisor s = Supervisor.builder(home).processLauncher(fake).shutdownHook(false)
+        .listener(e -> {
+          if (e instanceof ChildStateChanged c && c.to() == ChildState.STOPPING) {
+            stopping.add(c.name());
+          }
+        }, Runnable::run)
         .child(ChildSpec.builder("web").argv("web").instances(3).build())
         .child(ChildSpec.builder("api").argv("api").dependsOn("web").build()).build()) {
       s.startAsync().awaitHealthy(Duration.ofSeconds(5));
@@ -37,6 +46,7 @@ class InstancesTest {
       FakeProcessLauncher.FakeProcess web2 = fake.current("web-2");
       assertThat(s.scale("web", 2)).containsExactly("web-0", "web-1");
       await().until(() -> !web2.isAlive() && !fake.current("web-4").isAlive() && !fake.current("web-3").isAlive());
+      assertThat(stopping).as("scaling down stops the highest instance first").containsExactly("web-4", "web-3", "web-2");
       assertThat(web2.signals()).containsExactly("TERM");
       assertThat(s.status().children()).extracting(ChildStatus::name).containsExactly("web-0", "web-1", "api");
       assertThatThrownBy(() -> s.restart("web-3")).hasMessage("no child named 'web-3'; children: web-0, web-1, api");

@@ -14,8 +14,11 @@ import dev.supervisor.Supervisor;
 import dev.supervisor.testing.FakeProcessLauncher;
 import dev.supervisor.testing.ManualClock;
 import dev.supervisor.testing.PolicyScenario;
+import dev.supervisor.event.ChildStateChanged;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,7 +49,13 @@ class TestKitTest {
   @Test
   void oneForAllRestartsTheSiblingsWithTheirStopSignalAndStopsInReverseOrder() throws Exception {
     FakeProcessLauncher fake = new FakeProcessLauncher();
+    List<String> stopping = new CopyOnWriteArrayList<>(); // names, in the order the supervisor began to stop them
     Supervisor s = Supervisor.builder(home).processLauncher(fake).shutdownHook(false).strategy(Strategy.ONE_FOR_ALL)
+        .listener(e -> {
+          if (e instanceof ChildStateChanged c && c.to() == ChildState.STOPPING) {
+            stopping.add(c.name());
+          }
+        }, Runnable::run)
         .child(child("a")).child(child("b")).child(child("c")).build();
     s.startAsync().awaitHealthy(Duration.ofSeconds(5));
     FakeProcessLauncher.FakeProcess b = fake.current("b");
@@ -54,7 +63,10 @@ class TestKitTest {
     await().until(() -> fake.launches("a") == 2 && fake.launches("b") == 2 && fake.launches("c") == 2);
     assertThat(b.signals()).containsExactly("TERM");
     assertThat(b.exitStatus().orElseThrow().requested()).isFalse(); // its own exit; the supervisor marks the stop as requested
+    await().until(() -> s.status().children().stream().allMatch(c -> c.state() == ChildState.RUNNING));
+    stopping.clear();
     s.close();
+    assertThat(stopping).as("children stop in reverse start order").containsExactly("c", "b", "a");
     assertThat(fake.current("c").signals()).containsExactly("TERM");
     assertThat(fake.processes("a")).noneMatch(FakeProcessLauncher.FakeProcess::isAlive);
   }

@@ -29,11 +29,29 @@ class ReadmeExampleTest {
   }
 
   @Test
-  void theTestKitExampleCompiles(@TempDir Path dir) throws Exception {
+  void theTestKitExampleCompilesAndPasses(@TempDir Path dir) throws Exception {
     String readme = Files.readString(README);
     Matcher m = Pattern.compile("## Testing your supervision tree\\s+.*?```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
     assertThat(m.find()).as("README.md has a ```java block under '## Testing your supervision tree'").isTrue();
     compile(dir, "MyTreeTest.java", m.group(1));
+    // run it: each @Test method on a fresh instance, as JUnit would; a failed assertion is thrown here
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()},
+        ReadmeExampleTest.class.getClassLoader())) {
+      Class<?> example = loader.loadClass("MyTreeTest");
+      List<java.lang.reflect.Method> tests = java.util.Arrays.stream(example.getDeclaredMethods())
+          .filter(x -> x.isAnnotationPresent(Test.class)).toList();
+      assertThat(tests).as("the README example has @Test methods").isNotEmpty();
+      for (java.lang.reflect.Method t : tests) {
+        java.lang.reflect.Constructor<?> c = example.getDeclaredConstructor();
+        c.setAccessible(true);
+        t.setAccessible(true);
+        try {
+          t.invoke(c.newInstance());
+        } catch (java.lang.reflect.InvocationTargetException e) {
+          throw new AssertionError("README example " + t.getName() + " failed: " + e.getCause(), e.getCause());
+        }
+      }
+    }
   }
 
   /** Compiles {@code source} as {@code fileName} at release 17 against this module's test classpath. */

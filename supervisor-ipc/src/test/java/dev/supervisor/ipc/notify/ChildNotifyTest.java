@@ -121,14 +121,21 @@ class ChildNotifyTest {
   @Test
   void reloadingAndStoppingTakeAwayReadinessUntilReadyAgain() throws Exception {
     Path step = home.resolve("step");
+    Path stop = home.resolve("stop");
     Supervisor s = start(sh("svc", "systemd-notify --ready; while [ ! -e " + step + " ]; do sleep 0.05; done;"
-        + " systemd-notify --reloading 2>/dev/null || systemd-notify RELOADING=1; sleep 0.5; systemd-notify --ready; exec sleep 1000")
+        + " systemd-notify --reloading 2>/dev/null || systemd-notify RELOADING=1; sleep 0.5; systemd-notify --ready;"
+        + " while [ ! -e " + stop + " ]; do sleep 0.05; done; systemd-notify STOPPING=1; exec sleep 1000")
         .readinessNotify(Duration.ofSeconds(20)).build());
     await().atMost(WAIT).until(() -> child(s, "svc").state() == ChildState.READY);
     Files.createFile(step);
     await().atMost(WAIT).until(() -> child(s, "svc").state() == ChildState.RUNNING);
     assertThat(child(s, "svc").reason()).hasValue("reloading (RELOADING=1)");
     await().atMost(WAIT).until(() -> child(s, "svc").state() == ChildState.READY);
+    long run = child(s, "svc").runId();
+    Files.createFile(stop); // the child announces it is stopping on its own
+    await().atMost(WAIT).until(() -> child(s, "svc").state() == ChildState.RUNNING);
+    assertThat(child(s, "svc").reason()).hasValue("stopping on its own (STOPPING=1)");
+    assertThat(child(s, "svc").runId()).as("still the same run: STOPPING=1 only takes readiness away").isEqualTo(run);
   }
 
   @Test
