@@ -638,7 +638,8 @@ public final class Supervisor implements AutoCloseable {
       return OptionalInt.empty();
     }
     if (c.cgroup().isPresent()) {
-      return OptionalInt.of(dev.supervisor.internal.Cgroups.count(c.cgroup().get()));
+      // the leader is alive; it may not have joined its cgroup yet (it joins just before its exec)
+      return OptionalInt.of(Math.max(1, dev.supervisor.internal.Cgroups.count(c.cgroup().get())));
     }
     Integer n = groupCounts.get(livePid.getAsLong());
     return n == null ? OptionalInt.empty() : OptionalInt.of(n);

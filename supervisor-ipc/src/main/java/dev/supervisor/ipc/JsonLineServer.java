@@ -151,11 +151,15 @@ public final class JsonLineServer implements AutoCloseable {
     return s;
   }
 
-  /** The identity (device and inode) of whatever is at the socket path now; null if nothing is. */
+  /**
+   * The identity of whatever is at the socket path now (device, inode and modification time: a
+   * file made after ours was deleted may well get our inode number again); null if nothing is.
+   */
   private Object fileKey() {
     try {
-      return Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
-          java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+      java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      return java.util.Arrays.asList(a.fileKey(), a.lastModifiedTime());
     } catch (IOException e) {
       return null;
     }
