@@ -367,13 +367,10 @@ public final class ControlServer implements AutoCloseable {
   }
 
   private ObjectNode rollingRestart(ObjectNode req) throws RpcException {
-    long perChild = req.path("perChildMs").asLong(60_000);
-    if (perChild < 1 || perChild > 3_600_000) {
-      throw new RpcException(ErrorCode.INVALID_ARGUMENT, "perChildMs must be in 1..3600000, got " + req.path("perChildMs"));
-    }
+    java.time.Duration perChild = perChild(req);
     try {
       ObjectNode out = Json.MAPPER.createObjectNode();
-      sup.rollingRestart(java.time.Duration.ofMillis(perChild)).forEach(out.putArray("restarted")::add);
+      sup.rollingRestart(perChild).forEach(out.putArray("restarted")::add);
       return out;
     } catch (java.util.concurrent.TimeoutException e) {
       throw new RpcException(ErrorCode.TIMEOUT, e.getMessage());
@@ -385,13 +382,19 @@ public final class ControlServer implements AutoCloseable {
     }
   }
 
-  private ObjectNode reload(ObjectNode req) throws RpcException {
+  /** {@code perChildMs} (default 60 s): how long each child of a rolling restart or reload may take. */
+  private static java.time.Duration perChild(ObjectNode req) throws RpcException {
     long perChild = req.path("perChildMs").asLong(60_000);
     if (perChild < 1 || perChild > 3_600_000) {
       throw new RpcException(ErrorCode.INVALID_ARGUMENT, "perChildMs must be in 1..3600000, got " + req.path("perChildMs"));
     }
+    return java.time.Duration.ofMillis(perChild);
+  }
+
+  private ObjectNode reload(ObjectNode req) throws RpcException {
+    java.time.Duration perChild = perChild(req);
     try {
-      dev.supervisor.ReloadResult r = sup.reload(source, java.time.Duration.ofMillis(perChild));
+      dev.supervisor.ReloadResult r = sup.reload(source, perChild);
       ObjectNode out = Json.MAPPER.createObjectNode();
       r.added().forEach(out.putArray("added")::add);
       r.removed().forEach(out.putArray("removed")::add);
