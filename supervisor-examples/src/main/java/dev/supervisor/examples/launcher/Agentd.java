@@ -944,12 +944,12 @@ public final class Agentd {
         return s;
       }
       return s.afterClose(() -> { // written as root: hand the database and its journals back to the scheduler's user
-        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(h.workDir("scheduler"))) {
-          java.nio.file.attribute.UserPrincipal owner = java.nio.file.Files.getOwner(h.workDir("scheduler"));
-          for (Path f : (Iterable<Path>) files::iterator) {
-            if (f.getFileName().toString().startsWith("scheduler.db")) {
-              java.nio.file.Files.setOwner(f, owner);
-            }
+        try {
+          long uid = ((Number) java.nio.file.Files.getAttribute(h.workDir("scheduler"), "unix:uid")).longValue();
+          long gid = ((Number) java.nio.file.Files.getAttribute(h.workDir("scheduler"), "unix:gid")).longValue();
+          ChildUser owner = new ChildUser("uid " + uid, uid, gid);
+          for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+            owner.handBack(h.database().resolveSibling(h.database().getFileName() + suffix));
           }
         } catch (IOException e) {
           throw new java.io.UncheckedIOException("cannot hand " + h.database() + " back to the scheduler's user: " + e.getMessage(), e);

@@ -148,20 +148,44 @@ public record ChildUser(String name, long uid, long gid) {
     }
   }
 
+  /**
+   * Hands {@code dir} and the files the supervisor itself puts in it to the account, never
+   * following a link and never walking further down: the account owns these directories, so it
+   * could swap anything below them for a link to a file of root's between a check and a chown.
+   * The direct entries are changed with {@code lchown} and only while they have one link (a hard
+   * link to another file would hand that file over).
+   */
   private static void chownTree(Path dir, UserPrincipal user, GroupPrincipal group) throws IOException {
-    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) all::iterator) {
-        if (Files.isSymbolicLink(p)) {
-          continue; // never follow a link a child made
+    chown(dir, user, group);
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) entries::iterator) {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) || singlyLinkedFile(p)) {
+          chown(p, user, group);
         }
-        PosixFileAttributeView v = view(p);
-        v.setOwner(user);
-        v.setGroup(group);
       }
     }
+  }
+
+  /** Gives {@code file} (in a directory of the account's) back to the account: lchown, one link only. */
+  public void handBack(Path file) throws IOException {
+    if (singlyLinkedFile(file)) {
+      UserPrincipalLookupService lookup = FileSystems.getDefault().getUserPrincipalLookupService();
+      chown(file, lookup.lookupPrincipalByName(Long.toString(uid)), lookup.lookupPrincipalByGroupName(Long.toString(gid)));
+    }
+  }
+
+  private static boolean singlyLinkedFile(Path p) throws IOException {
+    return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+        && ((Number) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS)).intValue() == 1;
+  }
+
+  private static void chown(Path p, UserPrincipal user, GroupPrincipal group) throws IOException {
+    PosixFileAttributeView v = view(p);
+    v.setOwner(user);
+    v.setGroup(group);
   }
 
   private static PosixFileAttributeView view(Path p) {
