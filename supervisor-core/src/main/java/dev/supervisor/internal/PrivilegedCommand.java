@@ -113,6 +113,26 @@ public final class PrivilegedCommand {
    * spawner thread runs first.
    */
   public static Map<Path, Long> runtimeGrants(List<String> command, Map<String, String> env, Path workingDir, Optional<Path> logFile) {
+    List<Object> key = java.util.Arrays.asList(command, env.get("PATH"), workingDir, logFile);
+    Map<Path, Long> known = GRANTS.get(key);
+    if (known != null) {
+      return known;
+    }
+    Map<Path, Long> g = computeGrants(command, env, workingDir, logFile);
+    if (GRANTS.size() >= 1024) { // specs come and go with reloads and scaling: never grow without bound
+      GRANTS.clear();
+    }
+    GRANTS.put(key, g);
+    return g;
+  }
+
+  /**
+   * Each restart and each status call of a child with permissions asks for the same grants: they
+   * are computed once (ELF headers and shebangs read) per command line, PATH, directory and log file.
+   */
+  private static final Map<List<Object>, Map<Path, Long>> GRANTS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static Map<Path, Long> computeGrants(List<String> command, Map<String, String> env, Path workingDir, Optional<Path> logFile) {
     Map<Path, Long> g = new LinkedHashMap<>();
     Path helper = Path.of(System.getProperty("java.home"), "lib", "jspawnhelper");
     if (Files.exists(helper)) {
@@ -140,7 +160,7 @@ public final class PrivilegedCommand {
     g.merge(Path.of("/proc"), Landlock.READ, (a, b) -> a | b);
     g.merge(Path.of("/dev/null"), Landlock.READ_FILE | Landlock.WRITE_FILE | Landlock.TRUNCATE, (a, b) -> a | b);
     logFile.ifPresent(f -> g.merge(f, Landlock.READ_FILE | Landlock.WRITE_FILE | Landlock.TRUNCATE, (a, b) -> a | b));
-    return g;
+    return java.util.Collections.unmodifiableMap(g);
   }
 
   /** The declared rules plus {@link #runtimeGrants}, as Landlock rules. */

@@ -198,7 +198,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     if (!perm.restrictsFilesystem() && !denyNet) {
       return Optional.empty();
     }
-    Map<Path, Long> grants = PrivilegedCommand.runtimeGrants(command, r.env(), dir, r.logFile());
+    Map<Path, Long> grants = new java.util.LinkedHashMap<>(PrivilegedCommand.runtimeGrants(command, r.env(), dir, r.logFile()));
     if (slot.isPresent()) {
       PrivilegedCommand.runtimeGrants(List.of(ProcessGroups.tool("sh").orElseThrow()), r.env(), dir, Optional.empty())
           .forEach((p, a) -> grants.merge(p, a, (x, y) -> x | y));
