@@ -75,6 +75,8 @@ final class ChildRunner {
   private LaunchedProcess handle;
   private ProcessSignature signature;
   private boolean adopted;
+  /** Set by a hand-over: the process is left to a successor, and nothing of this runner acts again. */
+  private boolean detached;
   private long runId;
   private Instant startedAt;
   private boolean currentRunAutomatic;
@@ -647,6 +649,25 @@ final class ChildRunner {
     handle.signalGroup("KILL");
   }
 
+  /** Whether its live process was spawned by this supervisor with a parent-death signal (an adopted one never has one). */
+  boolean diesWithParent() {
+    return handle != null && state.isAlive() && !adopted;
+  }
+
+  /**
+   * Hand-over: every timer of this runner ends and its process is left alone (not signalled, its
+   * cgroup kept), for a successor to adopt. Returns the pid left running, if any.
+   */
+  OptionalLong detach() {
+    detached = true;
+    cancelTimer(backoffTimer);
+    cancelTimer(graceTimer);
+    cancelTimer(probeTimer);
+    cancelTimer(watchTimer);
+    cancelNotifyTimers();
+    return handle != null && state.isAlive() ? OptionalLong.of(handle.pid()) : OptionalLong.empty();
+  }
+
   /** SIGKILL to the group now, without a grace (used when shutdown times out). */
   void forceKill() {
     if (handle != null && state.isAlive()) {
@@ -657,7 +678,7 @@ final class ChildRunner {
   // ------------------------------------------------------------------ exits
 
   private void onExit(long myRun, LaunchedProcess p, int exitValue) {
-    if (myRun != runId) {
+    if (myRun != runId || detached) {
       return;
     }
     cancelTimer(probeTimer);
@@ -981,8 +1002,14 @@ final class ChildRunner {
    * Re-attaches a live orphan of a crashed supervisor. Its exit code cannot be observed (it is not
    * our child), so its end is recorded as UNKNOWN and handled as a failure; it is noticed by a
    * {@code /proc} check every 200 ms.
+   *
+   * @param handedOverState the state the previous supervisor saved when it handed the child over
+   *     ({@link Supervisor#handOver}), empty after a crash. A child handed over READY is READY at
+   *     once; one handed over before it was ready is waited for as at a start (its probe, or
+   *     {@code READY=1} on the same notify socket path within its timeout). After a crash nobody
+   *     knows: a notify child is taken as READY, since it will not say so again.
    */
-  void adopt(ProcessSignature orphan, Optional<String> cgroup) {
+  void adopt(ProcessSignature orphan, Optional<String> cgroup, Optional<String> handedOverState) {
     Optional<ProcessHandle> h = ProcessHandle.of(orphan.pid());
     if (h.isEmpty() || !orphan.isAlive()) {
       recoveredCrash(sup.now());
@@ -997,15 +1024,24 @@ final class ChildRunner {
     upThisRun = false;
     statusText = null;
     stoppingNotified = false;
-    transition(ChildState.RUNNING, null, "adopted from a crashed supervisor");
+    long myRun = runId;
+    transition(ChildState.RUNNING, null, handedOverState.isPresent() ? "handed over by the previous supervisor"
+        : "adopted from a crashed supervisor");
     watchAdopted(runId);
-    if (spec.readiness().isEmpty() && spec.hasReadiness()) {
-      // it said READY=1 to the supervisor that died; it will not say it again
-      transition(ChildState.READY, null, "adopted; ready under the previous supervisor");
+    boolean wasReady = handedOverState.map("READY"::equals).orElse(false);
+    if (wasReady && spec.hasReadiness()) {
+      transition(ChildState.READY, null, "handed over READY");
       becameUp();
     } else if (spec.readiness().isPresent()) {
       readinessDeadline = sup.now().plus(spec.readiness().get().timeout());
       scheduleProbe(spec.readiness().get().interval());
+    } else if (spec.hasReadiness() && handedOverState.isPresent()) { // not ready yet: READY=1 is still to come
+      Duration timeout = spec.notifySettings().get().readyTimeout();
+      notifyReadyTimer = sup.schedule(() -> notifyReadyMissed(myRun, timeout), timeout);
+    } else if (spec.hasReadiness()) {
+      // it said READY=1 to the supervisor that died; it will not say it again
+      transition(ChildState.READY, null, "adopted; ready under the previous supervisor");
+      becameUp();
     } else {
       becameUp();
     }
@@ -1013,7 +1049,7 @@ final class ChildRunner {
 
   private void watchAdopted(long myRun) {
     sup.schedule(() -> {
-      if (myRun != runId || !adopted || handle == null) {
+      if (myRun != runId || !adopted || handle == null || detached) {
         return;
       }
       if (signature.isAlive()) {

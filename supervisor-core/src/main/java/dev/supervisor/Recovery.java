@@ -53,6 +53,10 @@ final class Recovery {
     List<Orphan> toStop = new ArrayList<>();
     Map<ChildRunner, ProcessSignature> toAdopt = new LinkedHashMap<>();
     Map<ChildRunner, Boolean> crashedUnseen = new LinkedHashMap<>();
+    boolean handedOver = saved.handedOverAt().isPresent(); // no crash: its children are ours to adopt, whatever the policy
+    if (handedOver) {
+      log.info("the previous supervisor handed its children over at {}: adopting every live one", saved.handedOverAt().get());
+    }
     for (ChildRunner r : sup.runners()) {
       Optional<PersistedState.Child> p = saved.child(r.name());
       if (p.isEmpty()) {
@@ -66,7 +70,7 @@ final class Recovery {
       ProcessSignature sig = p.get().process().get();
       Optional<Cgroups.Group> cgroup = p.get().cgroup().flatMap(Cgroups::saved);
       if (sig.isAlive()) {
-        if (policy == OrphanPolicy.ADOPT) {
+        if (policy == OrphanPolicy.ADOPT || handedOver) {
           toAdopt.put(r, sig);
         } else {
           toStop.add(new Orphan(r.name(), sig.pid(), r.spec.stopSignal(), r.spec.stopGrace(), "orphan of a crashed supervisor",
@@ -97,8 +101,9 @@ final class Recovery {
       if (p == null) {
         r.operatorStart();
       } else if (toAdopt.containsKey(r)) {
-        log.info("adopting child '{}' (pid {}) left running by a crashed supervisor", r.name(), toAdopt.get(r).pid());
-        r.adopt(toAdopt.get(r), p.cgroup());
+        log.info("adopting child '{}' (pid {}) left running by {}", r.name(), toAdopt.get(r).pid(),
+            handedOver ? "the previous supervisor" : "a crashed supervisor");
+        r.adopt(toAdopt.get(r), p.cgroup(), handedOver ? Optional.of(p.state()) : Optional.empty());
       } else if (p.fatal()) {
         r.restoreFatal();
       } else if (!p.desiredRunning()) {

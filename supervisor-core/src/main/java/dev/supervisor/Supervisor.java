@@ -123,6 +123,8 @@ public final class Supervisor implements AutoCloseable {
   private boolean terminated;
   private int stopCursor;
   private SupervisorState finalState = SupervisorState.TERMINATED;
+  /** Set by handOver(): the final save records it, and the successor adopts every live child. */
+  private volatile Instant handedOverAt;
   private ScheduledFuture<?> rotationTimer;
   private ScheduledFuture<?> sampleTimer;
   /** Null when incidents are off. */
@@ -271,7 +273,7 @@ public final class Supervisor implements AutoCloseable {
         out.add(r.snapshot.toPersisted(r.name()));
       }
     }
-    return new PersistedState(PersistedState.SCHEMA_VERSION, now(), Optional.ofNullable(self), out);
+    return new PersistedState(PersistedState.SCHEMA_VERSION, now(), Optional.ofNullable(self), out, Optional.ofNullable(handedOverAt));
   }
 
   /** How many times the state was saved so far (a diagnostic for benchmarks: writes stay bounded under restart storms). */
@@ -493,6 +495,123 @@ public final class Supervisor implements AutoCloseable {
       Thread.currentThread().interrupt();
       forceKillAll();
     }
+  }
+
+  /**
+   * Ends this supervisor and leaves every child running, recorded for adoption: the next
+   * supervisor started on the same home adopts each live child (same pid, same restart count and
+   * run id, nothing restarted), whatever its {@link Builder#recovery(OrphanPolicy) recovery}
+   * policy, since this was no crash. This is how the supervisor process is replaced, by a new
+   * version for example, without restarting a child (systemd's {@code daemon-reexec}); {@code
+   * agentd daemon upgrade} is built on it.
+   *
+   * <p>First waits (up to {@code timeout}) until no child is STOPPING, so that a stop in progress
+   * is finished rather than handed over half done. Then, on the event loop: every timer and probe
+   * ends, the state is saved with the hand-over mark, the notify sockets and the PID lock are
+   * released, and the supervisor becomes TERMINATED (the event's cause says "handed over"). The
+   * children's processes, log files and cgroups are left as they are. A child in BACKOFF has no
+   * process: the successor starts it. The JVM shutdown hook no longer stops anything.
+   *
+   * <p>Children must be able to outlive their parent: a supervisor that gives them a parent-death
+   * signal (the default with {@link OrphanPolicy#KILL}) refuses, since the kernel would kill them
+   * the moment this process exits. Build it with {@code recovery(OrphanPolicy.ADOPT)} or {@code
+   * parentDeathSignal(false)}.
+   *
+   * @param timeout how long a child that is stopping may take to settle
+   * @return the children left running, with their pids
+   * @throws IllegalStateException if the supervisor is not RUNNING, or its children carry a
+   *     parent-death signal (nothing is changed)
+   * @throws TimeoutException if a child is still STOPPING after {@code timeout} (nothing is changed)
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public HandOver handOver(Duration timeout) throws TimeoutException, InterruptedException {
+    if (Objects.requireNonNull(timeout, "timeout").isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (reloadLock) { // not in the middle of a reload
+      while (true) {
+        java.util.concurrent.CompletableFuture<HandOver> f = new java.util.concurrent.CompletableFuture<>();
+        try {
+          loopExecutor.execute(() -> {
+            try {
+              f.complete(handOverOnLoop());
+            } catch (RuntimeException e) {
+              f.completeExceptionally(e);
+            }
+          });
+          HandOver done = f.get(30, TimeUnit.SECONDS);
+          if (done != null) {
+            return done;
+          }
+        } catch (RejectedExecutionException e) {
+          throw new IllegalStateException("a hand-over needs a running supervisor; it is " + state);
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (e.getCause() instanceof RuntimeException re) {
+            throw re;
+          }
+          throw new IllegalStateException(e.getCause());
+        }
+        if (System.nanoTime() >= deadline) {
+          List<String> stopping = new ArrayList<>();
+          for (ChildRunner r : children) {
+            if (!r.retired && r.snapshot.state() == ChildState.STOPPING) {
+              stopping.add(r.name());
+            }
+          }
+          throw new TimeoutException("cannot hand over: " + String.join(", ", stopping) + " still STOPPING after "
+              + Durations.format(timeout) + "; nothing was handed over");
+        }
+        synchronized (monitor) { // a stop in progress: its grace decides; every state change notifies
+          TimeUnit.MILLISECONDS.timedWait(monitor, 50);
+        }
+      }
+    }
+  }
+
+  /** The hand-over itself, on the loop; null while a child is still stopping. */
+  private HandOver handOverOnLoop() {
+    if (state != SupervisorState.RUNNING || shuttingDown) {
+      throw new IllegalStateException("a hand-over needs a running supervisor; it is " + state);
+    }
+    List<String> bound = new ArrayList<>();
+    for (ChildRunner r : children) {
+      if (r.retired) {
+        continue;
+      }
+      if (r.snapshot.state() == ChildState.STOPPING) {
+        return null;
+      }
+      if (parentDeathSignal && r.diesWithParent()) {
+        bound.add(r.name());
+      }
+    }
+    if (!bound.isEmpty()) {
+      throw new IllegalStateException("cannot hand over: " + String.join(", ", bound) + (bound.size() == 1 ? " was" : " were")
+          + " started with a parent-death signal and would die with this supervisor; build it with"
+          + " recovery(OrphanPolicy.ADOPT) or parentDeathSignal(false) (agentd: --orphans adopt) to hand children over");
+    }
+    shuttingDown = true;
+    terminated = true;
+    for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {rotationTimer, sampleTimer, flushTimer}) {
+      if (t != null) {
+        t.cancel(false);
+      }
+    }
+    Map<String, Long> running = new LinkedHashMap<>();
+    for (ChildRunner r : children) {
+      if (!r.retired) {
+        r.detach().ifPresent(pid -> running.put(r.name(), pid));
+      }
+    }
+    Instant at = now();
+    handedOverAt = at;
+    String cause = "handed over: " + running.size() + (running.size() == 1 ? " child" : " children")
+        + " left running for the next supervisor on " + home + " to adopt";
+    log.info("{}: {}", cause, running);
+    finalState = SupervisorState.TERMINATED;
+    closeDown(SupervisorState.TERMINATED, cause, false);
+    return new HandOver(at, ProcessHandle.current().pid(), running);
   }
 
   private void onJvmShutdown() {
@@ -1344,7 +1463,15 @@ public final class Supervisor implements AutoCloseable {
     terminated = true;
     rotateLogs(true);
     SupervisorState to = finalState;
-    String cause = to == SupervisorState.FAILED ? String.valueOf(failureCause) : null;
+    closeDown(to, to == SupervisorState.FAILED ? String.valueOf(failureCause) : null, true);
+  }
+
+  /**
+   * The terminal event, the io thread drained, the final save, every socket and the lock released,
+   * then the terminal state published and the loop ended. A hand-over ({@code children false})
+   * ends the loop at once, dropping every timer left, since no child is watched any more.
+   */
+  private void closeDown(SupervisorState to, String cause, boolean children) {
     emit(new SupervisorStateChanged(now(), state, to, Optional.ofNullable(cause)));
     if (eventLogWriter != null) {
       io.execute(eventLogWriter::close);
@@ -1380,7 +1507,11 @@ public final class Supervisor implements AutoCloseable {
       monitor.notifyAll();
     }
     log.info("supervisor {} -> {}{}", from, to, cause == null ? "" : " (" + cause + ")");
-    loop.shutdown();
+    if (children) {
+      loop.shutdown();
+    } else {
+      loop.shutdownNow(); // the last statement: it interrupts this thread
+    }
   }
 
   private void shutdownExecutors() {

@@ -148,6 +148,7 @@ final class AtomicJsonStateStore implements StateStore {
     n.put("schemaVersion", PersistedState.SCHEMA_VERSION);
     n.put("savedAt", s.savedAt().toString());
     s.supervisor().ifPresent(sig -> n.set("supervisor", sig(sig)));
+    s.handedOverAt().ifPresent(at -> n.put("handedOverAt", at.toString()));
     ArrayNode children = n.putArray("children");
     for (PersistedState.Child c : s.children()) {
       ObjectNode o = children.addObject();
@@ -183,7 +184,8 @@ final class AtomicJsonStateStore implements StateStore {
           Optional.ofNullable(o.hasNonNull("cgroup") ? o.get("cgroup").asText() : null)));
     }
     return new PersistedState(n.path("schemaVersion").asInt(), Instant.parse(text(n, "savedAt")),
-        signature(n.get("supervisor")), children);
+        signature(n.get("supervisor")), children,
+        Optional.ofNullable(n.hasNonNull("handedOverAt") ? Instant.parse(n.get("handedOverAt").asText()) : null));
   }
 
   private static Optional<ProcessSignature> signature(JsonNode n) {

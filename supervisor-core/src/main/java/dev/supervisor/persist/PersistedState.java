@@ -13,8 +13,12 @@ import java.util.Optional;
  * @param savedAt when it was written
  * @param supervisor the supervisor process that wrote it
  * @param children one entry per child
+ * @param handedOverAt when the supervisor that wrote it ended by {@code Supervisor.handOver}, leaving
+ *     its children running for a successor to adopt; empty for every other save (an optional field,
+ *     so files without it, and readers that do not know it, still work)
  */
-public record PersistedState(int schemaVersion, Instant savedAt, Optional<ProcessSignature> supervisor, List<Child> children) {
+public record PersistedState(int schemaVersion, Instant savedAt, Optional<ProcessSignature> supervisor, List<Child> children,
+    Optional<Instant> handedOverAt) {
   /** The version this library writes and the newest it reads. */
   public static final int SCHEMA_VERSION = 1;
 
@@ -22,6 +26,12 @@ public record PersistedState(int schemaVersion, Instant savedAt, Optional<Proces
     Objects.requireNonNull(savedAt, "savedAt");
     Objects.requireNonNull(supervisor, "supervisor");
     children = List.copyOf(children);
+    Objects.requireNonNull(handedOverAt, "handedOverAt");
+  }
+
+  /** A state saved by a running supervisor (not a hand-over). */
+  public PersistedState(int schemaVersion, Instant savedAt, Optional<ProcessSignature> supervisor, List<Child> children) {
+    this(schemaVersion, savedAt, supervisor, children, Optional.empty());
   }
 
   /** The entry for {@code name}. */
