@@ -70,6 +70,8 @@ public final class JsonLineServer implements AutoCloseable {
   /** The last reason a re-bind failed, so it is logged once per episode. */
   private String rebindProblem;
   private volatile boolean closed;
+  /** Requests read and not yet answered: close() lets them be written (up to 2 s) before it ends the workers. */
+  private final AtomicInteger inFlight = new AtomicInteger();
 
   private JsonLineServer(Builder b) {
     this.socket = b.socket;
@@ -334,7 +336,12 @@ public final class JsonLineServer implements AutoCloseable {
         if (line.length == 0) {
           continue;
         }
-        writeLine(out, answer(line, peer));
+        inFlight.incrementAndGet();
+        try {
+          writeLine(out, answer(line, peer));
+        } finally {
+          inFlight.decrementAndGet();
+        }
       }
     } catch (IOException e) {
       log.debug("connection on {} ended: {}", socket, e.toString());
@@ -462,6 +469,11 @@ public final class JsonLineServer implements AutoCloseable {
       log.debug("removing {}: {}", socket, e.toString());
     }
     if (pool != null) {
+      // a reply being made (a hand-over answers with what it did, then the server goes): written first
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+      }
       pool.shutdownNow();
       rejector.shutdownNow();
     }

@@ -199,6 +199,20 @@ public final class ControlClient {
     throw new TimeoutException("supervisor at " + client.socket() + " still answers " + timeout.toMillis() + " ms after shutdown");
   }
 
+  /**
+   * Asks for {@code handOver}: the supervisor ends and leaves its children running, recorded for
+   * the next supervisor on its home to adopt ({@code Supervisor.handOver}).
+   *
+   * @param timeout how long a child that is stopping may take to settle first
+   * @return {@code {supervisorPid, at, children: {name: pid}}}
+   * @throws RpcException {@code UNSUPPORTED} when it cannot hand over (its children would die with
+   *     it, a stop outlasted {@code timeout}): nothing changed
+   */
+  public ObjectNode handOver(Duration timeout) throws IOException, RpcException {
+    JsonLineClient patient = JsonLineClient.of(client.socket(), timeout.plusSeconds(40));
+    return patient.call(req("handOver").put("timeoutMs", Math.max(1, timeout.toMillis())));
+  }
+
   private ObjectNode call(String type) throws IOException, RpcException {
     return client.call(req(type));
   }

@@ -36,6 +36,8 @@ import java.util.function.Consumer;
  * enableWatch, disableWatch {name}     OPERATOR -> file-watch restarts of a child on or off
  * rollingRestart {perChildMs?}          OPERATOR -> {"restarted":[...]}: one at a time, in start order (blocks)
  * shutdown                              ADMIN
+ * handOver {timeoutMs?}                 ADMIN   -> {supervisorPid, children:{name: pid}}: the supervisor ends and leaves
+ *                                               its children running for the next one to adopt (Supervisor.handOver)
  * reloadConfig {perChildMs?}            ADMIN   -> {added, removed, restarted, unchanged}: the config re-read, only
  *                                               the difference applied (an invalid config: INVALID_ARGUMENT, nothing changed)
  * </pre>
@@ -58,6 +60,7 @@ public final class ControlServer implements AutoCloseable {
   private final Roles roles;
   private final ConfigReloader reloader;
   private final dev.supervisor.ConfigSource source;
+  private volatile boolean handingOver;
   private final JsonLineServer server;
 
   private ControlServer(Supervisor sup, Path socket, Roles roles, ConfigReloader reloader, dev.supervisor.ConfigSource source) {
@@ -104,7 +107,13 @@ public final class ControlServer implements AutoCloseable {
     // the socket goes away with the supervisor, so clients see it as down at once
     sup.addListener(e -> {
       if (e instanceof dev.supervisor.event.SupervisorStateChanged s && s.to().isTerminal()) {
-        c.close();
+        if (c.handingOver) { // its reply is still to be written, by a worker waiting on the loop that emits this
+          Thread t = new Thread(c::close, "control-close");
+          t.setDaemon(true);
+          t.start();
+        } else {
+          c.close();
+        }
       }
     }, Runnable::run);
     return c;
@@ -183,6 +192,9 @@ public final class ControlServer implements AutoCloseable {
         t.setDaemon(false);
         t.start();
         return Json.MAPPER.createObjectNode().put("stopping", true);
+      case "handOver":
+        need(type, Role.ADMIN, role, peer);
+        return handOver(req);
       case "reloadConfig":
         need(type, Role.ADMIN, role, peer);
         if (source != null) {
@@ -198,8 +210,32 @@ public final class ControlServer implements AutoCloseable {
         }
       default:
         throw new RpcException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + type
-            + "' (known: ping, list, status, health, logs, explain, incidents, inspect, start, stop, restart, scale, enableWatch, disableWatch, rollingRestart, shutdown, reloadConfig)");
+            + "' (known: ping, list, status, health, logs, explain, incidents, inspect, start, stop, restart, scale, enableWatch, disableWatch, rollingRestart, shutdown, handOver, reloadConfig)");
     }
+  }
+
+  /** {@code handOver}: ends the supervisor, its children left running; the reply lists them (then the socket goes). */
+  private ObjectNode handOver(ObjectNode req) throws RpcException {
+    long ms = req.path("timeoutMs").asLong(30_000);
+    if (ms <= 0) {
+      throw new RpcException(ErrorCode.INVALID_ARGUMENT, "'handOver' needs a positive \"timeoutMs\", got " + req.get("timeoutMs"));
+    }
+    handingOver = true;
+    dev.supervisor.HandOver h;
+    try {
+      h = sup.handOver(java.time.Duration.ofMillis(ms));
+    } catch (IllegalStateException | java.util.concurrent.TimeoutException e) {
+      handingOver = false;
+      throw new RpcException(ErrorCode.UNSUPPORTED, e.getMessage());
+    } catch (InterruptedException e) {
+      handingOver = false;
+      Thread.currentThread().interrupt();
+      throw new RpcException(ErrorCode.INTERNAL, "interrupted while handing over");
+    }
+    ObjectNode out = Json.MAPPER.createObjectNode().put("supervisorPid", h.supervisorPid()).put("at", h.at().toString());
+    ObjectNode children = out.putObject("children");
+    h.running().forEach(children::put);
+    return out;
   }
 
   private static void need(String type, Role needed, Role has, Peer peer) throws RpcException {
