@@ -298,7 +298,7 @@ class AgentdIT {
   @Test
   void aKilledSupervisorLeavesNoOrphansAndStartsCleanlyAgain() throws Exception {
     home = dir.resolve("home");
-    assertThat(agentd("daemon", "start").code()).isZero();
+    assertThat(agentd("--orphans", "kill", "daemon", "start").code()).isZero();
     await().atMost(WAIT).until(this::allReady);
     long supervisor = status().path("supervisor").path("pid").asLong();
     Map<String, Long> before = new HashMap<>();

@@ -38,6 +38,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
@@ -65,9 +66,10 @@ public final class Agentd {
   @Option(names = "--config", description = "supervise the children of this JSON config instead of the built-in trio")
   Path config;
 
-  @Option(names = "--orphans", paramLabel = "kill|adopt", description = "after a supervisor crash, kill and restart the children"
-      + " it left (default), or adopt them: they keep their pids and are supervised again")
-  String orphans = "kill";
+  @Option(names = "--orphans", paramLabel = "adopt|kill", description = "adopt (default): the children outlive a crashed or"
+      + " upgraded supervisor and the next one supervises them again, same pids; kill: they die with it (parent-death"
+      + " signal), what is left is killed and restarted by the next start, and 'daemon upgrade' is refused")
+  String orphans = "adopt";
 
   @Option(names = "--http", paramLabel = "HOST:PORT", description = "also serve the HTTP API and dashboard here"
       + " (loopback recommended); everything but /healthz and /readyz needs the token from <home>/http.token, or the"
@@ -177,17 +179,35 @@ public final class Agentd {
 
   /** The command {@code daemon start} runs in the background. */
   List<String> runCommand(AgentdHome h) {
+    return runCommand(h, daemonOptions());
+  }
+
+  /** {@code daemon run} in a JVM of this launcher's class path (a new jar, for an upgrade) with {@code options}. */
+  static List<String> runCommand(AgentdHome h, List<String> options) {
     List<String> cmd = new ArrayList<>(Trio.javaCommand(Agentd.class, Trio.DAEMON_JVM_FLAGS.toArray(String[]::new)));
     cmd.addAll(List.of("--home", h.root().toString()));
-    if (config != null) {
-      cmd.addAll(List.of("--config", config.toAbsolutePath().toString()));
-    }
-    cmd.addAll(List.of("--orphans", orphans));
-    if (http != null) {
-      cmd.addAll(List.of("--http", http));
-    }
+    cmd.addAll(options);
     cmd.addAll(List.of("daemon", "run"));
     return cmd;
+  }
+
+  /**
+   * The options that shape a supervisor (everything but {@code --home}): what {@code daemon run}
+   * records in {@code run/daemon.args}, so that {@code daemon upgrade} starts its successor the same way.
+   */
+  List<String> daemonOptions() {
+    List<String> o = new ArrayList<>();
+    if (config != null) {
+      o.addAll(List.of("--config", config.toAbsolutePath().toString()));
+    }
+    o.addAll(List.of("--orphans", orphans));
+    if (http != null) {
+      o.addAll(List.of("--http", http));
+    }
+    if (childUser != null) {
+      o.addAll(List.of("--child-user", childUser));
+    }
+    return o;
   }
 
   /** A call on the control socket; what it returns is the command's exit code. */
@@ -269,7 +289,7 @@ public final class Agentd {
 
   // ------------------------------------------------------------------ daemon
 
-  @Command(name = "daemon", description = "start | stop | restart | reload | run | status | explain | serve | login-url | scale | kill")
+  @Command(name = "daemon", description = "start | stop | restart | upgrade | reload | run | status | explain | serve | login-url | scale | kill")
   static final class DaemonCmd {
     @ParentCommand Agentd top;
 
@@ -538,6 +558,88 @@ public final class Agentd {
       });
     }
 
+    @Command(name = "upgrade", description = "replace the supervisor process (with the agentd jar this command runs from, as"
+        + " it was started: the options recorded in run/daemon.args) without restarting a child: the old one hands its"
+        + " children over and exits, the new one adopts them with their pids and restart counts")
+    int upgrade(@Option(names = "--wait", paramLabel = "DURATION", defaultValue = "90s",
+        description = "how long the new supervisor may take to be up (default 90s)") String wait) throws Exception {
+      Duration patience;
+      try {
+        patience = Durations.parse(wait);
+      } catch (IllegalArgumentException e) {
+        top.err().println("agentd: --wait: " + e.getMessage());
+        return 2;
+      }
+      AgentdHome h = top.home();
+      long oldPid;
+      try {
+        oldPid = Liveness.ask(h.root(), top.timeout(), t -> ControlClient.of(h.controlSocket(), t).ping().pid());
+      } catch (Liveness.NoAnswer e) {
+        top.err().println(e.code() == NOT_RUNNING ? e.getMessage() + ": nothing to upgrade; start it with 'agentd daemon start'"
+            : e.getMessage());
+        return e.code();
+      }
+      Path recorded = h.root().resolve("run").resolve("daemon.args");
+      List<String> options;
+      if (java.nio.file.Files.isRegularFile(recorded)) {
+        options = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode o : new com.fasterxml.jackson.databind.ObjectMapper().readTree(recorded.toFile())) {
+          options.add(o.asText());
+        }
+      } else { // a supervisor of a version that did not record them
+        options = top.daemonOptions();
+        top.out().println("agentd: " + recorded + " is missing (a supervisor older than 'daemon upgrade'): the new one runs with this"
+            + " command's options " + options);
+      }
+      com.fasterxml.jackson.databind.JsonNode handed;
+      try {
+        handed = ControlClient.of(h.controlSocket(), top.timeout()).handOver(Duration.ofSeconds(30));
+      } catch (RpcException e) {
+        top.err().println("agentd: cannot upgrade pid " + oldPid + ": " + e.getMessage() + "; nothing was changed");
+        return 1;
+      } catch (IOException e) {
+        top.err().println("agentd: the hand-over of pid " + oldPid + " got no answer (" + e.getMessage() + "); 'agentd daemon status'"
+            + " tells whether it is still running, 'agentd daemon start' adopts what it left");
+        return 1;
+      }
+      Map<String, Long> children = new java.util.LinkedHashMap<>();
+      handed.path("children").fields().forEachRemaining(f -> children.put(f.getKey(), f.getValue().asLong()));
+      Optional<ProcessHandle> old = ProcessHandle.of(oldPid);
+      if (old.isPresent()) {
+        try {
+          old.get().onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          top.err().println("agentd: pid " + oldPid + " handed its children over but has not exited after 30s; the new supervisor"
+              + " starts anyway");
+        }
+      }
+      DaemonHandle d;
+      try {
+        d = Daemons.ensureRunning(DaemonSpec.of(h.root(), runCommand(h, options)).withStartTimeout(patience)
+            .withAnswerTimeout(top.timeout()));
+      } catch (DaemonStartException e) {
+        top.err().println("agentd: the old supervisor (pid " + oldPid + ") handed over " + children.size() + " children, which keep"
+            + " running, but the new one did not come up: " + e.getMessage() + "; fix it, then 'agentd daemon start' adopts them");
+        return 1;
+      }
+      List<String> adopted = new ArrayList<>();
+      List<String> changed = new ArrayList<>();
+      dev.supervisor.SupervisorStatus now = ControlClient.of(h.controlSocket(), top.timeout()).status();
+      children.forEach((name, pid) -> {
+        java.util.OptionalLong p = now.child(name).map(dev.supervisor.ChildStatus::pid).orElse(java.util.OptionalLong.empty());
+        if (p.isPresent() && p.getAsLong() == pid) {
+          adopted.add(name + " (pid " + pid + ")");
+        } else {
+          changed.add("child '" + name + "' (pid " + pid + ") exited during the upgrade: "
+              + now.child(name).map(c -> c.state() + p.stream().mapToObj(x -> ", now pid " + x).findFirst().orElse("")).orElse("gone"));
+        }
+      });
+      top.out().println("agentd upgraded: pid " + oldPid + " -> " + d.pid() + ", home " + h.root() + "; adopted "
+          + (adopted.isEmpty() ? "no child" : String.join(", ", adopted)) + (changed.isEmpty() ? "; nothing restarted" : ""));
+      changed.forEach(top.out()::println);
+      return 0;
+    }
+
     @Command(name = "scale", description = "set the number of instances of a child declared with \"instances\" (config)")
     int scale(@Parameters(paramLabel = "NAME") String name, @Parameters(paramLabel = "N") int n) throws Exception {
       return top.withControl(Duration.ofSeconds(30), c -> {
@@ -676,6 +778,14 @@ public final class Agentd {
       } catch (AlreadyRunningException e) {
         top.err().println("agentd: " + e.getMessage().replace("supervisor", "agentd") + ", home " + h.root());
         return 1;
+      }
+      try { // what 'daemon upgrade' starts the successor with
+        Path args = h.root().resolve("run").resolve("daemon.args");
+        dev.supervisor.persist.OwnerOnly.createDirectories(args.getParent());
+        dev.supervisor.persist.OwnerOnly.createFile(args);
+        java.nio.file.Files.writeString(args, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(top.daemonOptions()) + "\n");
+      } catch (IOException e) {
+        top.err().println("agentd: cannot record the options for 'daemon upgrade' in " + h.root().resolve("run") + ": " + e.getMessage());
       }
       HttpApi api = null;
       Path httpAddr = h.root().resolve("run").resolve("http.addr");
