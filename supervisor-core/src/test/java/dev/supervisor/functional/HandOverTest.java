@@ -44,6 +44,12 @@ class HandOverTest extends SupervisorFixture {
         TestChildren.sleeps("probed").readiness(c -> dev.supervisor.HealthResult.ok(), Duration.ofSeconds(10), Duration.ofMillis(50)).build());
   }
 
+  /** SIGTERM before the shell has set its trap would end it at once. */
+  private static void trapSet(Supervisor s) {
+    Path log = s.logFile("stubborn").orElseThrow();
+    await().atMost(WAIT).until(() -> Files.exists(log) && Files.readString(log).contains("started"));
+  }
+
   @Test
   void theNextSupervisorAdoptsEveryChildWithItsPidCountsAndRunIdAndRestartsNothing() throws Exception {
     Path marker = crashedOnce();
@@ -85,8 +91,8 @@ class HandOverTest extends SupervisorFixture {
     assertThat(child(second, "probed").state()).isEqualTo(ChildState.READY);
     assertThat(eventsOf(ChildStateChanged.class)).filteredOn(e -> e.to() == ChildState.RUNNING)
         .extracting(e -> e.reason().orElse("")).containsOnly("handed over by the previous supervisor").hasSize(3);
-    assertThat(StateStore.atomicJsonFile(home.resolve("state.json")).load().orElseThrow().handedOverAt())
-        .as("the successor's own saves carry no hand-over mark").isEmpty();
+    await("the successor's own saves carry no hand-over mark").atMost(WAIT)
+        .until(() -> StateStore.atomicJsonFile(home.resolve("state.json")).load().orElseThrow().handedOverAt().isEmpty());
 
     second.close(); // adopted children stop with their new supervisor
     assertThat(h.running().values()).noneMatch(Pids::alive);
@@ -125,6 +131,7 @@ class HandOverTest extends SupervisorFixture {
     Supervisor first = start(b -> b.recovery(OrphanPolicy.ADOPT),
         TestChildren.ignoresSigterm("stubborn").stopGrace(Duration.ofMillis(800)).build(), TestChildren.sleeps("a").build());
     first.awaitHealthy(WAIT);
+    trapSet(first);
     long stubborn = pid(first, "stubborn");
     first.stop("stubborn");
     await().atMost(WAIT).until(() -> child(first, "stubborn").state() == ChildState.STOPPING);
@@ -145,6 +152,7 @@ class HandOverTest extends SupervisorFixture {
     Supervisor s = start(b -> b.recovery(OrphanPolicy.ADOPT),
         TestChildren.ignoresSigterm("stubborn").stopGrace(Duration.ofSeconds(5)).build());
     s.awaitHealthy(WAIT);
+    trapSet(s);
     s.stop("stubborn");
     await().atMost(WAIT).until(() -> child(s, "stubborn").state() == ChildState.STOPPING);
     assertThatThrownBy(() -> s.handOver(Duration.ofMillis(300))).isInstanceOf(java.util.concurrent.TimeoutException.class)
