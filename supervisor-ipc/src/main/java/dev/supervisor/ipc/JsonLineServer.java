@@ -72,6 +72,10 @@ public final class JsonLineServer implements AutoCloseable {
   private volatile boolean closed;
   /** Requests read and not yet answered: close() lets them be written (up to 2 s) before it ends the workers. */
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Whether this thread is answering a request (a handler that closes the server must not wait for itself). */
+  private static final ThreadLocal<Boolean> ANSWERING = ThreadLocal.withInitial(() -> false);
+  /** Counted down when the first close() is done: a second caller returns only then (after it, the process may exit). */
+  private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
 
   private JsonLineServer(Builder b) {
     this.socket = b.socket;
@@ -337,9 +341,11 @@ public final class JsonLineServer implements AutoCloseable {
           continue;
         }
         inFlight.incrementAndGet();
+        ANSWERING.set(true);
         try {
           writeLine(out, answer(line, peer));
         } finally {
+          ANSWERING.set(false);
           inFlight.decrementAndGet();
         }
       }
@@ -444,12 +450,29 @@ public final class JsonLineServer implements AutoCloseable {
    */
   @Override
   public void close() {
+    boolean first;
     synchronized (this) {
-      if (closed) {
-        return;
-      }
+      first = !closed;
       closed = true;
     }
+    if (!first) {
+      if (!ANSWERING.get()) {
+        try { // another thread is closing: done means the replies in flight are written
+          closeDone.await(3, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return;
+    }
+    try {
+      closeNow();
+    } finally {
+      closeDone.countDown();
+    }
+  }
+
+  private void closeNow() {
     if (watcher != null) {
       watcher.shutdownNow();
     }
@@ -471,7 +494,8 @@ public final class JsonLineServer implements AutoCloseable {
     if (pool != null) {
       // a reply being made (a hand-over answers with what it did, then the server goes): written first
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-      while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      int mine = ANSWERING.get() ? 1 : 0;
+      while (inFlight.get() > mine && System.nanoTime() < deadline) {
         java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
       }
       pool.shutdownNow();
