@@ -44,12 +44,20 @@ public final class Durations {
     return Duration.ofNanos(millis.multiply(BigDecimal.valueOf(1_000_000)).longValue());
   }
 
-  /** An exact short form that {@link #parse} reads back: {@code 30s}, {@code 60s}, {@code 250ms}, {@code 5m}, {@code 1500ms}; sub-millisecond parts are rounded down. */
+  /**
+   * An exact short form that {@link #parse} reads back to the same duration: {@code 30s}, {@code
+   * 60s}, {@code 250ms}, {@code 5m}, {@code 1500ms}; a part below a millisecond as a decimal
+   * ({@code 0.5ms}, {@code 1.25ms}), since {@code parse} knows no smaller unit.
+   */
   public static String format(Duration d) {
-    long ms = d.toMillis();
-    if (ms == 0) {
-      return d.isZero() ? "0s" : d.toNanos() / 1000 + "us";
+    if (d.isZero()) {
+      return "0s";
     }
+    if (d.getNano() % 1_000_000 != 0) {
+      return new BigDecimal(java.math.BigInteger.valueOf(d.getSeconds()).multiply(java.math.BigInteger.valueOf(1_000_000_000))
+          .add(java.math.BigInteger.valueOf(d.getNano())), 6).stripTrailingZeros().toPlainString() + "ms";
+    }
+    long ms = d.toMillis();
     // 60s stays 60s and 60m stays 60m: a unit is used from two of it up.
     if (ms % 86_400_000 == 0 && ms > 86_400_000) return ms / 86_400_000 + "d";
     if (ms % 3_600_000 == 0 && ms > 3_600_000) return ms / 3_600_000 + "h";
