@@ -321,7 +321,8 @@ final class ChildRunner {
     stopPurpose = null;
     unhealthyReason = null;
     long myRun = runId;
-    p.onExit().whenCompleteAsync((value, err) -> onExit(myRun, p, value == null ? 137 : value), sup.loopExecutor());
+    p.onExit().whenCompleteAsync((value, err) -> onExit(myRun, p, value != null ? ExitStatus.fromExitValue(value)
+        : ExitStatus.unknown("its exit could not be observed: " + unobserved(err))), sup.loopExecutor());
     transition(ChildState.RUNNING, null, null);
     if (spec.readiness().isPresent()) {
       readinessDeadline = sup.now().plus(spec.readiness().get().timeout());
@@ -677,13 +678,19 @@ final class ChildRunner {
 
   // ------------------------------------------------------------------ exits
 
-  private void onExit(long myRun, LaunchedProcess p, int exitValue) {
+  /** Why an exit future failed, in words (a launcher's exit future that fails, rather than a made-up exit code). */
+  private static String unobserved(Throwable err) {
+    Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+    return t == null ? "no exit value" : t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+  }
+
+  private void onExit(long myRun, LaunchedProcess p, ExitStatus observed) {
     if (myRun != runId || detached) {
       return;
     }
     cancelTimer(probeTimer);
     cancelNotifyTimers();
-    ExitStatus exit = ExitStatus.fromExitValue(exitValue);
+    ExitStatus exit = observed;
     if (state == ChildState.STOPPING && stopPurpose != null) {
       if (stopPurpose.requested) {
         exit = exit.asRequested();

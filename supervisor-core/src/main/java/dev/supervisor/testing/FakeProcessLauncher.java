@@ -118,12 +118,23 @@ public final class FakeProcessLauncher implements ProcessLauncher {
       exit.complete(128 + number(signal));
     }
 
+    /**
+     * It ends without an exit value the launcher could read (its exit future fails with {@code
+     * why}): the supervisor records an UNKNOWN exit naming it.
+     */
+    public void lose(String why) {
+      exit.completeExceptionally(new java.io.IOException(why));
+    }
+
     public boolean isAlive() {
       return !exit.isDone();
     }
 
     /** How it ended, once it has. */
     public Optional<ExitStatus> exitStatus() {
+      if (exit.isCompletedExceptionally()) {
+        return Optional.of(ExitStatus.unknown("exit not observed"));
+      }
       return exit.isDone() ? Optional.of(ExitStatus.fromExitValue(exit.join())) : Optional.empty();
     }
 
