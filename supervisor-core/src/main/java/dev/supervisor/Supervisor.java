@@ -1843,7 +1843,11 @@ public final class Supervisor implements AutoCloseable {
      * Builds the supervisor (state NEW; nothing runs until {@link Supervisor#startAsync()}).
      *
      * @throws IllegalArgumentException for no children, duplicate names (an instance name such as
-     *     {@code web-1} included), unknown or cyclic {@code dependsOn}
+     *     {@code web-1} included), unknown or cyclic {@code dependsOn}, or privileges a child
+     *     declares that cannot be enforced here (unless best-effort)
+     * @throws IllegalStateException if a child uses the notify protocol ({@code readinessNotify},
+     *     a watchdog, {@code notifySocket}) and no {@link #notifySockets} factory was given: the
+     *     builder, not the child, is incomplete
      */
     public Supervisor build() {
       if (children.isEmpty()) {
