@@ -1592,7 +1592,7 @@ public final class Supervisor implements AutoCloseable {
               log.debug("rotated log of child '{}' into {}", r.name(), rotated);
             }
             if (rotated != null || w.nextPruneNanos == 0 || now - w.nextPruneNanos >= 0) { // after each rotation, at start, and hourly
-              for (Path gone : LogFiles.prune(file.get(), cfg.maxAge(), cfg.maxTotalBytes(), java.time.Instant.now())) {
+              for (Path gone : LogFiles.prune(file.get(), cfg.maxAge(), cfg.maxTotalBytes(), now())) { // the supervisor's clock
                 log.info("deleted {} of child '{}' (retention: {})", gone.getFileName(), r.name(), cfg);
               }
               w.nextPruneNanos = now + TimeUnit.HOURS.toNanos(1);
