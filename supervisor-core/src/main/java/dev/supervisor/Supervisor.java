@@ -1344,6 +1344,15 @@ public final class Supervisor implements AutoCloseable {
     return hostEnv;
   }
 
+  /**
+   * The environment children inherit from ({@link Builder#hostEnvironment}, else this process's):
+   * {@code spec.effectiveEnv(supervisor.hostEnvironment())} is what a child gets, before the
+   * notify variables.
+   */
+  public Map<String, String> hostEnvironment() {
+    return hostEnv;
+  }
+
   Executor loopExecutor() {
     return loopExecutor;
   }

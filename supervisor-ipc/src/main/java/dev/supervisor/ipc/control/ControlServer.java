@@ -377,7 +377,7 @@ public final class ControlServer implements AutoCloseable {
     spec.argv().forEach(out.putArray("command")::add);
     out.put("workingDir", spec.workingDirectory().map(Object::toString).orElse(null));
     ObjectNode env = out.putObject("env");
-    spec.effectiveEnv(System.getenv()).forEach((k, v) -> env.put(k, SECRET.matcher(k).matches() ? "****" : v));
+    spec.effectiveEnv(sup.hostEnvironment()).forEach((k, v) -> env.put(k, SECRET.matcher(k).matches() ? "****" : v));
     out.put("policy", spec.restartPolicy().toString()).put("stopSignal", spec.stopSignal().name())
         .put("stopGraceMs", spec.stopGrace().toMillis()).put("logs", spec.logs().toString())
         .put("readiness", spec.readiness().isPresent() ? "probe" : spec.hasReadiness() ? "notify" : "none");
