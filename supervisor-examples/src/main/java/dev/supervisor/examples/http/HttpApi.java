@@ -103,7 +103,10 @@ public final class HttpApi implements AutoCloseable {
   private final ThreadPoolExecutor pool;
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Registration restartTracker;
-  private final Map<String, Deque<Instant>> restartTimes = new HashMap<>();
+  /** Per child, made on its first restart: a child scaled up later has one too. */
+  private final Map<String, Deque<Instant>> restartTimes = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The children whose meters are registered, and those meters; kept in step with the children at each read. */
+  private final Map<String, List<io.micrometer.core.instrument.Meter>> metered = new HashMap<>();
   private final AtomicInteger streams = new AtomicInteger();
   private volatile SupervisorStatus cached;
   private volatile long cachedAt;
@@ -121,12 +124,9 @@ public final class HttpApi implements AutoCloseable {
       return t;
     }, new ThreadPoolExecutor.AbortPolicy());
     pool.allowCoreThreadTimeOut(true);
-    for (ChildSpec c : sup.children()) {
-      restartTimes.put(c.name(), new ArrayDeque<>());
-    }
     this.restartTracker = sup.addListener(e -> {
       if (e instanceof RestartScheduled r) {
-        Deque<Instant> d = restartTimes.get(r.name());
+        Deque<Instant> d = restartTimes.computeIfAbsent(r.name(), n -> new ArrayDeque<>());
         synchronized (d) {
           d.addLast(r.at());
           while (d.size() > 10_000) {
@@ -241,6 +241,7 @@ public final class HttpApi implements AutoCloseable {
         readyz(ex);
       } else if (path.equals("/metrics")) {
         only(ex, method, "GET");
+        meterChildren();
         send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape().getBytes(StandardCharsets.UTF_8));
       } else if (path.equals("/api/events")) {
         only(ex, method, "GET");
@@ -475,33 +476,53 @@ public final class HttpApi implements AutoCloseable {
   // ------------------------------------------------------------------ metrics
 
   private void registerMetrics() {
-    for (ChildSpec spec : sup.children()) {
-      String n = spec.name();
-      gauge("supervisor.child.up", "1 while a process of the child is alive", n, null, c -> c.state().isAlive() ? 1 : 0);
-      gauge("supervisor.child.ready", "1 when the child is up (READY, or RUNNING without readiness)", n, null,
-          c -> c.state() == ChildState.READY || (c.state() == ChildState.RUNNING && !spec.hasReadiness()) ? 1 : 0);
-      gauge("supervisor.child.uptime", "seconds the current run has been up", n, "seconds",
-          c -> c.uptime().map(d -> d.toMillis() / 1000.0).orElse(0.0));
-      gauge("supervisor.child.cpu", "user + system CPU seconds of the current run", n, "seconds",
-          c -> c.cpuTime().map(d -> d.toMillis() / 1000.0).orElse(0.0));
-      gauge("supervisor.child.rss", "resident memory of the current run", n, "bytes",
-          c -> c.rssBytes().isPresent() ? c.rssBytes().getAsLong() : 0);
-      FunctionCounter.builder("supervisor.child.restarts", this, api -> api.child(n).map(ChildStatus::restarts).orElse(0))
-          .description("restarts by policy or strategy since the supervisor started").tag("child", n).register(metrics);
-    }
+    meterChildren();
     Gauge.builder("supervisor.uptime", sup, s -> s.startedAt().map(t -> Duration.between(t, Instant.now()).toMillis() / 1000.0)
         .orElse(0.0)).baseUnit("seconds").description("seconds since the supervisor started").register(metrics);
     Gauge.builder("supervisor.storm.breaker.open", this, api -> api.status().breaker().open() ? 1 : 0)
         .description("1 while the storm breaker holds restarts").register(metrics);
   }
 
-  private void gauge(String name, String description, String child, String unit, ToDoubleFunction<ChildStatus> f) {
+  /**
+   * One set of meters per child the supervisor has now: those of instances added by a scale (or a
+   * reload) are registered, those of children gone are removed. Called before each scrape.
+   */
+  private synchronized void meterChildren() {
+    Map<String, ChildSpec> now = new java.util.LinkedHashMap<>();
+    for (ChildSpec spec : sup.children()) {
+      now.put(spec.name(), spec);
+    }
+    metered.keySet().removeIf(n -> {
+      if (now.containsKey(n)) {
+        return false;
+      }
+      metered.get(n).forEach(metrics::remove);
+      return true;
+    });
+    now.forEach((n, spec) -> metered.computeIfAbsent(n, x -> {
+      List<io.micrometer.core.instrument.Meter> m = new java.util.ArrayList<>();
+      m.add(gauge("supervisor.child.up", "1 while a process of the child is alive", n, null, c -> c.state().isAlive() ? 1 : 0));
+      m.add(gauge("supervisor.child.ready", "1 when the child is up (READY, or RUNNING without readiness)", n, null,
+          c -> c.state() == ChildState.READY || (c.state() == ChildState.RUNNING && !spec.hasReadiness()) ? 1 : 0));
+      m.add(gauge("supervisor.child.uptime", "seconds the current run has been up", n, "seconds",
+          c -> c.uptime().map(d -> d.toMillis() / 1000.0).orElse(0.0)));
+      m.add(gauge("supervisor.child.cpu", "user + system CPU seconds of the current run", n, "seconds",
+          c -> c.cpuTime().map(d -> d.toMillis() / 1000.0).orElse(0.0)));
+      m.add(gauge("supervisor.child.rss", "resident memory of the current run", n, "bytes",
+          c -> c.rssBytes().isPresent() ? c.rssBytes().getAsLong() : 0));
+      m.add(FunctionCounter.builder("supervisor.child.restarts", this, api -> api.child(n).map(ChildStatus::restarts).orElse(0))
+          .description("restarts by policy or strategy since the supervisor started").tag("child", n).register(metrics));
+      return m;
+    }));
+  }
+
+  private Gauge gauge(String name, String description, String child, String unit, ToDoubleFunction<ChildStatus> f) {
     Gauge.Builder<HttpApi> b = Gauge.builder(name, this, api -> api.child(child).map(f::applyAsDouble).orElse(Double.NaN))
         .description(description).tag("child", child);
     if (unit != null) {
       b.baseUnit(unit);
     }
-    b.register(metrics);
+    return b.register(metrics);
   }
 
   private java.util.Optional<ChildStatus> child(String name) {
