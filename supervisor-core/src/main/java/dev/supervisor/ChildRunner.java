@@ -927,8 +927,19 @@ final class ChildRunner {
     }
   }
 
+  /** Tests run with it: a transition outside ChildState's table fails them; in production it is logged as a bug. */
+  private static final boolean STRICT_STATES = Boolean.getBoolean("supervisor.strictStates");
+
   private void transition(ChildState to, ExitStatus exit, String why) {
     ChildState from = state;
+    if (!from.canBecome(to)) {
+      String bug = "bug: child '" + name() + "' (run " + runId + ") went " + from + " -> " + to + (why == null ? "" : " (" + why + ")")
+          + ", which ChildState's table does not allow; please report it";
+      if (STRICT_STATES) {
+        throw new IllegalStateException(bug);
+      }
+      log.error(bug);
+    }
     state = to;
     if (to == ChildState.FATAL || to == ChildState.EXITED || to == ChildState.STOPPED) {
       sup.breaker().left(this);
