@@ -108,6 +108,8 @@ public final class Supervisor implements AutoCloseable {
   private final Executor loopExecutor;
 
   private final Object monitor = new Object();
+  /** The event loop's thread, once it exists: the blocking calls refuse to run on it. */
+  private volatile Thread loopThread;
   private volatile SupervisorState state = SupervisorState.NEW;
   private volatile Throwable failureCause;
   private Thread hook;
@@ -166,7 +168,12 @@ public final class Supervisor implements AutoCloseable {
     this.launcher = b.launcher;
     this.incidents = b.incidentsKept == 0 ? null : new dev.supervisor.internal.IncidentStore(home.resolve("incidents"), b.incidentsKept);
     int n = INSTANCES.incrementAndGet();
-    this.loop = new ScheduledThreadPoolExecutor(1, named("supervisor-" + n + "-loop", false));
+    ThreadFactory loopThreads = named("supervisor-" + n + "-loop", false);
+    this.loop = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = loopThreads.newThread(r);
+      loopThread = t;
+      return t;
+    });
     this.loop.setRemoveOnCancelPolicy(true);
     this.loopExecutor = task -> loop.execute(guard(task));
     this.io = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), named("supervisor-" + n + "-io", true));
@@ -369,6 +376,7 @@ public final class Supervisor implements AutoCloseable {
    * @throws InterruptedException if interrupted while waiting
    */
   public void awaitHealthy(Duration timeout) throws TimeoutException, InterruptedException {
+    notOnLoop("awaitHealthy");
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (monitor) {
       while (true) {
@@ -459,6 +467,7 @@ public final class Supervisor implements AutoCloseable {
    * @throws InterruptedException if interrupted while waiting
    */
   public void awaitStopped(Duration timeout) throws TimeoutException, InterruptedException {
+    notOnLoop("awaitStopped");
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (monitor) {
       while (!state.isTerminal()) {
@@ -485,6 +494,7 @@ public final class Supervisor implements AutoCloseable {
    */
   @Override
   public void close() {
+    notOnLoop("close");
     stopAsync();
     try {
       awaitStopped(shutdownTimeout);
@@ -525,6 +535,7 @@ public final class Supervisor implements AutoCloseable {
    * @throws InterruptedException if interrupted while waiting
    */
   public HandOver handOver(Duration timeout) throws TimeoutException, InterruptedException {
+    notOnLoop("handOver");
     if (Objects.requireNonNull(timeout, "timeout").isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout must be positive, got " + timeout);
     }
@@ -831,6 +842,7 @@ public final class Supervisor implements AutoCloseable {
    * @throws IllegalStateException if the supervisor is not STARTING or RUNNING
    */
   public List<String> rollingRestart(Duration perChild) throws TimeoutException, InterruptedException {
+    notOnLoop("rollingRestart");
     SupervisorState st = state();
     if (st != SupervisorState.RUNNING && st != SupervisorState.STARTING) {
       throw new IllegalStateException("a rolling restart needs a running supervisor; it is " + st);
@@ -1056,6 +1068,7 @@ public final class Supervisor implements AutoCloseable {
    * @throws IllegalStateException if the supervisor is not STARTING or RUNNING
    */
   public ReloadResult reload(List<ChildSpec> specs, Duration perChild) throws TimeoutException, InterruptedException {
+    notOnLoop("reload");
     Objects.requireNonNull(specs, "specs");
     positiveTimeout(perChild);
     synchronized (reloadLock) {
@@ -1172,6 +1185,14 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
+  /** The calls that wait for the loop cannot be made on it: a listener with a direct executor would deadlock the supervisor. */
+  private void notOnLoop(String call) {
+    if (Thread.currentThread() == loopThread) {
+      throw new IllegalStateException("Supervisor." + call + " called on the supervisor's own event loop (a listener with a direct"
+          + " executor?): it would wait for itself; register that listener with an executor of its own");
+    }
+  }
+
   /** Runs {@code task} on the loop thread and waits for it. */
   private void onLoop(Runnable task) {
     java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
@@ -1256,6 +1277,14 @@ public final class Supervisor implements AutoCloseable {
   /**
    * Registers {@code listener} for events from now on; it runs on {@code executor}, in event
    * order, one event at a time.
+   *
+   * <p>A direct executor ({@code Runnable::run}) runs it on the thread that emits the event: the
+   * supervisor's event loop for almost every event (the state writer's thread for
+   * {@code StateWriteFailed} and {@code StateWriteRecovered}). It must then return at once, and
+   * the calls that wait for the loop ({@link #awaitHealthy}, {@link #awaitStopped}, {@link
+   * #close}, {@link #reload}, {@link #rollingRestart}, {@link #handOver}) refuse to run there
+   * with an {@code IllegalStateException} rather than wait for themselves. Give any listener that
+   * does more than record the event an executor of its own.
    */
   public Registration addListener(SupervisorListener listener, Executor executor) {
     ListenerEntry e = new ListenerEntry(Objects.requireNonNull(listener, "listener"),
