@@ -69,10 +69,12 @@ final class ChildRunner {
   private volatile Path logFile;
 
   // ---- loop-confined state
-  private ChildState state = ChildState.STOPPED;
+  /** Written on the loop only; volatile because forceKill() reads it from the closing thread when the loop may be stuck. */
+  private volatile ChildState state = ChildState.STOPPED;
   /** Written by the caller's thread on operator commands (so awaitHealthy sees the intent at once) and by the loop. */
   private volatile boolean desiredRunning = true;
-  private LaunchedProcess handle;
+  /** As {@link #state}: written on the loop, read by forceKill() from the closing thread. */
+  private volatile LaunchedProcess handle;
   private ProcessSignature signature;
   private boolean adopted;
   /** Set by a hand-over: the process is left to a successor, and nothing of this runner acts again. */
@@ -671,8 +673,9 @@ final class ChildRunner {
 
   /** SIGKILL to the group now, without a grace (used when shutdown times out). */
   void forceKill() {
-    if (handle != null && state.isAlive()) {
-      handle.killGroupAndWait();
+    LaunchedProcess h = handle; // one read: the loop may replace it meanwhile
+    if (h != null && state.isAlive()) {
+      h.killGroupAndWait();
     }
   }
 
