@@ -40,7 +40,11 @@ class AgentdStatusE2ETest {
 
   private ProcessBuilder java(String... args) {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-Xshare:auto", Agentd.class.getName()));
+        "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-Xshare:auto"));
+    if (Runtime.version().feature() >= 22) {
+      cmd.add("--enable-native-access=ALL-UNNAMED"); // what agentd.jar's manifest grants (junixsocket), else JDK 24+ warns
+    }
+    cmd.add(Agentd.class.getName());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
