@@ -103,7 +103,7 @@ class HttpE2ETest {
     Files.createFile(flag);
     await().atMost(WAIT).until(() -> get("/readyz", false).statusCode() == 200);
     assertThat(json(get("/readyz", false)).path("status").asText()).isEqualTo("ready");
-    await().atMost(WAIT).until(() -> daemon("web").path("state").asText().equals("READY")); // the API's view is a published snapshot
+    await().atMost(WAIT).until(() -> daemon("web").path("state").asText().equals("READY")); // /api/daemons caches the status for up to 200 ms
   }
 
   @Test
