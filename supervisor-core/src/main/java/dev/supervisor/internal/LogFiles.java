@@ -78,7 +78,9 @@ public final class LogFiles {
 
   /**
    * Deletes rotated files of {@code log} last modified more than {@code maxAge} ago, then the
-   * oldest ones while all rotated files together exceed {@code maxTotalBytes} (0: no cap).
+   * oldest ones while all rotated files together exceed {@code maxTotalBytes} (0: no cap): the
+   * newest that fit are kept, from the first that does not on all are deleted (a newest file that
+   * alone exceeds the cap goes, and all before it).
    *
    * @return the files deleted
    */
@@ -101,10 +103,12 @@ public final class LogFiles {
     java.util.List<Path> rotatedFiles = new java.util.ArrayList<>(byIndex.values());
     java.util.List<Path> deleted = new java.util.ArrayList<>();
     long total = 0;
+    boolean full = false; // once one file does not fit, every older one goes too: never a newer file deleted and an older kept
     for (Path p : rotatedFiles) {
       boolean old = Files.getLastModifiedTime(p).toInstant().isBefore(now.minus(maxAge));
       long size = Files.size(p);
-      if (old || (maxTotalBytes > 0 && total + size > maxTotalBytes)) {
+      full |= maxTotalBytes > 0 && total + size > maxTotalBytes;
+      if (old || full) {
         Files.deleteIfExists(p);
         deleted.add(p);
       } else {
