@@ -1576,6 +1576,8 @@ public final class Supervisor implements AutoCloseable {
     long nextCheckNanos;
     /** 0 until the first prune (at the first check after the start). */
     long nextPruneNanos;
+    /** The wait after a check that saw no growth: doubles from the check interval up to 10 s, back to it on growth. */
+    long quietWaitNanos;
   }
 
   private final Map<String, LogWatch> logWatches = new java.util.HashMap<>();
@@ -1625,6 +1627,7 @@ public final class Supervisor implements AutoCloseable {
             continue;
           }
           try {
+            long before = Files.exists(file.get()) ? Files.size(file.get()) : 0; // the growth, measured before a rotation truncates
             Path rotated = LogFiles.rotateIfLarger(file.get(), cfg.maxBytes(), cfg.keep(), cfg.gzip());
             if (rotated != null) {
               log.debug("rotated log of child '{}' into {}", r.name(), rotated);
@@ -1635,14 +1638,19 @@ public final class Supervisor implements AutoCloseable {
               }
               w.nextPruneNanos = now + TimeUnit.HOURS.toNanos(1);
             }
-            long size = Files.exists(file.get()) ? Files.size(file.get()) : 0;
-            long grown = size - w.lastSize;
-            long wait = QUIET_CHECK_NANOS;
-            if (grown > 0 && w.lastCheckNanos != 0) {
+            long size = rotated == null ? before : Files.exists(file.get()) ? Files.size(file.get()) : 0;
+            long grown = before - w.lastSize;
+            long wait;
+            if (w.lastCheckNanos == 0 || rotated != null) {
+              wait = minGap; // no rate known yet, or it just filled a file: look again soon
+              w.quietWaitNanos = minGap;
+            } else if (grown > 0) {
               double bytesPerNano = grown / (double) Math.max(1, now - w.lastCheckNanos);
               wait = (long) Math.min(QUIET_CHECK_NANOS, Math.max(minGap, (cfg.maxBytes() - size) / bytesPerNano / 2));
-            } else if (rotated != null) {
-              wait = minGap;
+              w.quietWaitNanos = minGap;
+            } else { // quiet: back off step by step, so a burst after a pause is seen within the last wait
+              w.quietWaitNanos = Math.min(QUIET_CHECK_NANOS, Math.max(minGap, w.quietWaitNanos * 2));
+              wait = w.quietWaitNanos;
             }
             w.lastSize = size;
             w.lastCheckNanos = now;
