@@ -118,6 +118,25 @@ final class Recovery {
     }
   }
 
+  /** {@link Supervisor#killRecordedChildren}: every recorded child's live group and cgroup, SIGKILLed. */
+  static int killRecorded(PersistedState saved) {
+    List<Orphan> toKill = new ArrayList<>();
+    for (PersistedState.Child c : saved.children()) {
+      if (c.process().isEmpty()) {
+        continue;
+      }
+      ProcessSignature sig = c.process().get();
+      Optional<Cgroups.Group> cgroup = c.cgroup().flatMap(Cgroups::saved);
+      if (sig.isAlive()) {
+        toKill.add(new Orphan(c.name(), sig.pid(), StopSignal.KILL, Duration.ZERO, "killed by force", cgroup));
+      } else {
+        leftovers(c.name(), sig, cgroup).ifPresent(toKill::add);
+      }
+    }
+    stopAll(toKill);
+    return toKill.size();
+  }
+
   private static boolean wasAlive(String state) {
     return state.equals("RUNNING") || state.equals("READY") || state.equals("STOPPING") || state.equals("STARTING");
   }

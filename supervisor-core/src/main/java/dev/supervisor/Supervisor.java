@@ -668,6 +668,32 @@ public final class Supervisor implements AutoCloseable {
     return strategy;
   }
 
+  /**
+   * The last {@code lines} lines of the child's log file (the current file, not the rotated ones).
+   *
+   * @throws IllegalArgumentException if there is no such child, or its output is not logged
+   * @throws IOException if the file cannot be read
+   */
+  public List<String> logTail(String name, int lines) throws IOException {
+    Path file = logFile(name).orElseThrow(() -> new IllegalArgumentException("child '" + name + "' has no log file (logs are discarded)"));
+    return LogTail.lastLines(file, lines);
+  }
+
+  /**
+   * Force, for a home whose supervisor is hung or gone (never call it while a healthy one runs):
+   * SIGKILLs what {@code <home>/state.json} records of its children, as a starting supervisor's
+   * recovery would with orphans: each process group whose leader still has the recorded start time
+   * (a recycled pid is left alone), and each recorded cgroup with everything in it, then removes
+   * those cgroups. The supervisor process itself is not touched.
+   *
+   * @return how many children had processes to kill
+   * @throws IOException if the state file cannot be read
+   */
+  public static int killRecordedChildren(Path home) throws IOException {
+    Optional<PersistedState> saved = StateStore.atomicJsonFile(home.resolve("state.json")).load();
+    return saved.map(Recovery::killRecorded).orElse(0);
+  }
+
   /** The specs, in start order. */
   public List<ChildSpec> children() {
     return children.stream().filter(r -> !r.retired).map(r -> r.spec).toList();

@@ -24,6 +24,16 @@ public record ProcessSignature(long pid, long startTicks) {
     return of(pid).orElseThrow(() -> new IllegalStateException("cannot read /proc/" + pid + "/stat: is /proc mounted?"));
   }
 
+  /** Whether the live process {@code pid} is stopped (SIGSTOP, or a debugger): state {@code T} or {@code t} in {@code /proc}. */
+  public static boolean isStopped(long pid) {
+    return ProcStat.read(pid).map(s -> s.state() == 'T' || s.state() == 't').orElse(false);
+  }
+
+  /** The process group of the live process {@code pid}, from {@code /proc}; empty if there is no such process. */
+  public static java.util.OptionalLong processGroup(long pid) {
+    return ProcStat.read(pid).map(s -> java.util.OptionalLong.of(s.pgrp())).orElse(java.util.OptionalLong.empty());
+  }
+
   /** Whether the process this signature names is still alive: same pid, same start time, not a zombie. */
   public boolean isAlive() {
     return of(pid).map(this::equals).orElse(false);

@@ -13,8 +13,6 @@ import dev.supervisor.SupervisorState;
 import dev.supervisor.SupervisorStatus;
 import dev.supervisor.event.RestartScheduled;
 import dev.supervisor.examples.tools.Jsons;
-import dev.supervisor.internal.EventLog;
-import dev.supervisor.internal.FileTail;
 import dev.supervisor.ipc.control.StatusJson;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -302,7 +300,7 @@ public final class HttpApi implements AutoCloseable {
         return;
       }
       ObjectNode out = Jsons.MAPPER.createObjectNode().put("name", name);
-      FileTail.lastLines(file.get(), lines).forEach(out.putArray("lines")::add);
+      dev.supervisor.LogTail.lastLines(file.get(), lines).forEach(out.putArray("lines")::add);
       json(ex, 200, out);
     } else if (parts.length == 2 && List.of("restart", "stop", "start").contains(parts[1])) {
       only(ex, method, "POST");
@@ -388,7 +386,7 @@ public final class HttpApi implements AutoCloseable {
     BlockingQueue<String> queue = new ArrayBlockingQueue<>(1000);
     boolean[] overflow = {false};
     Registration reg = sup.addListener(e -> {
-      if (!queue.offer("event: " + e.type() + "\ndata: " + EventLog.toJson(e) + "\n\n")) {
+      if (!queue.offer("event: " + e.type() + "\ndata: " + dev.supervisor.json.JsonForms.toJson(e) + "\n\n")) {
         overflow[0] = true;
       }
     }, Runnable::run);

@@ -669,25 +669,18 @@ public final class Agentd {
       } catch (IOException | RpcException e) {
         // hung, or its socket is gone: force it
       }
-      List<ProcessSignature> children = new ArrayList<>();
-      try {
-        dev.supervisor.persist.StateStore.atomicJsonFile(h.root().resolve("state.json")).load()
-            .ifPresent(s -> s.children().forEach(c -> c.process().ifPresent(children::add)));
-      } catch (IOException e) {
-        top.err().println("agentd: cannot read the state file (" + e.getMessage() + "); killing the supervisor only");
-      }
-      // the supervisor first, so it cannot start anything again; each pid only if it is still the process recorded
+      // the supervisor first, so it cannot start anything again; then each child the state file records (its
+      // process group if the leader is still the process recorded, and its cgroup), as recovery would
       int killed = 0;
       if (sup.isAlive()) {
         ProcessHandle.of(sup.pid()).ifPresent(ProcessHandle::destroyForcibly);
         killed++;
       }
       int groups = 0;
-      for (ProcessSignature c : children) {
-        if (c.isAlive()) {
-          dev.supervisor.internal.ProcessGroups.signalGroupAndWait(c.pid(), "KILL", ProcessHandle.of(c.pid()).orElse(null));
-          groups++;
-        }
+      try {
+        groups = Supervisor.killRecordedChildren(h.root());
+      } catch (IOException e) {
+        top.err().println("agentd: cannot read the state file (" + e.getMessage() + "); killed the supervisor only");
       }
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       while (PidLock.liveOwner(lockFile).isPresent() && System.nanoTime() < deadline) {
@@ -906,7 +899,7 @@ public final class Agentd {
         return 1;
       }
       PrintWriter out = top.out();
-      dev.supervisor.internal.FileTail.lastLines(file, lines).forEach(out::println);
+      dev.supervisor.LogTail.lastLines(file, lines).forEach(out::println);
       out.flush();
       if (!follow) {
         return 0;
@@ -961,7 +954,7 @@ public final class Agentd {
       PrintWriter out = top.out();
       if (json) {
         var arr = Jsons.MAPPER.createArrayNode();
-        incidents.forEach(i -> arr.add(dev.supervisor.internal.IncidentStore.toJson(i)));
+        incidents.forEach(i -> arr.add(dev.supervisor.json.JsonForms.toJson(i)));
         out.println(arr);
         return 0;
       }

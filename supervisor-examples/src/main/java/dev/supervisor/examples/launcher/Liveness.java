@@ -1,7 +1,6 @@
 package dev.supervisor.examples.launcher;
 
 import dev.supervisor.Durations;
-import dev.supervisor.internal.ProcStat;
 import dev.supervisor.persist.ProcessSignature;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -102,7 +101,7 @@ final class Liveness {
 
   /** Whether {@code pid} is stopped (state T, or t when traced). */
   static boolean isStopped(long pid) {
-    return ProcStat.read(pid).map(s -> s.state() == 'T' || s.state() == 't').orElse(false);
+    return ProcessSignature.isStopped(pid);
   }
 
   /**

@@ -109,7 +109,7 @@ public final class ControlClient {
     }
     List<dev.supervisor.Incident> out = new ArrayList<>();
     for (JsonNode i : client.call(r).path("incidents")) {
-      out.add(dev.supervisor.internal.IncidentStore.fromJson(i));
+      out.add(dev.supervisor.json.JsonForms.incident(i));
     }
     return out;
   }

@@ -8,7 +8,6 @@ import dev.supervisor.ChildStatus;
 import dev.supervisor.Incident;
 import dev.supervisor.RestartExplanation;
 import dev.supervisor.Supervisor;
-import dev.supervisor.internal.IncidentStore;
 import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.JsonLineServer;
 import dev.supervisor.ipc.Peer;
@@ -340,7 +339,7 @@ public final class ControlServer implements AutoCloseable {
     return out;
   }
 
-  /** {"incidents":[...IncidentStore JSON...]}: the newest {@code limit} (default 20), oldest first. */
+  /** {"incidents":[...JsonForms.toJson(Incident)...]}: the newest {@code limit} (default 20), oldest first. */
   private ObjectNode incidents(ObjectNode req) throws RpcException {
     int limit = req.path("limit").asInt(20);
     if (limit < 1 || limit > 10_000) {
@@ -363,7 +362,7 @@ public final class ControlServer implements AutoCloseable {
     all.sort(java.util.Comparator.comparing(Incident::at));
     ObjectNode out = Json.MAPPER.createObjectNode();
     ArrayNode arr = out.putArray("incidents");
-    all.subList(Math.max(0, all.size() - limit), all.size()).forEach(i -> arr.add(IncidentStore.toJson(i)));
+    all.subList(Math.max(0, all.size() - limit), all.size()).forEach(i -> arr.add(dev.supervisor.json.JsonForms.toJson(i)));
     return out;
   }
 
@@ -459,7 +458,7 @@ public final class ControlServer implements AutoCloseable {
     ObjectNode out = Json.MAPPER.createObjectNode().put("name", name).put("file", file.toString());
     ArrayNode arr = out.putArray("lines");
     try {
-      for (String l : dev.supervisor.internal.FileTail.lastLines(file, lines)) {
+      for (String l : dev.supervisor.LogTail.lastLines(file, lines)) {
         arr.add(l);
       }
     } catch (IOException e) {

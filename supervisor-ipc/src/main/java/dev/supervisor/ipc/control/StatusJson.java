@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.ChildState;
 import dev.supervisor.ChildStatus;
 import dev.supervisor.StormBreaker;
-import dev.supervisor.internal.ExitStatusJson;
+import dev.supervisor.json.JsonForms;
 import dev.supervisor.SupervisorState;
 import dev.supervisor.SupervisorStatus;
 import dev.supervisor.ipc.internal.Json;
@@ -62,7 +62,7 @@ public final class StatusJson {
       }
       o.put("restarts", c.restarts());
       if (c.lastExit().isPresent()) {
-        o.set("lastExit", ExitStatusJson.toJson(c.lastExit().get()));
+        o.set("lastExit", JsonForms.toJson(c.lastExit().get()));
       } else {
         o.putNull("lastExit");
       }
@@ -106,7 +106,7 @@ public final class StatusJson {
           optLong(o, "pid"), o.path("runId").asLong(),
           optLong(o, "uptimeMs").isPresent() ? Optional.of(Duration.ofMillis(o.get("uptimeMs").asLong())) : Optional.empty(),
           o.path("restarts").asInt(),
-          o.hasNonNull("lastExit") ? Optional.of(ExitStatusJson.fromJson(o.get("lastExit"))) : Optional.empty(),
+          o.hasNonNull("lastExit") ? Optional.of(JsonForms.exitStatus(o.get("lastExit"))) : Optional.empty(),
           o.hasNonNull("lastExitAt") ? Optional.of(Instant.parse(o.get("lastExitAt").asText())) : Optional.empty(),
           o.hasNonNull("nextRestartAt") ? Optional.of(Instant.parse(o.get("nextRestartAt").asText())) : Optional.empty(),
           o.hasNonNull("reason") ? Optional.of(o.get("reason").asText()) : Optional.empty(),

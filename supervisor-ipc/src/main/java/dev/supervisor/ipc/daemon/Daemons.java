@@ -150,7 +150,7 @@ public final class Daemons {
 
   /** Whether {@code pid} is stopped (state T, or t when traced). */
   static boolean isStopped(long pid) {
-    return dev.supervisor.internal.ProcStat.read(pid).map(s -> s.state() == 'T' || s.state() == 't').orElse(false);
+    return dev.supervisor.persist.ProcessSignature.isStopped(pid);
   }
 
   private static Ping ping(DaemonSpec spec, Duration timeout, long[] pid) {
@@ -231,7 +231,7 @@ public final class Daemons {
   /** {@code "\n--- last N lines of FILE ---\n..."}. */
   static String tail(DaemonSpec spec) {
     try {
-      List<String> last = dev.supervisor.internal.FileTail.lastLines(spec.logFile(), TAIL_LINES);
+      List<String> last = dev.supervisor.LogTail.lastLines(spec.logFile(), TAIL_LINES);
       return "\n--- last " + last.size() + " lines of " + spec.logFile() + " ---\n" + String.join("\n", last);
     } catch (IOException | RuntimeException e) {
       return "\n(cannot read " + spec.logFile() + ": " + e + ")";

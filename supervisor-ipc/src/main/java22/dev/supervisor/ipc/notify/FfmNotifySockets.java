@@ -7,7 +7,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.supervisor.NotifySocketFactory;
-import dev.supervisor.internal.ProcStat;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -212,8 +211,8 @@ public final class FfmNotifySockets implements NotifySocketFactory {
           long controlLength = msg.get(JAVA_LONG, MSG_CONTROLLEN);
           OptionalLong pid = senderPid(control, controlLength);
           // the sender's group now, while a sender waiting on its BARRIER descriptor is still alive
-          OptionalLong pgid = pid.isPresent() ? ProcStat.read(pid.getAsLong()).map(s -> OptionalLong.of(s.pgrp()))
-              .orElse(OptionalLong.empty()) : OptionalLong.empty();
+          OptionalLong pgid = pid.isPresent() ? dev.supervisor.persist.ProcessSignature.processGroup(pid.getAsLong())
+              : OptionalLong.empty();
           closeDescriptors(control, controlLength);
           byte[] bytes = data.asSlice(0, n).toArray(JAVA_BYTE);
           try {
