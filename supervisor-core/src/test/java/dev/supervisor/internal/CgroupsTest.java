@@ -3,6 +3,7 @@ package dev.supervisor.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.supervisor.testing.TestProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,7 +53,7 @@ class CgroupsTest {
 
   /** Run against a plain file standing for cgroup.procs: what the shell writes and when it goes on. */
   private static String join(Path procs, String parent) throws Exception {
-    Process p = new ProcessBuilder("sh", "-c", Cgroups.JOIN_SCRIPT_PARENT_CHECKED, procs.toString(), parent, "echo", "ran")
+    Process p = TestProcesses.builder("sh", "-c", Cgroups.JOIN_SCRIPT_PARENT_CHECKED, procs.toString(), parent, "echo", "ran")
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes()).trim();
     return (p.waitFor() + " " + out).trim();

@@ -3,6 +3,7 @@ package dev.supervisor.ipc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.supervisor.testing.TestProcesses;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ class OtherUserTest {
   private String asNobody(Path socket) throws Exception {
     assumeTrue(Files.isExecutable(SETPRIV) && Files.isExecutable(PYTHON), "needs setpriv and /usr/bin/python3");
     assumeTrue(Uids.current() == 0, "switching to another uid needs root (CI runs as root)");
-    Process p = new ProcessBuilder(SETPRIV.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+    Process p = TestProcesses.builder(SETPRIV.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--",
         PYTHON.toString(), "-c", CLIENT, socket.toString()).redirectErrorStream(true).start();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();

@@ -14,6 +14,7 @@ import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.ipc.Uids;
 import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -205,7 +206,7 @@ class ControlServerTest {
       Path sock = open.resolve("control.sock");
       try (ControlServer other = ControlServer.serve(sup, sock, Roles.ownerOnly())) {
         Files.setPosixFilePermissions(sock, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
-        Process p = new ProcessBuilder(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--", python.toString(),
+        Process p = TestProcesses.builder(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--", python.toString(),
             "-c", "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
                 + "s.sendall(b'{\"type\":\"status\",\"id\":1}\\n')\nprint(s.makefile().readline().strip())", sock.toString())
             .redirectErrorStream(true).start();
