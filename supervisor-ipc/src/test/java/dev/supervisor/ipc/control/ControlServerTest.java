@@ -157,7 +157,8 @@ class ControlServerTest {
   void reloadConfigAppliesTheDifferenceFromTheConfigSource() throws Exception {
     server.close();
     Path cfg = home.resolve("c.json");
-    String quiet = "{\"name\": \"quiet\", \"command\": [\"sleep\", \"1000\"]}";
+    String quiet = "{\"name\": \"quiet\", \"command\": [\"sleep\", \"1000\"], \"env\": {\"" + ProcessLeakGuard.MARK_VAR + "\": \""
+        + ProcessLeakGuard.mark() + "\"}}";
     Files.writeString(cfg, "{\"children\": [" + quiet + "]}");
     dev.supervisor.ChildSpec keptTalker = sup.children().get(0);
     server = ControlServer.serve(sup, ControlServer.socketOf(home), Roles.ownerOnly(),
