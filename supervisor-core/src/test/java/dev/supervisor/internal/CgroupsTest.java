@@ -3,14 +3,17 @@ package dev.supervisor.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.supervisor.testing.ProcessLeakGuard;
 import dev.supervisor.testing.TestProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The layout is read from /proc, never assumed: the two layouts a supervisor meets, as the kernel prints them. */
+@ExtendWith(ProcessLeakGuard.class)
 class CgroupsTest {
 
   @Test

@@ -3,6 +3,7 @@ package dev.supervisor.ipc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.supervisor.testing.ProcessLeakGuard;
 import dev.supervisor.testing.TestProcesses;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * permission bits do not stop). The client is the system python, since the test's class path
  * lives under root's home, which that user cannot read.
  */
+@ExtendWith(ProcessLeakGuard.class)
 class OtherUserTest {
   private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
   private static final Path PYTHON = Path.of("/usr/bin/python3");
