@@ -35,7 +35,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *       inherit. After the test, any live process whose {@code /proc/<pid>/environ} holds the mark is a
  *       leak, grandchildren reparented to init included.
  *   <li><b>Direct children.</b> While the test runs, {@code /proc} is scanned every 50 ms: a child of
- *       this JVM without the mark fails the test (unless the test says why with {@link UnmarkedChildren});
+ *       this JVM seen without the mark on two scans in a row fails the test (unless the test says why
+ *       with {@link UnmarkedChildren});
  *       only the library's own short helpers ({@code kill -s}, {@code getent}, the cgroup join probe)
  *       and a child between fork and exec are let through. Every direct child seen is tracked.
  *   <li><b>Groups and cgroups.</b> The process group, session and (non-shared) cgroups of every marked
@@ -264,7 +265,7 @@ public final class ProcessLeakGuard implements BeforeEachCallback, AfterEachCall
     final Set<String> cgroupLines = java.util.concurrent.ConcurrentHashMap.newKeySet();
     final Map<String, String> unmarked = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     private final Set<String> classified = new HashSet<>();
-    private final Map<String, Integer> emptySeen = new HashMap<>();
+    private final Map<String, String> firstLook = new HashMap<>();
     private ScheduledExecutorService scanner;
 
     Watch(String mark, String allowedUnmarked) {
@@ -310,9 +311,9 @@ public final class ProcessLeakGuard implements BeforeEachCallback, AfterEachCall
         }
         boolean marked = p.hasMark(mark);
         if (p.ppid() == SELF && !classified.contains(p.key()) && !betweenForkAndExec(p)) {
-          // an empty environment is what an execve in progress shows (the new image's arguments are
-          // in, its environment not yet) and what an exiting process shows: judged on a second look
-          if (!marked && p.environ().length == 0 && emptySeen.merge(p.key(), 1, Integer::sum) < 2) {
+          // unmarked is judged on a second look, the same: a process in the middle of fork or execve,
+          // or exiting, can show an empty environment, or arguments that are neither the old nor the new
+          if (!marked && !p.cmdline().equals(firstLook.put(p.key(), p.cmdline()))) {
             continue;
           }
           classified.add(p.key());
