@@ -8,6 +8,7 @@ import dev.supervisor.persist.StateStore;
 import dev.supervisor.testing.Pids;
 import dev.supervisor.testing.ProcessLeakGuard;
 import dev.supervisor.testing.SupervisorMain;
+import dev.supervisor.testing.TestProcesses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ class ChaosTest {
   }
 
   private static void signal(String sig, long pid) throws Exception {
-    new ProcessBuilder("kill", "-s", sig, Long.toString(pid)).start().waitFor(5, TimeUnit.SECONDS);
+    TestProcesses.builder("kill", "-s", sig, Long.toString(pid)).start().waitFor(5, TimeUnit.SECONDS);
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.supervisor.Supervisor;
 import dev.supervisor.event.LogWriteFailed;
 import dev.supervisor.event.LogWriteRecovered;
 import dev.supervisor.internal.EventLog;
+import dev.supervisor.testing.TestProcesses;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -94,14 +95,14 @@ class LogFaultsTest extends SupervisorFixture {
 
   /** A 64 KiB tmpfs on {@code dir}: a file system that fills up in a moment. Skips the test where mounting is not allowed. */
   private static void mountTinyTmpfs(Path dir) throws Exception {
-    Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", dir.toString())
+    Process p = TestProcesses.builder("mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", dir.toString())
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     Assumptions.assumeTrue(p.waitFor() == 0, "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): " + out);
   }
 
   private static void unmount(Path dir) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("umount", "-l", dir.toString()).redirectErrorStream(true).start();
+    Process p = TestProcesses.builder("umount", "-l", dir.toString()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     if (p.waitFor() != 0) {
       throw new IOException("umount " + dir + " failed: " + out);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.supervisor.testing.ConfigCheckMain;
 import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,7 +64,7 @@ class NonRootPrivilegesTest {
     Path config = Files.writeString(dir.resolve("c.json"),
         "{\"children\": [{\"name\": \"w\", \"command\": [\"sleep\", \"1\"], \"user\": \"root\"}]}");
     Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
-    Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+    Process p = TestProcesses.builder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", String.join(File.pathSeparator, cp),
         ConfigCheckMain.class.getName(), config.toString()).redirectErrorStream(true).start();
     p.getOutputStream().close();

@@ -3,13 +3,17 @@ package dev.supervisor.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The layout is read from /proc, never assumed: the two layouts a supervisor meets, as the kernel prints them. */
+@ExtendWith(ProcessLeakGuard.class)
 class CgroupsTest {
 
   @Test
@@ -52,7 +56,7 @@ class CgroupsTest {
 
   /** Run against a plain file standing for cgroup.procs: what the shell writes and when it goes on. */
   private static String join(Path procs, String parent) throws Exception {
-    Process p = new ProcessBuilder("sh", "-c", Cgroups.JOIN_SCRIPT_PARENT_CHECKED, procs.toString(), parent, "echo", "ran")
+    Process p = TestProcesses.builder("sh", "-c", Cgroups.JOIN_SCRIPT_PARENT_CHECKED, procs.toString(), parent, "echo", "ran")
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes()).trim();
     return (p.waitFor() + " " + out).trim();

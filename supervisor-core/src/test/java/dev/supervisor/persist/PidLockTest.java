@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +44,7 @@ class PidLockTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(python), "needs python3");
     Path file = dir.resolve("supervisor.pid");
     Files.writeString(file, "");
-    Process prober = new ProcessBuilder("env", ProcessLeakGuard.MARK_VAR + "=" + ProcessLeakGuard.mark(), python.toString(), "-c",
+    Process prober = TestProcesses.builder("env", ProcessLeakGuard.MARK_VAR + "=" + ProcessLeakGuard.mark(), python.toString(), "-c",
         "import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\nfcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\nprint('held', flush=True)\n"
             + "time.sleep(0.3)\nfcntl.lockf(f, fcntl.LOCK_UN)\nf.close()", file.toString()).start();
     try {
@@ -58,7 +59,7 @@ class PidLockTest {
 
   @Test
   void aFileNamingADeadPidIsReclaimed() throws Exception {
-    Process p = new ProcessBuilder("true").start();
+    Process p = TestProcesses.builder("true").start();
     p.waitFor(5, TimeUnit.SECONDS);
     Path file = dir.resolve("supervisor.pid");
     Files.writeString(file, p.pid() + "\n{\"pid\":" + p.pid() + ",\"startTicks\":1,\"startedAt\":\"2026-01-01T00:00:00Z\",\"version\":\"x\"}\n");
@@ -69,7 +70,7 @@ class PidLockTest {
 
   @Test
   void aFileNamingALiveProcessWithAnotherStartTimeIsReclaimed() throws Exception {
-    Process other = new ProcessBuilder("sleep", "30").start();
+    Process other = TestProcesses.builder("sleep", "30").start();
     try {
       long realStart = ProcessSignature.of(other.pid()).orElseThrow().startTicks();
       Path file = dir.resolve("supervisor.pid");

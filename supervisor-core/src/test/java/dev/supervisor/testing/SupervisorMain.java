@@ -12,24 +12,26 @@ import java.util.List;
 
 /**
  * A supervisor in its own JVM, for tests about the host process:
- * {@code SupervisorMain HOME MARK [--adopt] [--no-pdeathsig] [--no-breaker] NAME=SCRIPT...}. Starts the children
- * (marked for the leak guard), writes {@code HOME/ready}, then blocks until killed. If another
- * supervisor holds the home, prints the error and exits 3.
+ * {@code SupervisorMain HOME [--adopt] [--no-pdeathsig] [--no-breaker] NAME=SCRIPT...}. Starts the children
+ * (marked for the leak guard with its own mark), writes {@code HOME/ready}, then blocks until killed.
+ * If another supervisor holds the home, prints the error and exits 3; started without
+ * {@code SUPERVISOR_TEST_MARK} in its environment, it refuses to run (exit 2).
  */
 public final class SupervisorMain {
   public static final int ALREADY_RUNNING = 3;
 
   public static void main(String[] args) throws Exception {
+    String mark = TestProcesses.requireMark(SupervisorMain.class.getSimpleName());
     Path home = Path.of(args[0]);
     Supervisor.Builder b = Supervisor.builder(home).shutdownTimeout(Duration.ofSeconds(20)).stateFlushInterval(Duration.ofMillis(200));
-    for (int i = 2; i < args.length; i++) {
+    for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--adopt" -> b.recovery(OrphanPolicy.ADOPT);
         case "--no-pdeathsig" -> b.parentDeathSignal(false);
         case "--no-breaker" -> b.stormBreaker(dev.supervisor.StormBreaker.off());
         default -> {
           String[] kv = args[i].split("=", 2);
-          b.child(ChildSpec.builder(kv[0]).argv("sh", "-c", kv[1]).env(ProcessLeakGuard.MARK_VAR, args[1])
+          b.child(ChildSpec.builder(kv[0]).argv("sh", "-c", kv[1]).env(ProcessLeakGuard.MARK_VAR, mark)
               .restartPolicy(TestChildren.fast()).stopGrace(Duration.ofMillis(500)).build());
         }
       }
@@ -46,7 +48,7 @@ public final class SupervisorMain {
     Thread.currentThread().join();
   }
 
-  /** Starts this main in a new JVM with the test class path; its output goes to {@code HOME-jvm-<n>.log}. */
+  /** Starts this main in a new JVM, marked, with the test class path; its output goes to {@code HOME-jvm-<n>.log}. */
   public static Process launch(Path home, String... args) throws Exception {
     return start(home, command(home, args));
   }
@@ -62,16 +64,14 @@ public final class SupervisorMain {
   }
 
   private static List<String> command(Path home, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-        SupervisorMain.class.getName(), home.toString(), ProcessLeakGuard.mark()));
+    List<String> cmd = new ArrayList<>(TestProcesses.java("-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+        SupervisorMain.class.getName(), home.toString()));
     cmd.addAll(List.of(args));
     return cmd;
   }
 
   private static Process start(Path home, List<String> cmd) throws Exception {
     Path out = Files.createTempFile(home.getParent(), home.getFileName() + "-jvm-", ".log");
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    return TestProcesses.builder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
   }
 }

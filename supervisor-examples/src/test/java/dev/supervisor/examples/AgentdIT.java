@@ -16,6 +16,8 @@ import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.JsonLineClient;
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.testing.Pids;
+import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,9 +35,11 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** End to end, through target/agentd.jar, in a temp home. */
+@ExtendWith(ProcessLeakGuard.class)
 class AgentdIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Relative on purpose, as in the README: children run in other directories and must still find it. */
@@ -54,7 +58,7 @@ class AgentdIT {
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile(dir, "out", ".txt");
     Path err = Files.createTempFile(dir, "err", ".txt");
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("").toAbsolutePath().toFile())
+    ProcessBuilder pb = TestProcesses.builder(cmd).directory(Path.of("").toAbsolutePath().toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().put("AGENTD_POLL", "1s");
     pb.environment().put("AGENTD_DRAIN_GRACE", "1s");
@@ -415,7 +419,7 @@ class AgentdIT {
     long supervisor = status().path("supervisor").path("pid").asLong();
     await().atMost(WAIT).until(() -> dev.supervisor.persist.StateStore.atomicJsonFile(home.resolve("state.json")).load()
         .map(st -> st.children().stream().filter(c -> c.process().isPresent()).count() == 3).orElse(false));
-    new ProcessBuilder("kill", "-STOP", Long.toString(supervisor)).start().waitFor();
+    TestProcesses.builder("kill", "-STOP", Long.toString(supervisor)).start().waitFor();
     Result kill = agentd("daemon", "kill", "--timeout", "1s");
     assertThat(kill.code()).as(kill.err()).isZero();
     assertThat(kill.out().trim()).isEqualTo("agentd killed (pid " + supervisor + ", 3 child process groups); the lock is free");
@@ -444,7 +448,7 @@ class AgentdIT {
   }
 
   private static void signal(String sig, long pid) throws Exception {
-    assertThat(new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).start().waitFor()).isZero();
+    assertThat(TestProcesses.builder("kill", "-" + sig, Long.toString(pid)).start().waitFor()).isZero();
   }
 
   /**

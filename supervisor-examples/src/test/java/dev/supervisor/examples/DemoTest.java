@@ -3,13 +3,19 @@ package dev.supervisor.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.supervisor.examples.demo.Demo;
+import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.UnmarkedChildren;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+@ExtendWith(ProcessLeakGuard.class)
+@UnmarkedChildren("the demo (main code) defines its own children, with a cleared environment: no mark can reach them;"
+    + " they are this JVM's children, so the guard tracks them and their groups all the same")
 class DemoTest {
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.supervisor.examples.launcher.Agentd;
+import dev.supervisor.testing.ProcessLeakGuard;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.channels.FileChannel;
@@ -14,9 +15,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** agentd logs -f keeps following a log through a copy-truncate rotation. */
+@ExtendWith(ProcessLeakGuard.class)
 class LogsFollowTest {
   @TempDir Path home;
 

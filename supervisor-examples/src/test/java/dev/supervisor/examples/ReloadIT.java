@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.supervisor.testing.Pids;
+import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +17,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** SIGHUP and 'agentd daemon reload' against target/agentd.jar with a --config file: only the difference is applied. */
+@ExtendWith(ProcessLeakGuard.class)
 class ReloadIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path JAR = Path.of("target", "agentd.jar");
@@ -34,7 +38,7 @@ class ReloadIT {
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile(dir, "out", ".txt");
     Path err = Files.createTempFile(dir, "err", ".txt");
-    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    Process p = TestProcesses.builder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("agentd %s finished", List.of(args)).isTrue();
     return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
   }
@@ -104,7 +108,7 @@ class ReloadIT {
     }
 
     writeConfig(child("keep", "1000"), child("changed", "999"), child("fresh", "1000"));
-    assertThat(new ProcessBuilder("kill", "-HUP", Long.toString(supervisor)).start().waitFor()).isZero();
+    assertThat(TestProcesses.builder("kill", "-HUP", Long.toString(supervisor)).start().waitFor()).isZero();
     await().atMost(WAIT).until(() -> pid("fresh") > 0 && !Pids.alive(gone) && pid("changed") > 0 && pid("changed") != changed);
     assertThat(Pids.alive(supervisor)).as("the supervisor after SIGHUP").isTrue();
     assertThat(status().path("supervisor").path("pid").asLong()).isEqualTo(supervisor);

@@ -3,6 +3,8 @@ package dev.supervisor.ipc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -18,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * permission bits do not stop). The client is the system python, since the test's class path
  * lives under root's home, which that user cannot read.
  */
+@ExtendWith(ProcessLeakGuard.class)
 class OtherUserTest {
   private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
   private static final Path PYTHON = Path.of("/usr/bin/python3");
@@ -47,7 +51,7 @@ class OtherUserTest {
   private String asNobody(Path socket) throws Exception {
     assumeTrue(Files.isExecutable(SETPRIV) && Files.isExecutable(PYTHON), "needs setpriv and /usr/bin/python3");
     assumeTrue(Uids.current() == 0, "switching to another uid needs root (CI runs as root)");
-    Process p = new ProcessBuilder(SETPRIV.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+    Process p = TestProcesses.builder(SETPRIV.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--",
         PYTHON.toString(), "-c", CLIENT, socket.toString()).redirectErrorStream(true).start();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();

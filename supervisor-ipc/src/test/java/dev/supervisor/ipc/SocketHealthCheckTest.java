@@ -9,6 +9,7 @@ import dev.supervisor.Supervisor;
 import dev.supervisor.event.HealthCheckFailed;
 import dev.supervisor.testing.ProcessLeakGuard;
 import dev.supervisor.testing.TestChildren;
+import dev.supervisor.testing.TestProcesses;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -43,7 +44,7 @@ class SocketHealthCheckTest {
         }, Runnable::run).build()) {
       sup.startAsync().awaitHealthy(Duration.ofSeconds(30));
       long hung = sup.status().child("pinger").orElseThrow().pid().getAsLong();
-      new ProcessBuilder("kill", "-STOP", Long.toString(hung)).start().waitFor(); // alive, but answers nothing
+      TestProcesses.builder("kill", "-STOP", Long.toString(hung)).start().waitFor(); // alive, but answers nothing
       await().atMost(Duration.ofSeconds(30)).until(() -> {
         var c = sup.status().child("pinger").orElseThrow();
         return c.state() == ChildState.READY && c.pid().getAsLong() != hung;

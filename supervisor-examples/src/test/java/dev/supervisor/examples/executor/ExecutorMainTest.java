@@ -15,6 +15,8 @@ import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.Peer;
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.testing.ManualClock;
+import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.UnmarkedChildren;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,9 +24,13 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The executor's own checks on an exec: its resolution of the binary, and its policy, must agree with the approval. */
+@ExtendWith(ProcessLeakGuard.class)
+@UnmarkedChildren("the executor runs commands with a cleared environment (only the policy's PATH and LANG); they are"
+    + " this JVM's children, so the guard tracks them and their groups all the same")
 class ExecutorMainTest {
   private static final Peer PEER = new Peer(OptionalLong.of(1), 0, 0);
   @TempDir Path dir;

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.supervisor.examples.tools.CommandPath;
 import dev.supervisor.examples.tools.Intent;
+import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testing.UnmarkedChildren;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,12 +17,16 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The executor's confinement: nothing outside its root, through {@code ..} or links; commands
  * never through a shell, and never found through the {@code PATH} of whoever started the JVM.
  */
+@ExtendWith(ProcessLeakGuard.class)
+@UnmarkedChildren("the executor runs commands with a cleared environment (only the policy's PATH and LANG), which this test"
+    + " asserts; they are this JVM's children, so the guard tracks them and their groups all the same")
 class ToolsTest {
   @TempDir Path dir;
   private Path root;
@@ -104,7 +111,7 @@ class ToolsTest {
       Files.writeString(fake, "#!/bin/sh\necho hijacked\ntouch " + marker + "\n");
       Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+    ProcessBuilder pb = TestProcesses.builder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
         System.getProperty("java.class.path"), RunsTrueAndEcho.class.getName(), root.toString()).redirectErrorStream(true);
     pb.environment().put("PATH", evil + ":" + System.getenv("PATH"));
     Process p = pb.start();

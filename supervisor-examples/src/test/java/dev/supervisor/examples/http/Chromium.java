@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.examples.tools.Jsons;
 import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -43,7 +44,7 @@ final class Chromium implements AutoCloseable {
   }
 
   static Chromium launch(Path profile) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+    ProcessBuilder pb = TestProcesses.builder(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage", "--remote-allow-origins=*", "--user-data-dir=" + profile, "--remote-debugging-port=0",
         "--window-size=1200,500", "about:blank").redirectErrorStream(true);

@@ -9,6 +9,7 @@ import dev.supervisor.Supervisor;
 import dev.supervisor.examples.tools.Jsons;
 import dev.supervisor.ipc.Uids;
 import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -274,7 +275,7 @@ class HttpApiSecurityTest {
       Files.setPosixFilePermissions(client, PosixFilePermissions.fromString("rw-r--r--"));
       cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), client.toString(), base + path));
     }
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    ProcessBuilder pb = TestProcesses.builder(cmd).redirectErrorStream(true);
     pb.environment().keySet().retainAll(List.of("PATH", "LANG"));
     pb.environment().putAll(Map.of(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark()));
     Process p = pb.start();

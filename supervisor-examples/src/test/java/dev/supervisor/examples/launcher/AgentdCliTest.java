@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.supervisor.persist.ProcessSignature;
 import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.StandardProtocolFamily;
@@ -38,7 +39,7 @@ class AgentdCliTest {
   @AfterEach
   void stopProcesses() throws Exception {
     for (Process p : started) {
-      new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor();
+      TestProcesses.builder("kill", "-CONT", Long.toString(p.pid())).start().waitFor();
       p.destroyForcibly().waitFor();
     }
   }
@@ -83,7 +84,7 @@ class AgentdCliTest {
 
   /** Makes a live process (a sleep) the recorded holder of the home's lock, as PidLock writes it. */
   private Process holder() throws Exception {
-    Process p = new ProcessBuilder("env", ProcessLeakGuard.MARK_VAR + "=" + ProcessLeakGuard.mark(), "sleep", "600").start();
+    Process p = TestProcesses.builder("env", ProcessLeakGuard.MARK_VAR + "=" + ProcessLeakGuard.mark(), "sleep", "600").start();
     started.add(p);
     ProcessSignature s = ProcessSignature.of(p.pid()).orElseThrow(); // env execs sleep: same pid, same start time
     Files.writeString(home.resolve("supervisor.pid"), s.pid() + "\n{\"pid\":" + s.pid() + ",\"startTicks\":" + s.startTicks()
@@ -138,7 +139,7 @@ class AgentdCliTest {
       assertThat(r.code()).isEqualTo(4);
       assertThat(r.out()).contains("gave no answer within 500ms");
 
-      new ProcessBuilder("kill", "-STOP", Long.toString(p.pid())).start().waitFor();
+      TestProcesses.builder("kill", "-STOP", Long.toString(p.pid())).start().waitFor();
       org.awaitility.Awaitility.await().until(() -> Liveness.isStopped(p.pid()));
       assertThatThrownBy(() -> Liveness.ask(home, Duration.ofMillis(500), t -> FastStatus.request(sock(), t)))
           .hasMessage("agentd is not responding (pid " + p.pid() + ", home " + home + "): it is stopped (SIGSTOP or a debugger); 'kill"

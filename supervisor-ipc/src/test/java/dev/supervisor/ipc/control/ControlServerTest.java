@@ -14,6 +14,7 @@ import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.ipc.Uids;
 import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -156,7 +157,8 @@ class ControlServerTest {
   void reloadConfigAppliesTheDifferenceFromTheConfigSource() throws Exception {
     server.close();
     Path cfg = home.resolve("c.json");
-    String quiet = "{\"name\": \"quiet\", \"command\": [\"sleep\", \"1000\"]}";
+    String quiet = "{\"name\": \"quiet\", \"command\": [\"sleep\", \"1000\"], \"env\": {\"" + ProcessLeakGuard.MARK_VAR + "\": \""
+        + ProcessLeakGuard.mark() + "\"}}";
     Files.writeString(cfg, "{\"children\": [" + quiet + "]}");
     dev.supervisor.ChildSpec keptTalker = sup.children().get(0);
     server = ControlServer.serve(sup, ControlServer.socketOf(home), Roles.ownerOnly(),
@@ -205,7 +207,7 @@ class ControlServerTest {
       Path sock = open.resolve("control.sock");
       try (ControlServer other = ControlServer.serve(sup, sock, Roles.ownerOnly())) {
         Files.setPosixFilePermissions(sock, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
-        Process p = new ProcessBuilder(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--", python.toString(),
+        Process p = TestProcesses.builder(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--", python.toString(),
             "-c", "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
                 + "s.sendall(b'{\"type\":\"status\",\"id\":1}\\n')\nprint(s.makefile().readline().strip())", sock.toString())
             .redirectErrorStream(true).start();

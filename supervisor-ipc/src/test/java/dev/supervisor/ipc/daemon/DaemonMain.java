@@ -6,14 +6,18 @@ import dev.supervisor.ipc.control.ControlServer;
 import dev.supervisor.ipc.control.Roles;
 import dev.supervisor.testing.ProcessLeakGuard;
 import dev.supervisor.testing.TestChildren;
+import dev.supervisor.testing.TestProcesses;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** A foreground supervisor with a control socket: {@code DaemonMain HOME NAME=SCRIPT... NAME=direct:ARGV}; exits when shut down. */
+/**
+ * A foreground supervisor with a control socket: {@code DaemonMain HOME NAME=SCRIPT... NAME=direct:ARGV}; exits when shut down.
+ * Its children carry its own leak-guard mark; started without one it refuses to run (exit 2).
+ */
 public final class DaemonMain {
   public static void main(String[] args) throws Exception {
+    String mark = TestProcesses.requireMark(DaemonMain.class.getSimpleName());
     Path home = Path.of(args[0]);
-    String mark = System.getenv().getOrDefault(ProcessLeakGuard.MARK_VAR, "none");
     Supervisor.Builder b = Supervisor.builder(home).stateFlushInterval(Duration.ofSeconds(1));
     for (int i = 1; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.supervisor.ipc.control.ControlClient;
 import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testing.TestProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,9 +23,9 @@ class DaemonTest {
   private final List<Path> homes = new ArrayList<>();
   private int homeCount;
 
+  /** The daemon's command line; it gets the mark from the environment of whoever starts it (this JVM's env prefix, or a marked caller). */
   static List<String> daemonCommand(Path home) {
-    return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
-        "-Xmx64m", "-XX:TieredStopAtLevel=1", DaemonMain.class.getName(), home.toString());
+    return TestProcesses.java("-Xmx64m", "-XX:TieredStopAtLevel=1", DaemonMain.class.getName(), home.toString());
   }
 
   private Path home() throws Exception {
@@ -35,9 +36,9 @@ class DaemonTest {
 
   /** ensureRunning from this JVM, with the leak mark in the daemon's environment. */
   private DaemonHandle ensure(Path home, String... children) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("env", ProcessLeakGuard.MARK_VAR + "=" + ProcessLeakGuard.mark()));
-    cmd.addAll(daemonCommand(home));
+    List<String> cmd = new ArrayList<>(daemonCommand(home));
     cmd.addAll(List.of(children));
+    cmd = TestProcesses.envMarked(cmd);
     return Daemons.ensureRunning(DaemonSpec.of(home, cmd).withStartTimeout(Duration.ofSeconds(30)));
   }
 
@@ -95,11 +96,12 @@ class DaemonTest {
   @Test
   void aSupervisorThatExitsAtOnceIsReportedWithItsLogTail() throws Exception {
     Path home = home();
-    assertThatThrownBy(() -> Daemons.ensureRunning(DaemonSpec.of(home, List.of("sh", "-c", "echo 'config is broken' >&2; exit 3"))))
+    List<String> cmd = TestProcesses.envMarked(List.of("sh", "-c", "echo 'config is broken' >&2; exit 3"));
+    assertThatThrownBy(() -> Daemons.ensureRunning(DaemonSpec.of(home, cmd)))
         .isInstanceOf(DaemonStartException.class)
         .hasMessageStartingWith("the supervisor (pid ")
         .hasMessageContaining(" exited with code 3 before it was ready\n--- last 3 lines of " + home.resolve("logs/daemon.log") + " ---\n")
-        .hasMessageEndingWith("starting supervisor: sh -c echo 'config is broken' >&2; exit 3\nconfig is broken");
+        .hasMessageEndingWith("starting supervisor: " + String.join(" ", cmd) + "\nconfig is broken");
   }
 
   @Test
@@ -118,7 +120,7 @@ class DaemonTest {
   @AfterEach
   void killHolders() throws Exception {
     for (Process p : holders) {
-      new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor();
+      TestProcesses.run("kill", "-CONT", Long.toString(p.pid()));
       p.destroyForcibly().waitFor();
     }
     holders.clear();
@@ -126,16 +128,15 @@ class DaemonTest {
 
   /** A process that takes the home's PID lock and then answers nothing ({@link SilentHolderMain}). */
   private Process silentHolder(Path home, String mode) throws Exception {
-    Process p = new ProcessBuilder("env", ProcessLeakGuard.MARK_VAR + "=" + ProcessLeakGuard.mark(),
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
-        "-Xmx32m", SilentHolderMain.class.getName(), home.toString(), mode).redirectErrorStream(true).start();
+    Process p = TestProcesses.builder(TestProcesses.java("-Xmx32m", SilentHolderMain.class.getName(), home.toString(), mode))
+        .redirectErrorStream(true).start();
     holders.add(p);
     assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine()).isEqualTo("holding");
     return p;
   }
 
   private DaemonSpec spec(Path home) {
-    return DaemonSpec.of(home, List.of("sh", "-c", "echo must not start; exit 9")).withStartTimeout(Duration.ofSeconds(2))
+    return DaemonSpec.of(home, TestProcesses.envMarked(List.of("sh", "-c", "echo must not start; exit 9"))).withStartTimeout(Duration.ofSeconds(2))
         .withAnswerTimeout(Duration.ofSeconds(1));
   }
 
@@ -148,7 +149,7 @@ class DaemonTest {
   void aStoppedSupervisorIsNotRespondingAtOnceAndNothingIsStarted() throws Exception {
     Path home = home();
     DaemonHandle d = ensure(home, "a=exec sleep 1000");
-    new ProcessBuilder("kill", "-STOP", Long.toString(d.pid())).start().waitFor();
+    TestProcesses.run("kill", "-STOP", Long.toString(d.pid()));
     try {
       long t0 = System.nanoTime();
       assertThatThrownBy(() -> Daemons.ensureRunning(spec(home).withAnswerTimeout(Duration.ofSeconds(5))))
@@ -159,7 +160,7 @@ class DaemonTest {
           .satisfies(e -> assertThat(((DaemonStartException) e).pid()).hasValue(d.pid()));
       assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("at once, not after the answer timeout").isLessThan(Duration.ofSeconds(3));
     } finally {
-      new ProcessBuilder("kill", "-CONT", Long.toString(d.pid())).start().waitFor();
+      TestProcesses.run("kill", "-CONT", Long.toString(d.pid()));
     }
     assertThat(Daemons.ensureRunning(spec(home)).pid()).isEqualTo(d.pid());
   }
@@ -220,9 +221,9 @@ class DaemonTest {
       for (int i = 0; i < 20; i++) {
         Path out = dir.resolve("caller-" + round + "-" + i + ".out");
         outs.add(out);
-        callers.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-            System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-Xmx64m", EnsureMain.class.getName(), home.toString(),
-            "only=exec sleep 1000")
+        // marked: the caller's ensureRunning passes its environment, the mark with it, to the daemon it starts
+        callers.add(TestProcesses.builder(TestProcesses.java("-XX:TieredStopAtLevel=1", "-Xmx64m", EnsureMain.class.getName(),
+            home.toString(), "only=exec sleep 1000"))
             .redirectErrorStream(true).redirectOutput(out.toFile()).start());
       }
       // 25 s per round for all 20 callers (a round takes about 11 s): the default two rounds stay inside

@@ -138,17 +138,48 @@ class ChildNotifyTest {
     assertThat(child(s, "svc").runId()).as("still the same run: STOPPING=1 only takes readiness away").isEqualTo(run);
   }
 
+  /** The reason the FFM notify sockets cannot be had on this JDK, or empty when they load and know senders. */
+  private static java.util.Optional<String> whyNoFfmSenderCheck() {
+    try {
+      Object f = Class.forName("dev.supervisor.ipc.notify.FfmNotifySockets").getMethod("create").invoke(null);
+      if (f == null) {
+        return java.util.Optional.of("FfmNotifySockets.create() returned null");
+      }
+      return ((NotifySocketFactory) f).knowsSenders() ? java.util.Optional.empty() : java.util.Optional.of(f + " does not know senders");
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      return java.util.Optional.of("FfmNotifySockets.create() threw " + e.getCause());
+    } catch (ReflectiveOperationException | LinkageError e) {
+      return java.util.Optional.of("FfmNotifySockets cannot be loaded: " + e);
+    }
+  }
+
+  /** On JDK 22+ the kernel's sender check (FFM, SO_PASSCRED) must be what create() gives; never a silent fallback. */
+  @Test
+  void theSenderCheckIsActiveOnJdk22AndLaterAndAbsentBefore() {
+    int jdk = Runtime.version().feature();
+    if (jdk >= 22) {
+      assertThat(whyNoFfmSenderCheck()).as("JDK %d: the FFM notify sockets must load and check senders", jdk).isEmpty();
+      assertThat(sockets.knowsSenders()).as("JDK %d: ChildNotifySockets.create() gave %s, without the sender check", jdk, sockets).isTrue();
+    } else {
+      assertThat(sockets.knowsSenders()).as("JDK %d has no FFM: attributed by socket only", jdk).isFalse();
+      assertThat(sockets.toString()).isEqualTo("ChildNotifySockets[junixsocket, attributed by socket]");
+    }
+  }
+
   @Test
   void oneChildCannotMarkAnotherReady() throws Exception {
-    Assumptions.assumeTrue(sockets.knowsSenders(), "sender credentials need JDK 22+ (FFM); " + sockets);
+    int jdk = Runtime.version().feature();
+    Assumptions.assumeTrue(jdk >= 22, "JDK " + jdk + ": checking a datagram's sender needs JDK 22+ (FFM recvmsg with SO_PASSCRED);"
+        + " on this JDK messages are attributed by the socket they arrive on (" + sockets + ")");
+    assertThat(sockets.knowsSenders()).as("JDK %d must check senders: %s; %s", jdk, sockets, whyNoFfmSenderCheck().orElse("")).isTrue();
     Path victim = home.resolve("run/notify/victim.sock");
     Supervisor s = start(
         sh("victim", "exec sleep 1000").readinessNotify(Duration.ofSeconds(30)).build(),
         sh("forger", "for i in 1 2 3 4 5; do NOTIFY_SOCKET=" + victim + " systemd-notify --ready; sleep 0.1; done;"
             + " touch " + home.resolve("forged") + "; exec sleep 1000").build());
     await().atMost(WAIT).until(() -> Files.exists(home.resolve("forged")));
-    Thread.sleep(300); // the forged datagrams are in; any effect would show now
-    assertThat(child(s, "victim").state()).isEqualTo(ChildState.RUNNING);
+    // the forged datagrams are in; any effect would show within 300 ms
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> child(s, "victim").state() == ChildState.RUNNING);
   }
 
   @Test
