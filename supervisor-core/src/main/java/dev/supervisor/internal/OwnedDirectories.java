@@ -30,14 +30,17 @@ public final class OwnedDirectories {
       return false;
     }
     for (Path p = dir.toAbsolutePath(); p != null && !Files.isDirectory(p); p = p.getParent()) {
-      if (Files.exists(p)) {
+      if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p)) { // not one made meanwhile
         throw new FileSystemException(p.toString(), null, IN_THE_WAY);
       }
     }
     try {
       PrivateFiles.createDirectories(dir);
-    } catch (FileAlreadyExistsException e) { // a file appeared in the way meanwhile
-      throw new FileSystemException(e.getFile(), null, IN_THE_WAY);
+    } catch (FileAlreadyExistsException e) {
+      if (Files.isDirectory(dir)) { // another process made it at the same moment: it is there, as wanted
+        return false;
+      }
+      throw new FileSystemException(e.getFile(), null, IN_THE_WAY); // a file appeared in the way meanwhile
     }
     return true;
   }
