@@ -89,14 +89,20 @@ final class AtomicJsonStateStore implements StateStore {
       throw e;
     }
     if (primaryGood) {
-      // keep the previous good file: a hard link, so the primary name is never missing
-      Files.deleteIfExists(backup);
+      // keep the previous good file: a hard link under a temporary name, renamed over the backup, so
+      // neither the primary nor the backup name is ever missing (a kill between a delete and a link left none)
+      Path link = backup.resolveSibling(backup.getFileName() + ".tmp");
       try {
-        Files.createLink(backup, file);
+        Files.deleteIfExists(link);
+        Files.createLink(link, file);
+        Files.move(link, backup, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (NoSuchFileException | FileAlreadyExistsException e) {
         // primary vanished or a racing writer: the backup stays as it is
+        Files.deleteIfExists(link);
       } catch (UnsupportedOperationException | IOException e) {
-        Files.copy(file, backup, StandardCopyOption.REPLACE_EXISTING);
+        Files.deleteIfExists(link);
+        Files.copy(file, link, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(link, backup, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       }
     }
     try {
