@@ -63,7 +63,7 @@ class StormBreakerRecoveryE2ETest {
         "-cp", System.getProperty("java.class.path"), "-Xmx64m", "-XX:TieredStopAtLevel=1",
         SupervisorMain.class.getName(), home.toString(), ProcessLeakGuard.mark()));
     cmd.addAll(List.of(children));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("first-jvm.log").toFile());
+    ProcessBuilder pb = dev.supervisor.testing.TestProcesses.builder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("first-jvm.log").toFile());
     pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
     return pb.start();
   }

@@ -53,7 +53,7 @@ class ContainmentIT {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
         JAR.toString(), "--home", home.toString(), "--config", config.toString()));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
+    ProcessBuilder pb = dev.supervisor.testing.TestProcesses.builder(cmd);
     pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
     return pb;
   }
@@ -62,7 +62,7 @@ class ContainmentIT {
     Path out = Files.createTempFile(dir, "out", ".txt");
     Path err = Files.createTempFile(dir, "err", ".txt");
     Process p = command(args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("agentd %s finished", List.of(args)).isTrue();
+    assertThat(p.waitFor(50, TimeUnit.SECONDS)).as("agentd %s finished", List.of(args)).isTrue();
     return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
   }
 

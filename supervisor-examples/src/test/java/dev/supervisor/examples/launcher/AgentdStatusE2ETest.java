@@ -46,7 +46,7 @@ class AgentdStatusE2ETest {
     }
     cmd.add(Agentd.class.getName());
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
+    ProcessBuilder pb = dev.supervisor.testing.TestProcesses.builder(cmd);
     pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
     pb.environment().remove("AGENTD_HOME");
     return pb;

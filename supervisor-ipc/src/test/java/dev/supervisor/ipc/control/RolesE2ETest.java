@@ -106,7 +106,7 @@ class RolesE2ETest {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData", "-Xshare:auto", client.toString(),
         socket.toString()));
     cmd.addAll(List.of(requests));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(dir.toFile());
+    ProcessBuilder pb = dev.supervisor.testing.TestProcesses.builder(cmd).redirectErrorStream(true).directory(dir.toFile());
     pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     Process p = pb.start();
