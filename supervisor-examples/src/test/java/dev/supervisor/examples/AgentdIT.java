@@ -97,13 +97,7 @@ class AgentdIT {
 
   /** Every live process of this home: its supervisor (--home in argv) and its children (AGENTD_HOME in environ). */
   private List<String> processesOfHome() throws IOException {
-    List<String> out = new ArrayList<>();
-    for (Pids.Live p : Pids.live()) {
-      if ((p.cmdline() + " ").contains("--home " + home + " ") || Pids.hasEntry(p.environ(), "AGENTD_HOME=" + home)) {
-        out.add(p.pid() + " " + p.cmdline());
-      }
-    }
-    return out;
+    return AgentdHomes.processesOf(home);
   }
 
   /** As root the children run as nobody, who must be able to pass the temp directory to reach the home. */

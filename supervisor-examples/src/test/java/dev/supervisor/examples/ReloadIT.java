@@ -72,13 +72,7 @@ class ReloadIT {
   }
 
   private List<String> processesOfHome() throws IOException {
-    List<String> out = new ArrayList<>();
-    for (Pids.Live p : Pids.live()) {
-      if ((p.cmdline() + " ").contains("--home " + home + " ") || Pids.hasEntry(p.environ(), "AGENTD_HOME=" + home)) {
-        out.add(p.pid() + " " + p.cmdline());
-      }
-    }
-    return out;
+    return AgentdHomes.processesOf(home);
   }
 
   @AfterEach

@@ -392,17 +392,24 @@ public final class Agentd {
       return startSupervisor();
     }
 
+    /** {@code --wait}, parsed; null (the reason printed) when it is not a duration. */
+    private Duration waitOption(String wait) {
+      try {
+        return Durations.parse(wait);
+      } catch (IllegalArgumentException e) {
+        top.err().println("agentd: --wait: " + e.getMessage());
+        return null;
+      }
+    }
+
     /**
      * {@code daemon start|stop|restart NAME}: the control RPC for one child, then (unless
      * {@code wait} is 0) until it is up again (a new run, READY, or RUNNING if it has no
      * readiness), or stopped; FATAL or a failed exit on the way ends the wait with the reason.
      */
     private int child(String action, String name, String wait) throws Exception {
-      Duration patience;
-      try {
-        patience = Durations.parse(wait);
-      } catch (IllegalArgumentException e) {
-        top.err().println("agentd: --wait: " + e.getMessage());
+      Duration patience = waitOption(wait);
+      if (patience == null) {
         return 2;
       }
       AgentdHome h = top.home();
@@ -563,11 +570,8 @@ public final class Agentd {
         + " children over and exits, the new one adopts them with their pids and restart counts")
     int upgrade(@Option(names = "--wait", paramLabel = "DURATION", defaultValue = "90s",
         description = "how long the new supervisor may take to be up (default 90s)") String wait) throws Exception {
-      Duration patience;
-      try {
-        patience = Durations.parse(wait);
-      } catch (IllegalArgumentException e) {
-        top.err().println("agentd: --wait: " + e.getMessage());
+      Duration patience = waitOption(wait);
+      if (patience == null) {
         return 2;
       }
       AgentdHome h = top.home();
