@@ -57,15 +57,13 @@ class StormBreakerRecoveryE2ETest {
     }
   }
 
-  /** As SupervisorMain.launch, with the leak guard's mark in the JVM's own environment too. */
+  /** A supervisor JVM (SupervisorMain) on {@code home}, marked, its output in first-jvm.log. */
   private Process launch(Path home, String... children) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "-Xmx64m", "-XX:TieredStopAtLevel=1",
-        SupervisorMain.class.getName(), home.toString(), ProcessLeakGuard.mark()));
+    List<String> cmd = new java.util.ArrayList<>(dev.supervisor.testing.TestProcesses.java("-Xmx64m", "-XX:TieredStopAtLevel=1",
+        SupervisorMain.class.getName(), home.toString()));
     cmd.addAll(List.of(children));
-    ProcessBuilder pb = dev.supervisor.testing.TestProcesses.builder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("first-jvm.log").toFile());
-    pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
-    return pb.start();
+    return dev.supervisor.testing.TestProcesses.builder(cmd).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("first-jvm.log").toFile()).start();
   }
 
   private static PersistedState state(Path home) throws Exception {
