@@ -611,11 +611,7 @@ public final class ChildSpec {
     }
 
     private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive, got " + d);
-      }
-      return d;
+      return Durations.requirePositive(d, what);
     }
   }
 }

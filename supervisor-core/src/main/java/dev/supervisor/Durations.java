@@ -13,6 +13,19 @@ public final class Durations {
   private Durations() {}
 
   /**
+   * {@code d} itself if it is positive.
+   *
+   * @throws IllegalArgumentException "{@code what} must be positive, got ..." otherwise
+   * @throws NullPointerException naming {@code what} if it is null
+   */
+  public static Duration requirePositive(Duration d, String what) {
+    if (java.util.Objects.requireNonNull(d, what).isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, got " + d);
+    }
+    return d;
+  }
+
+  /**
    * Parses {@code text}.
    *
    * @throws IllegalArgumentException naming the text and the accepted form, if it does not parse

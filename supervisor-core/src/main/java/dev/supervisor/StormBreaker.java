@@ -37,9 +37,7 @@ public record StormBreaker(int children, Duration window, Duration probe) {
   }
 
   private static void positive(Duration d, String what) {
-    if (Objects.requireNonNull(d, what).isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive, got " + d);
-    }
+    Durations.requirePositive(d, what);
   }
 
   /** Trips when more than half of the children (at least 2) crashed within 30 s; probe 10 s. */

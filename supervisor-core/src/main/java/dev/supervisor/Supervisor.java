@@ -218,9 +218,9 @@ public final class Supervisor implements AutoCloseable {
       }
       if (usePidLock) {
         try {
-          pidLock = PidLock.acquire(home.resolve("supervisor.pid"));
+          pidLock = PidLock.acquire(PidLock.fileOf(home));
         } catch (IOException e) {
-          throw new UncheckedIOException("cannot take the lock " + home.resolve("supervisor.pid") + ": " + e.getMessage(), e);
+          throw new UncheckedIOException("cannot take the lock " + PidLock.fileOf(home) + ": " + e.getMessage(), e);
         }
       }
       PrivateFiles.tightenHome(home); // what an older version or a loose umask left readable: one WARN line if any
@@ -536,9 +536,7 @@ public final class Supervisor implements AutoCloseable {
    */
   public HandOver handOver(Duration timeout) throws TimeoutException, InterruptedException {
     notOnLoop("handOver");
-    if (Objects.requireNonNull(timeout, "timeout").isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("timeout must be positive, got " + timeout);
-    }
+    Durations.requirePositive(timeout, "timeout");
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (reloadLock) { // not in the middle of a reload
       while (true) {
@@ -931,6 +929,15 @@ public final class Supervisor implements AutoCloseable {
       r.pendingCommands.decrementAndGet();
       throw new IllegalStateException("supervisor is " + state + ": cannot control child '" + r.name() + "'", e);
     }
+  }
+
+  /**
+   * The spec of child {@code name} (a run name: an instance such as {@code web-2} included).
+   *
+   * @throws IllegalArgumentException "no child named 'x'; children: a, b" if there is none
+   */
+  public ChildSpec spec(String name) {
+    return runnerOrThrow(name).spec;
   }
 
   private ChildRunner runnerOrThrow(String name) {
@@ -1972,10 +1979,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private static Duration positive(Duration d, String what) {
-      if (Objects.requireNonNull(d, what).isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive, got " + d);
-      }
-      return d;
+      return Durations.requirePositive(d, what);
     }
   }
 }

@@ -204,7 +204,7 @@ public final class PrivateFiles {
   /** {@link #tightenHome(Path)} and each of {@code more} (not what is inside), in one pass and one line. */
   public static Tightened tightenHome(Path home, Collection<Path> more) {
     List<Path> files = new ArrayList<>(more);
-    files.add(home.resolve("supervisor.pid"));
+    files.add(dev.supervisor.persist.PidLock.fileOf(home));
     try (DirectoryStream<Path> state = Files.newDirectoryStream(home, "state.json*")) {
       state.forEach(files::add);
     } catch (IOException e) {

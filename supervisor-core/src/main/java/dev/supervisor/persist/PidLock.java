@@ -134,6 +134,11 @@ public final class PidLock implements AutoCloseable {
     }
   }
 
+  /** The lock file of a supervisor home: {@code <home>/supervisor.pid}. */
+  public static Path fileOf(Path home) {
+    return home.resolve("supervisor.pid");
+  }
+
   /**
    * The live owner of the lock at {@code file}, without taking it: empty when nobody holds it.
    * Safe to call from the JVM that holds it.

@@ -27,6 +27,10 @@ class PublicSeamsTest extends SupervisorFixture {
     await().atMost(WAIT).until(() -> s.logTail("talker", 2).equals(java.util.List.of("line 4", "line 5")));
     assertThatThrownBy(() -> s.logTail("quiet", 2)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no log file");
     assertThatThrownBy(() -> s.logTail("ghost", 2)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ghost");
+    assertThat(s.spec("talker").name()).isEqualTo("talker");
+    assertThatThrownBy(() -> s.spec("ghost")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("no child named 'ghost'; children: talker, quiet");
+    assertThat(dev.supervisor.persist.PidLock.fileOf(home)).isEqualTo(home.resolve("supervisor.pid"));
   }
 
   @Test

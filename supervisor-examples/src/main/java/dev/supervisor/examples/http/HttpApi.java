@@ -269,9 +269,10 @@ public final class HttpApi implements AutoCloseable {
 
   private void child(HttpExchange ex, String method, String[] parts, URI uri) throws IOException {
     String name = parts[0];
-    if (sup.children().stream().noneMatch(c -> c.name().equals(name))) {
-      error(ex, 404, "NOT_FOUND", "no child named '" + name + "'; children: "
-          + String.join(", ", sup.children().stream().map(ChildSpec::name).toList()));
+    try {
+      sup.spec(name);
+    } catch (IllegalArgumentException e) { // "no child named 'x'; children: a, b"
+      error(ex, 404, "NOT_FOUND", e.getMessage());
       return;
     }
     if (parts.length == 1) {

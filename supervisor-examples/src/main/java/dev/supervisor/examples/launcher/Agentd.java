@@ -353,7 +353,7 @@ public final class Agentd {
         return 1;
       }
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (PidLock.liveOwner(h.root().resolve("supervisor.pid")).isPresent() && System.nanoTime() < deadline) {
+      while (PidLock.liveOwner(PidLock.fileOf(h.root())).isPresent() && System.nanoTime() < deadline) {
         Thread.sleep(20); // waiting for another process to exit
       }
       top.out().println("agentd stopped (pid " + pid + ")");
@@ -658,7 +658,7 @@ public final class Agentd {
     int kill(@Option(names = "--timeout", defaultValue = "3s", description = "how long the socket may take to answer (default 3s)")
         String timeout) throws Exception {
       AgentdHome h = top.home();
-      Path lockFile = h.root().resolve("supervisor.pid");
+      Path lockFile = PidLock.fileOf(h.root());
       Optional<PidLock.Owner> owner = PidLock.liveOwner(lockFile);
       if (owner.isEmpty()) {
         top.out().println("agentd is not running (home " + h.root() + ")");

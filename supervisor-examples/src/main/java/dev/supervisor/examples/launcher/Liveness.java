@@ -82,7 +82,7 @@ final class Liveness {
   static Optional<ProcessSignature> holder(Path home) {
     String text;
     try {
-      text = new String(Files.readAllBytes(home.resolve("supervisor.pid")), StandardCharsets.UTF_8);
+      text = new String(Files.readAllBytes(dev.supervisor.persist.PidLock.fileOf(home)), StandardCharsets.UTF_8);
     } catch (IOException e) { // missing (never started, or a home of another layout) or unreadable
       return Optional.empty();
     }

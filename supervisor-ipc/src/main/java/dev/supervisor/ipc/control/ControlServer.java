@@ -298,13 +298,11 @@ public final class ControlServer implements AutoCloseable {
   }
 
   private String checkChild(String name) throws RpcException {
-    for (ChildSpec c : sup.children()) {
-      if (c.name().equals(name)) {
-        return name;
-      }
+    try {
+      return sup.spec(name).name();
+    } catch (IllegalArgumentException e) {
+      throw new RpcException(ErrorCode.NOT_FOUND, e.getMessage());
     }
-    throw new RpcException(ErrorCode.NOT_FOUND, "no child named '" + name + "'; children: "
-        + String.join(", ", sup.children().stream().map(ChildSpec::name).toList()));
   }
 
   /** {"name","policy","uptimeMs","text","fatalAtCrash":n|null,"steps":[{"crash","atMs","action","delayMs","reason"}]}. */

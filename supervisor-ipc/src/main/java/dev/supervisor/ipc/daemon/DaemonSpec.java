@@ -53,7 +53,7 @@ public record DaemonSpec(Path home, List<String> command, Duration startTimeout,
 
   /** The home's PID lock, {@code <home>/supervisor.pid}. */
   public Path lockFile() {
-    return home.resolve("supervisor.pid");
+    return dev.supervisor.persist.PidLock.fileOf(home);
   }
 
   public Path controlSocket() {
