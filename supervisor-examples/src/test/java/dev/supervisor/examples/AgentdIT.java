@@ -111,8 +111,7 @@ class AgentdIT {
     if (home == null) {
       return;
     }
-    agentd("daemon", "stop");
-    await().atMost(Duration.ofSeconds(30)).until(() -> processesOfHome().isEmpty());
+    AgentdHomes.stopAndCheck(home, () -> agentd("daemon", "stop"));
   }
 
   @Test

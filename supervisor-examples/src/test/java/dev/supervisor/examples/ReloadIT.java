@@ -71,17 +71,12 @@ class ReloadIT {
     Files.writeString(config, "{\"children\": [" + String.join(", ", children) + "]}");
   }
 
-  private List<String> processesOfHome() throws IOException {
-    return AgentdHomes.processesOf(home);
-  }
-
   @AfterEach
   void noProcessLeftBehind() throws Exception {
     if (home == null) {
       return;
     }
-    agentd("daemon", "stop");
-    await().atMost(Duration.ofSeconds(30)).until(() -> processesOfHome().isEmpty());
+    AgentdHomes.stopAndCheck(home, () -> agentd("daemon", "stop"));
   }
 
   @Test

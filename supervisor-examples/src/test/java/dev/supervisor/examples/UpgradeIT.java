@@ -76,14 +76,9 @@ class UpgradeIT {
     return c.size() == 3 && c.values().stream().allMatch(x -> x.path("state").asText().equals("READY"));
   }
 
-  private List<String> processesOfHome() throws IOException {
-    return AgentdHomes.processesOf(home);
-  }
-
   @AfterEach
   void noProcessLeftBehind() throws Exception {
-    agentd("daemon", "stop");
-    await().atMost(Duration.ofSeconds(30)).until(() -> processesOfHome().isEmpty());
+    AgentdHomes.stopAndCheck(home, () -> agentd("daemon", "stop"));
   }
 
   /** The same launcher with one more entry: another file, another hash, still a working jar. */

@@ -446,7 +446,9 @@ public final class JsonLineServer implements AutoCloseable {
 
   /**
    * Stops accepting, removes the socket file (only if it is still the one this server bound) and
-   * closes the connections in progress (at their next read).
+   * closes the connections in progress (at their next read). A reply being made is written first
+   * (up to 2 s; a handler that closes its own server is not waited for), and a close() while
+   * another thread closes returns once that one is done, so a process may exit right after it.
    */
   @Override
   public void close() {

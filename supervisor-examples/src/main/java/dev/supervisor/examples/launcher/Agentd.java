@@ -392,6 +392,33 @@ public final class Agentd {
       return startSupervisor();
     }
 
+    /** The shaping options that can be recorded, each with one value (see {@link Agentd#daemonOptions()}). */
+    private static final java.util.Set<String> RECORDED = java.util.Set.of("--config", "--orphans", "--http", "--child-user");
+
+    /**
+     * {@code run/daemon.args}: a JSON array of option, value pairs, each option one that {@code
+     * daemon run} records. Anything else is refused rather than passed to the new supervisor.
+     */
+    static List<String> recordedOptions(Path file) throws IOException {
+      com.fasterxml.jackson.databind.JsonNode a;
+      try {
+        a = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+      } catch (com.fasterxml.jackson.core.JacksonException e) {
+        throw new IOException("malformed JSON: " + e.getOriginalMessage());
+      }
+      if (a == null || !a.isArray() || a.size() % 2 != 0) {
+        throw new IOException("not an array of option, value pairs");
+      }
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < a.size(); i += 2) {
+        if (!a.get(i).isTextual() || !RECORDED.contains(a.get(i).asText()) || !a.get(i + 1).isTextual()) {
+          throw new IOException("element " + i + " is not one of " + new java.util.TreeSet<>(RECORDED) + " followed by its value");
+        }
+        out.addAll(List.of(a.get(i).asText(), a.get(i + 1).asText()));
+      }
+      return out;
+    }
+
     /** {@code --wait}, parsed; null (the reason printed) when it is not a duration. */
     private Duration waitOption(String wait) {
       try {
@@ -586,9 +613,12 @@ public final class Agentd {
       Path recorded = h.root().resolve("run").resolve("daemon.args");
       List<String> options;
       if (java.nio.file.Files.isRegularFile(recorded)) {
-        options = new ArrayList<>();
-        for (com.fasterxml.jackson.databind.JsonNode o : new com.fasterxml.jackson.databind.ObjectMapper().readTree(recorded.toFile())) {
-          options.add(o.asText());
+        try {
+          options = recordedOptions(recorded);
+        } catch (IOException e) {
+          top.err().println("agentd: cannot upgrade pid " + oldPid + ": " + recorded + " is not what 'daemon run' writes ("
+              + e.getMessage() + "); nothing was changed; delete it to start the new supervisor with this command's options");
+          return 1;
         }
       } else { // a supervisor of a version that did not record them
         options = top.daemonOptions();

@@ -2,9 +2,12 @@ package dev.supervisor.examples.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** What the background {@code daemon run} is started with: every option that shapes the supervisor, and only those. */
@@ -28,5 +31,19 @@ class DaemonOptionsTest {
   @Test
   void childrenOutliveTheSupervisorByDefaultSoThatItCanBeUpgraded() {
     assertThat(parsed("daemon", "start").daemonOptions()).containsExactly("--orphans", "adopt");
+  }
+
+  @TempDir Path dir;
+
+  @Test
+  void theRecordedOptionsReadBackAndAnythingElseIsRefused() throws Exception {
+    Path f = dir.resolve("daemon.args");
+    Files.writeString(f, "[\"--config\",\"/etc/c.json\",\"--orphans\",\"adopt\"]\n");
+    assertThat(Agentd.DaemonCmd.recordedOptions(f)).containsExactly("--config", "/etc/c.json", "--orphans", "adopt");
+    for (String bad : List.of("[\"--config\"", "{}", "[\"--orphans\"]", "[\"--home\",\"/\"]", "[\"-Dx\",\"y\"]", "[1,2]")) {
+      Files.writeString(f, bad);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Agentd.DaemonCmd.recordedOptions(f)).as(bad)
+          .isInstanceOf(IOException.class);
+    }
   }
 }

@@ -219,22 +219,20 @@ public final class ControlServer implements AutoCloseable {
     if (ms <= 0) {
       throw new RpcException(ErrorCode.INVALID_ARGUMENT, "'handOver' needs a positive \"timeoutMs\", got " + req.get("timeoutMs"));
     }
-    handingOver = true;
-    dev.supervisor.HandOver h;
+    handingOver = true; // the terminal event then closes this server from a thread of its own, after this reply
+    boolean done = false;
     try {
-      h = sup.handOver(java.time.Duration.ofMillis(ms));
-    } catch (IllegalStateException | java.util.concurrent.TimeoutException e) {
-      handingOver = false;
-      throw new RpcException(ErrorCode.UNSUPPORTED, e.getMessage());
-    } catch (InterruptedException e) {
-      handingOver = false;
-      Thread.currentThread().interrupt();
-      throw new RpcException(ErrorCode.INTERNAL, "interrupted while handing over");
+      ObjectNode out = blocking("the hand-over", () -> {
+        dev.supervisor.HandOver h = sup.handOver(java.time.Duration.ofMillis(ms));
+        ObjectNode o = Json.MAPPER.createObjectNode().put("supervisorPid", h.supervisorPid()).put("at", h.at().toString());
+        h.running().forEach(o.putObject("children")::put);
+        return o;
+      });
+      done = true;
+      return out;
+    } finally {
+      handingOver = done;
     }
-    ObjectNode out = Json.MAPPER.createObjectNode().put("supervisorPid", h.supervisorPid()).put("at", h.at().toString());
-    ObjectNode children = out.putObject("children");
-    h.running().forEach(children::put);
-    return out;
   }
 
   private static void need(String type, Role needed, Role has, Peer peer) throws RpcException {
@@ -401,17 +399,39 @@ public final class ControlServer implements AutoCloseable {
 
   private ObjectNode rollingRestart(ObjectNode req) throws RpcException {
     java.time.Duration perChild = perChild(req);
-    try {
+    return blocking("the rolling restart", () -> {
       ObjectNode out = Json.MAPPER.createObjectNode();
       sup.rollingRestart(perChild).forEach(out.putArray("restarted")::add);
       return out;
+    });
+  }
+
+  /** A supervisor call that waits: its answer, or its failure as the RPC error every such call gives. */
+  @FunctionalInterface
+  private interface Blocking {
+    ObjectNode call() throws Exception;
+  }
+
+  /**
+   * Runs {@code call}: a {@code TimeoutException} is {@code TIMEOUT}, a config error or bad
+   * argument {@code INVALID_ARGUMENT}, a state that does not allow it {@code UNSUPPORTED}.
+   */
+  private static ObjectNode blocking(String what, Blocking call) throws RpcException {
+    try {
+      return call.call();
+    } catch (dev.supervisor.ConfigException | IllegalArgumentException e) {
+      throw new RpcException(ErrorCode.INVALID_ARGUMENT, e.getMessage());
     } catch (java.util.concurrent.TimeoutException e) {
       throw new RpcException(ErrorCode.TIMEOUT, e.getMessage());
     } catch (IllegalStateException e) {
       throw new RpcException(ErrorCode.UNSUPPORTED, e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new RpcException(ErrorCode.INTERNAL, "interrupted during the rolling restart");
+      throw new RpcException(ErrorCode.INTERNAL, "interrupted during " + what);
+    } catch (RpcException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new RpcException(ErrorCode.INTERNAL, what + " failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
     }
   }
 
@@ -426,7 +446,7 @@ public final class ControlServer implements AutoCloseable {
 
   private ObjectNode reload(ObjectNode req) throws RpcException {
     java.time.Duration perChild = perChild(req);
-    try {
+    return blocking("the reload", () -> {
       dev.supervisor.ReloadResult r = sup.reload(source, perChild);
       ObjectNode out = Json.MAPPER.createObjectNode();
       r.added().forEach(out.putArray("added")::add);
@@ -434,16 +454,7 @@ public final class ControlServer implements AutoCloseable {
       r.restarted().forEach(out.putArray("restarted")::add);
       r.unchanged().forEach(out.putArray("unchanged")::add);
       return out;
-    } catch (dev.supervisor.ConfigException | IllegalArgumentException e) {
-      throw new RpcException(ErrorCode.INVALID_ARGUMENT, e.getMessage());
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new RpcException(ErrorCode.TIMEOUT, e.getMessage());
-    } catch (IllegalStateException e) {
-      throw new RpcException(ErrorCode.UNSUPPORTED, e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new RpcException(ErrorCode.INTERNAL, "interrupted during the reload");
-    }
+    });
   }
 
   private ObjectNode logs(ObjectNode req) throws RpcException {
