@@ -202,7 +202,7 @@ class AgentdIT {
     assertThat(audit).anySatisfy(l -> assertThat(l).contains("\"decision\":\"allow\"", "\"rule\":\"exec-echo\""));
 
     Result stop = agentd("daemon", "stop");
-    assertThat(stop.out()).startsWith("agentd stopped (pid ");
+    assertThat(stop.out()).as(stop.err()).startsWith("agentd stopped (pid ");
     assertThat(processesOfHome()).isEmpty();
     Result st = agentd("daemon", "status");
     assertThat(st.code()).isEqualTo(3);

@@ -249,6 +249,10 @@ public final class JsonLineServer implements AutoCloseable {
       try {
         pool.execute(() -> serve(s));
       } catch (RejectedExecutionException e) {
+        if (closed) { // accepted as the server closes: "gone" (end of stream), not "busy, try again"
+          closeQuietly(s);
+          continue;
+        }
         try {
           rejector.execute(() -> refuseBusy(s));
         } catch (RejectedExecutionException e2) {

@@ -182,6 +182,7 @@ public final class ControlClient {
 
   /**
    * Asks the supervisor to stop everything and exit, and waits until its socket stops answering.
+   * A poll answered with an error (BUSY from a server on its way out) counts as still answering.
    *
    * @throws TimeoutException if it still answers after {@code timeout}
    */
@@ -193,6 +194,8 @@ public final class ControlClient {
         ping();
       } catch (IOException e) {
         return; // gone
+      } catch (RpcException e) {
+        // still there, answering as it goes: poll again
       }
       Thread.sleep(20); // polling a remote process: nothing to wait on locally
     }
