@@ -104,27 +104,15 @@ public final class JsonLineServer implements AutoCloseable {
     java.util.concurrent.BlockingQueue<Runnable> waiting = maxConnections > workers
         ? new ArrayBlockingQueue<>(maxConnections - workers) : new java.util.concurrent.SynchronousQueue<>();
     pool = new ThreadPoolExecutor(workers, workers, 60, TimeUnit.SECONDS, waiting,
-        r -> {
-          Thread t = new Thread(r, "jsonline-" + n + "-worker");
-          t.setDaemon(true);
-          return t;
-        });
+        daemonThreads("jsonline-" + n + "-worker"));
     pool.allowCoreThreadTimeOut(true);
-    rejector = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(16), r -> {
-      Thread t = new Thread(r, "jsonline-" + n + "-busy");
-      t.setDaemon(true);
-      return t;
-    });
+    rejector = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(16), daemonThreads("jsonline-" + n + "-busy"));
     rejector.allowCoreThreadTimeOut(true);
     acceptor = new Thread(this::acceptLoop, "jsonline-" + n + "-accept " + socket.getFileName());
     acceptor.setDaemon(true);
     acceptor.start();
     if (!socketCheck.isZero()) {
-      watcher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "jsonline-" + n + "-watch " + socket.getFileName());
-        t.setDaemon(true);
-        return t;
-      });
+      watcher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(daemonThreads("jsonline-" + n + "-watch " + socket.getFileName()));
       watcher.scheduleWithFixedDelay(this::checkSocketFile, socketCheck.toMillis(), socketCheck.toMillis(), TimeUnit.MILLISECONDS);
     }
     log.debug("serving {} ({} workers, {} connections, lines up to {} bytes)", socket, workers, maxConnections, maxLineBytes);
@@ -269,15 +257,8 @@ public final class JsonLineServer implements AutoCloseable {
   private void refuseBusy(AFUNIXSocket s) {
     try (s) {
       s.setSoTimeout(500);
-      JsonNode id = null;
-      try {
-        byte[] first = new LineReader(s.getInputStream(), 64 * 1024).readLine(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500));
-        JsonNode req = first == null ? null : Json.MAPPER.readTree(first);
-        id = req != null && req.isObject() ? req.get("id") : null;
-      } catch (IOException ignored) {
-        // busy either way
-      }
-      writeLine(s.getOutputStream(), error(id, ErrorCode.BUSY, "server busy: " + maxConnections + " connections in use; try again"));
+      refuseAfterFirstLine(new LineReader(s.getInputStream(), 64 * 1024), s.getOutputStream(), TimeUnit.MILLISECONDS.toNanos(500),
+          ErrorCode.BUSY, "server busy: " + maxConnections + " connections in use; try again");
     } catch (IOException ignored) {
       // the client went away
     }
@@ -297,6 +278,32 @@ public final class JsonLineServer implements AutoCloseable {
     closeQuietly(s);
   }
 
+  /**
+   * Reads the client's first line (for at most {@code withinNanos}) before refusing it, so that
+   * the client is not writing into a closed socket when the refusal comes, and so that the
+   * refusal carries its request's id.
+   */
+  private static void refuseAfterFirstLine(LineReader reader, OutputStream out, long withinNanos, ErrorCode code, String message)
+      throws IOException {
+    JsonNode id = null;
+    try {
+      byte[] first = reader.readLine(System.nanoTime() + withinNanos);
+      JsonNode req = first == null ? null : Json.MAPPER.readTree(first);
+      id = req != null && req.isObject() ? req.get("id") : null;
+    } catch (IOException ignored) {
+      // refused either way
+    }
+    writeLine(out, error(id, code, message));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
   private static void closeQuietly(AFUNIXSocket s) {
     try {
       s.close();
@@ -314,17 +321,8 @@ public final class JsonLineServer implements AutoCloseable {
       LineReader reader = new LineReader(in, maxLineBytes);
       if (!peerPolicy.allows(peer)) {
         log.warn("refused a connection to {} from {}: not allowed by {}", socket, peer, PeerPolicy.describe(peerPolicy));
-        // Read the request first (briefly) so the client is not writing into a closed socket when the refusal comes.
-        JsonNode id = null;
-        try {
-          byte[] first = reader.readLine(System.nanoTime() + Math.min(readTimeout.toNanos(), TimeUnit.SECONDS.toNanos(2)));
-          JsonNode req = first == null ? null : Json.MAPPER.readTree(first);
-          id = req != null && req.isObject() ? req.get("id") : null;
-        } catch (IOException ignored) {
-          // refused either way
-        }
-        writeLine(out, error(id, ErrorCode.FORBIDDEN, peer + " may not connect to " + socket.getFileName()
-            + " (" + PeerPolicy.describe(peerPolicy) + ")"));
+        refuseAfterFirstLine(reader, out, Math.min(readTimeout.toNanos(), TimeUnit.SECONDS.toNanos(2)), ErrorCode.FORBIDDEN,
+            peer + " may not connect to " + socket.getFileName() + " (" + PeerPolicy.describe(peerPolicy) + ")");
         return;
       }
       while (!closed) {
