@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.StateStore;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.SupervisorMain;
-import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.SupervisorMain;
+import dev.supervisor.testsupport.TestProcesses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.escapeScript;
-import static dev.supervisor.testing.TestChildren.escapesItsGroup;
-import static dev.supervisor.testing.TestChildren.sh;
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.escapeScript;
+import static dev.supervisor.testsupport.TestChildren.escapesItsGroup;
+import static dev.supervisor.testsupport.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -17,7 +17,7 @@ import dev.supervisor.Supervisor;
 import dev.supervisor.internal.Cgroups;
 import dev.supervisor.internal.ProcStat;
 import dev.supervisor.internal.SystemProcessLauncher;
-import dev.supervisor.testing.Pids;
+import dev.supervisor.testsupport.Pids;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,7 +11,7 @@ import dev.supervisor.RestartMode;
 import dev.supervisor.RestartPolicy;
 import dev.supervisor.Supervisor;
 import dev.supervisor.internal.LogFiles;
-import dev.supervisor.testing.SupervisorMain;
+import dev.supervisor.testsupport.SupervisorMain;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -110,21 +110,41 @@ class FileModesTest extends SupervisorFixture {
   /** {@code "<path> <mode>"} of every file that is not rw------- and every directory that is not rwx------, links left out. */
   static List<String> notOwnerOnly(Path root) throws IOException {
     List<String> out = new ArrayList<>();
-    try (Stream<Path> all = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) all::iterator) {
+    // a tree walk, not Files.walk: the state writer's temp file may be renamed away between the listing and the look
+    Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+      @Override
+      public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) throws IOException {
+        check(dir, "rwx------");
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) throws IOException {
+        if (!a.isSymbolicLink()) {
+          check(file, "rw-------");
+        }
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return java.nio.file.FileVisitResult.CONTINUE; // gone while we looked
+        }
+        throw e;
+      }
+
+      private void check(Path p, String expected) throws IOException {
         try {
-          if (Files.isSymbolicLink(p)) {
-            continue;
-          }
-          String expected = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "rwx------" : "rw-------";
-          if (!mode(p).equals(expected)) {
-            out.add(p + " " + mode(p));
+          String m = mode(p);
+          if (!m.equals(expected)) {
+            out.add(p + " " + m);
           }
         } catch (NoSuchFileException e) {
           // a temp file renamed away while we looked
         }
       }
-    }
+    });
     return out;
   }
 

@@ -1,6 +1,6 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

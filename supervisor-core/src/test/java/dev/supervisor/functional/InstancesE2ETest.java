@@ -1,6 +1,6 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,7 +8,7 @@ import dev.supervisor.ChildState;
 import dev.supervisor.ChildStatus;
 import dev.supervisor.Supervisor;
 import dev.supervisor.event.ChildStateChanged;
-import dev.supervisor.testing.Pids;
+import dev.supervisor.testsupport.Pids;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

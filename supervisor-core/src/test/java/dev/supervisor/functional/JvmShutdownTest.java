@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.supervisor.internal.SystemProcessLauncher;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.SupervisorMain;
-import dev.supervisor.testing.TestChildren;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.SupervisorMain;
+import dev.supervisor.testsupport.TestChildren;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.supervisor.LogConfig;
-import dev.supervisor.testing.TestChildren;
+import dev.supervisor.testsupport.TestChildren;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

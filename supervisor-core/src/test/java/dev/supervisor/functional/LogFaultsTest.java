@@ -1,7 +1,7 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.sh;
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,7 +10,7 @@ import dev.supervisor.Supervisor;
 import dev.supervisor.event.LogWriteFailed;
 import dev.supervisor.event.LogWriteRecovered;
 import dev.supervisor.internal.EventLog;
-import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testsupport.TestProcesses;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -3,9 +3,9 @@ package dev.supervisor.functional;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.supervisor.testing.ConfigCheckMain;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testsupport.ConfigCheckMain;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.TestProcesses;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.exitsWithCode;
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.exitsWithCode;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -90,7 +90,7 @@ class PersistenceTest extends SupervisorFixture {
     await().atMost(WAIT).until(() -> !eventsOf(StateStoreWriteFailed.class).isEmpty());
     assertThat(eventsOf(StateStoreWriteFailed.class).get(0).message()).contains("No space left on device", "supervising from memory");
     long pid = pid(s, "a");
-    dev.supervisor.testing.Pids.kill9(pid);
+    dev.supervisor.testsupport.Pids.kill9(pid);
     await().atMost(WAIT).until(() -> pid(s, "a") != pid && child(s, "a").state() == ChildState.RUNNING);
     disk.full.set(false);
     await().atMost(WAIT).until(() -> Files.exists(home.resolve("state.json")));

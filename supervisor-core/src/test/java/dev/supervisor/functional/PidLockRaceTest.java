@@ -3,8 +3,8 @@ package dev.supervisor.functional;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.SupervisorMain;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.SupervisorMain;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

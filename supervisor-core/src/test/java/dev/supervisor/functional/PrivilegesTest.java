@@ -12,7 +12,7 @@ import dev.supervisor.PrivilegeReport;
 import dev.supervisor.Privileges;
 import dev.supervisor.ResourceLimit;
 import dev.supervisor.Supervisor;
-import dev.supervisor.testing.TestChildren;
+import dev.supervisor.testsupport.TestChildren;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

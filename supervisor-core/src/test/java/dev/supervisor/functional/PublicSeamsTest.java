@@ -11,8 +11,8 @@ import dev.supervisor.OrphanPolicy;
 import dev.supervisor.Supervisor;
 import dev.supervisor.json.JsonForms;
 import dev.supervisor.persist.ProcessSignature;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.TestChildren;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.TestChildren;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,7 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.sh;
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -15,7 +15,7 @@ import dev.supervisor.SupervisorConfig;
 import dev.supervisor.SupervisorState;
 import dev.supervisor.event.ConfigReloadFailed;
 import dev.supervisor.event.ConfigReloaded;
-import dev.supervisor.testing.Pids;
+import dev.supervisor.testsupport.Pids;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,8 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.exitsWithCode;
-import static dev.supervisor.testing.TestChildren.sh;
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.exitsWithCode;
+import static dev.supervisor.testsupport.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -17,7 +17,7 @@ import dev.supervisor.Supervisor;
 import dev.supervisor.event.ChildGaveUp;
 import dev.supervisor.event.ChildStateChanged;
 import dev.supervisor.event.RestartScheduled;
-import dev.supervisor.testing.Pids;
+import dev.supervisor.testsupport.Pids;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

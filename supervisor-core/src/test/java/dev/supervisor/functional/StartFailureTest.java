@@ -1,6 +1,6 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,7 +12,7 @@ import dev.supervisor.RestartMode;
 import dev.supervisor.RestartPolicy;
 import dev.supervisor.Supervisor;
 import dev.supervisor.event.ChildStartFailed;
-import dev.supervisor.testing.TestChildren;
+import dev.supervisor.testsupport.TestChildren;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

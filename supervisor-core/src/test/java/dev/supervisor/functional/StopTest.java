@@ -1,9 +1,9 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.forksGrandchild;
-import static dev.supervisor.testing.TestChildren.ignoresSigterm;
-import static dev.supervisor.testing.TestChildren.sh;
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.forksGrandchild;
+import static dev.supervisor.testsupport.TestChildren.ignoresSigterm;
+import static dev.supervisor.testsupport.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,7 +12,7 @@ import dev.supervisor.ExitStatus;
 import dev.supervisor.RestartPolicy;
 import dev.supervisor.Supervisor;
 import dev.supervisor.SupervisorState;
-import dev.supervisor.testing.Pids;
+import dev.supervisor.testsupport.Pids;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

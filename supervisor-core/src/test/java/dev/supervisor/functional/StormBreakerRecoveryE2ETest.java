@@ -13,10 +13,10 @@ import dev.supervisor.event.SupervisorEvent;
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.ProcessSignature;
 import dev.supervisor.persist.StateStore;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.SupervisorMain;
-import dev.supervisor.testing.TestChildren;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.SupervisorMain;
+import dev.supervisor.testsupport.TestChildren;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,10 +59,10 @@ class StormBreakerRecoveryE2ETest {
 
   /** A supervisor JVM (SupervisorMain) on {@code home}, marked, its output in first-jvm.log. */
   private Process launch(Path home, String... children) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(dev.supervisor.testing.TestProcesses.java("-Xmx64m", "-XX:TieredStopAtLevel=1",
+    List<String> cmd = new java.util.ArrayList<>(dev.supervisor.testsupport.TestProcesses.java("-Xmx64m", "-XX:TieredStopAtLevel=1",
         SupervisorMain.class.getName(), home.toString()));
     cmd.addAll(List.of(children));
-    return dev.supervisor.testing.TestProcesses.builder(cmd).redirectErrorStream(true)
+    return dev.supervisor.testsupport.TestProcesses.builder(cmd).redirectErrorStream(true)
         .redirectOutput(dir.resolve("first-jvm.log").toFile()).start();
   }
 

@@ -1,6 +1,6 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -12,7 +12,7 @@ import dev.supervisor.StormBreaker;
 import dev.supervisor.Supervisor;
 import dev.supervisor.event.StormBreakerClosed;
 import dev.supervisor.event.StormBreakerTripped;
-import dev.supervisor.testing.Pids;
+import dev.supervisor.testsupport.Pids;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

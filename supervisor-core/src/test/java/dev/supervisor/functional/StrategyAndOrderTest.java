@@ -1,6 +1,6 @@
 package dev.supervisor.functional;
 
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -10,7 +10,7 @@ import dev.supervisor.ChildState;
 import dev.supervisor.Strategy;
 import dev.supervisor.Supervisor;
 import dev.supervisor.event.ChildStateChanged;
-import dev.supervisor.testing.Pids;
+import dev.supervisor.testsupport.Pids;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;

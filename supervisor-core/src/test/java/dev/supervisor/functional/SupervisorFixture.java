@@ -4,7 +4,7 @@ import dev.supervisor.ChildSpec;
 import dev.supervisor.ChildStatus;
 import dev.supervisor.Supervisor;
 import dev.supervisor.event.SupervisorEvent;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

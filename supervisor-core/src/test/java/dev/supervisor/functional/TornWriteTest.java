@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.StateStore;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.SupervisorMain;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.SupervisorMain;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

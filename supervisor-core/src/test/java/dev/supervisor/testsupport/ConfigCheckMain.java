@@ -1,4 +1,4 @@
-package dev.supervisor.testing;
+package dev.supervisor.testsupport;
 
 import dev.supervisor.ConfigException;
 import dev.supervisor.SupervisorConfig;

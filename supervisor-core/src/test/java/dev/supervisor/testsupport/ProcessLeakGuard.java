@@ -1,4 +1,4 @@
-package dev.supervisor.testing;
+package dev.supervisor.testsupport;
 
 import java.io.IOException;
 import java.lang.reflect.AnnotatedElement;

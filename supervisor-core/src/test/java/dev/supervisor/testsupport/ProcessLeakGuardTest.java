@@ -1,4 +1,4 @@
-package dev.supervisor.testing;
+package dev.supervisor.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

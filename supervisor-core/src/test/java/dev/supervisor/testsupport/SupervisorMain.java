@@ -1,4 +1,4 @@
-package dev.supervisor.testing;
+package dev.supervisor.testsupport;
 
 import dev.supervisor.ChildSpec;
 import dev.supervisor.OrphanPolicy;

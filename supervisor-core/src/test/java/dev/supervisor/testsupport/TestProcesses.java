@@ -1,4 +1,4 @@
-package dev.supervisor.testing;
+package dev.supervisor.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -76,7 +76,7 @@ public final class TestProcesses {
     String mark = System.getenv(ProcessLeakGuard.MARK_VAR);
     if (mark == null || mark.isEmpty()) {
       System.err.println(main + ": refusing to run without " + ProcessLeakGuard.MARK_VAR + " in the environment: every process a test"
-          + " starts carries the test's mark (start it through dev.supervisor.testing.TestProcesses), or its leaks go unseen");
+          + " starts carries the test's mark (start it through dev.supervisor.testsupport.TestProcesses), or its leaks go unseen");
       System.exit(2);
     }
     return mark;

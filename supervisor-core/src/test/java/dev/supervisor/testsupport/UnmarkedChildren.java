@@ -1,4 +1,4 @@
-package dev.supervisor.testing;
+package dev.supervisor.testsupport;
 
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;

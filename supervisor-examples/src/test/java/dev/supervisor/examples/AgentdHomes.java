@@ -1,6 +1,6 @@
 package dev.supervisor.examples;
 
-import dev.supervisor.testing.Pids;
+import dev.supervisor.testsupport.Pids;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

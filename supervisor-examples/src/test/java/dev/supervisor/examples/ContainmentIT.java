@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.supervisor.internal.SystemProcessLauncher;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +53,7 @@ class ContainmentIT {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
         JAR.toString(), "--home", home.toString(), "--config", config.toString()));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = dev.supervisor.testing.TestProcesses.builder(cmd);
+    ProcessBuilder pb = dev.supervisor.testsupport.TestProcesses.builder(cmd);
     pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
     return pb;
   }

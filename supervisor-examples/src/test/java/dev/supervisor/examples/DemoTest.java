@@ -3,8 +3,8 @@ package dev.supervisor.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.supervisor.examples.demo.Demo;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.UnmarkedChildren;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.UnmarkedChildren;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;

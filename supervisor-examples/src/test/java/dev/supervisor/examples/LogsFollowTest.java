@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.supervisor.examples.launcher.Agentd;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.channels.FileChannel;

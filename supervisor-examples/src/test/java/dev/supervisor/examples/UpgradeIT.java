@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ class UpgradeIT {
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile(dir, "out", ".txt");
     Path err = Files.createTempFile(dir, "err", ".txt");
-    ProcessBuilder pb = dev.supervisor.testing.TestProcesses.builder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder pb = dev.supervisor.testsupport.TestProcesses.builder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
     Process p = pb.start();
     assertThat(p.waitFor(50, TimeUnit.SECONDS)).as("agentd %s finished", List.of(args)).isTrue();
@@ -87,7 +87,7 @@ class UpgradeIT {
     Files.writeString(extra.resolve("UPGRADED.txt"), "v2\n");
     Path next = dir.resolve("next.jar");
     Files.copy(Path.of("target", "agentd.jar"), next);
-    Process p = dev.supervisor.testing.TestProcesses.builder(Path.of(System.getProperty("java.home"), "bin", "jar").toString(), "uf", next.toString(), "-C",
+    Process p = dev.supervisor.testsupport.TestProcesses.builder(Path.of(System.getProperty("java.home"), "bin", "jar").toString(), "uf", next.toString(), "-C",
         extra.toString(), "UPGRADED.txt").inheritIO().start();
     assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as("jar uf").isTrue();
     Files.move(next, jar, StandardCopyOption.REPLACE_EXISTING); // as a package manager would: a new file at the old path

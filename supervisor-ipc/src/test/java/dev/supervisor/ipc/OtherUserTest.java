@@ -3,8 +3,8 @@ package dev.supervisor.ipc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.TestProcesses;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

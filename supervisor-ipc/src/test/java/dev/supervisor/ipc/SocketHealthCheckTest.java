@@ -7,9 +7,9 @@ import dev.supervisor.ChildSpec;
 import dev.supervisor.ChildState;
 import dev.supervisor.Supervisor;
 import dev.supervisor.event.HealthCheckFailed;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.TestChildren;
-import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.TestChildren;
+import dev.supervisor.testsupport.TestProcesses;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -30,7 +30,7 @@ class SocketHealthCheckTest {
     ChildSpec child = ChildSpec.builder("pinger")
         .argv(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
             "-Xmx32m", "-XX:TieredStopAtLevel=1", PingServerMain.class.getName(), sock.toString())
-        .env(dev.supervisor.testing.ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark())
+        .env(dev.supervisor.testsupport.ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark())
         .restartPolicy(TestChildren.fast())
         .readiness(ping, Duration.ofSeconds(30), Duration.ofMillis(50))
         .healthCheck(ping, Duration.ofMillis(200), 3, Duration.ZERO)

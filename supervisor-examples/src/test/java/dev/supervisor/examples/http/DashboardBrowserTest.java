@@ -1,12 +1,12 @@
 package dev.supervisor.examples.http;
 
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.supervisor.Supervisor;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.supervisor.examples.http;
 
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.supervisor.Supervisor;
 import dev.supervisor.examples.tools.Jsons;
 import dev.supervisor.ipc.Uids;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.TestProcesses;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;

@@ -1,6 +1,6 @@
 package dev.supervisor.examples.http;
 
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.supervisor.HealthResult;
 import dev.supervisor.Supervisor;
 import dev.supervisor.examples.tools.Jsons;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;

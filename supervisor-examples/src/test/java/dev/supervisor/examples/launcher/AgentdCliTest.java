@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.supervisor.persist.ProcessSignature;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.TestProcesses;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.StandardProtocolFamily;

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +46,7 @@ class AgentdStatusE2ETest {
     }
     cmd.add(Agentd.class.getName());
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = dev.supervisor.testing.TestProcesses.builder(cmd);
+    ProcessBuilder pb = dev.supervisor.testsupport.TestProcesses.builder(cmd);
     pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
     pb.environment().remove("AGENTD_HOME");
     return pb;

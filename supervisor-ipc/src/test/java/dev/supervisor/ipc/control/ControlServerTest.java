@@ -1,7 +1,7 @@
 package dev.supervisor.ipc.control;
 
-import static dev.supervisor.testing.TestChildren.sh;
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -13,8 +13,8 @@ import dev.supervisor.SupervisorStatus;
 import dev.supervisor.ipc.ErrorCode;
 import dev.supervisor.ipc.RpcException;
 import dev.supervisor.ipc.Uids;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.TestProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -103,7 +103,7 @@ class ControlServerTest {
   @Test
   void inspectShowsTheEffectiveSpecWithSecretsMaskedTheRunsAndTheDependencies() throws Exception {
     long pid = pid("quiet");
-    dev.supervisor.testing.Pids.kill9(pid);
+    dev.supervisor.testsupport.Pids.kill9(pid);
     await().atMost(WAIT).until(() -> pid("quiet") != pid && pid("quiet") != -1);
     var x = client.inspect("quiet");
     assertThat(x.path("command").get(0).asText()).isEqualTo("sh");

@@ -1,6 +1,6 @@
 package dev.supervisor.ipc.control;
 
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -10,8 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.supervisor.ChildState;
 import dev.supervisor.Supervisor;
 import dev.supervisor.ipc.Uids;
-import dev.supervisor.testing.Pids;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.Pids;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +106,7 @@ class RolesE2ETest {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData", "-Xshare:auto", client.toString(),
         socket.toString()));
     cmd.addAll(List.of(requests));
-    ProcessBuilder pb = dev.supervisor.testing.TestProcesses.builder(cmd).redirectErrorStream(true).directory(dir.toFile());
+    ProcessBuilder pb = dev.supervisor.testsupport.TestProcesses.builder(cmd).redirectErrorStream(true).directory(dir.toFile());
     pb.environment().put(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark());
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     Process p = pb.start();

@@ -4,9 +4,9 @@ import dev.supervisor.ChildSpec;
 import dev.supervisor.Supervisor;
 import dev.supervisor.ipc.control.ControlServer;
 import dev.supervisor.ipc.control.Roles;
-import dev.supervisor.testing.ProcessLeakGuard;
-import dev.supervisor.testing.TestChildren;
-import dev.supervisor.testing.TestProcesses;
+import dev.supervisor.testsupport.ProcessLeakGuard;
+import dev.supervisor.testsupport.TestChildren;
+import dev.supervisor.testsupport.TestProcesses;
 import java.nio.file.Path;
 import java.time.Duration;
 

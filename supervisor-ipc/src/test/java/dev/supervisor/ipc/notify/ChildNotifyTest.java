@@ -1,6 +1,6 @@
 package dev.supervisor.ipc.notify;
 
-import static dev.supervisor.testing.TestChildren.sh;
+import static dev.supervisor.testsupport.TestChildren.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -10,7 +10,7 @@ import dev.supervisor.ChildState;
 import dev.supervisor.ChildStatus;
 import dev.supervisor.NotifySocketFactory;
 import dev.supervisor.Supervisor;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,7 +101,7 @@ class ChildNotifyTest {
       }
     }
     long pid = child(s, "db").pid().orElseThrow();
-    dev.supervisor.testing.Pids.kill9(pid);
+    dev.supervisor.testsupport.Pids.kill9(pid);
 
     await().atMost(WAIT).until(() -> child(s, "db").state() == ChildState.READY && child(s, "db").pid().orElse(pid) != pid);
     assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(run))).isEqualTo("rwx------");

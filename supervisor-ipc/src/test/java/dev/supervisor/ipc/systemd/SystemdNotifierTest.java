@@ -1,10 +1,10 @@
 package dev.supervisor.ipc.systemd;
 
-import static dev.supervisor.testing.TestChildren.sleeps;
+import static dev.supervisor.testsupport.TestChildren.sleeps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.supervisor.Supervisor;
-import dev.supervisor.testing.ProcessLeakGuard;
+import dev.supervisor.testsupport.ProcessLeakGuard;
 import java.net.DatagramPacket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
