@@ -53,7 +53,8 @@ public final class ChildSpec {
   public static final Set<String> RESERVED_NAMES = Set.of("all", "control", "daemon", "events", "http", "notify", "supervisor",
       "supervisor-events");
   /** The variables a child inherits from the supervisor unless told otherwise. */
-  public static final Set<String> DEFAULT_INHERITED_ENV = Set.of("PATH", "HOME", "LANG", "TZ");
+  public static final Set<String> DEFAULT_INHERITED_ENV =
+      java.util.Collections.unmodifiableSet(new LinkedHashSet<>(List.of("PATH", "HOME", "LANG", "TZ")));
 
   /**
    * A readiness probe: polled every {@code interval} after the spawn until it passes
@@ -147,7 +148,12 @@ public final class ChildSpec {
 
   /** A builder holding this spec's values. */
   public Builder toBuilder() {
-    Builder b = new Builder(name);
+    return toBuilder(name);
+  }
+
+  /** A builder holding this spec's values under another name (each field copied once, here). */
+  private Builder toBuilder(String newName) {
+    Builder b = new Builder(newName);
     b.argv = new ArrayList<>(argv);
     b.workingDirectory = workingDirectory.orElse(null);
     b.env = new LinkedHashMap<>(env);
@@ -205,25 +211,9 @@ public final class ChildSpec {
 
   /** The spec of instance {@code id}: named {@code name-id}, with {@code INSTANCE_ID=id}. */
   ChildSpec instance(int id) {
-    Builder b = toBuilder();
-    Builder m = new Builder(name + "-" + id);
-    m.argv = b.argv;
-    m.workingDirectory = b.workingDirectory;
-    m.env = b.env;
+    Builder m = toBuilder(name + "-" + id);
     m.env.put("INSTANCE_ID", Integer.toString(id));
-    m.inheritEnv = b.inheritEnv;
-    m.restartPolicy = b.restartPolicy;
-    m.stopSignal = b.stopSignal;
-    m.stopGrace = b.stopGrace;
-    m.readiness = b.readiness;
-    m.health = b.health;
-    m.notifySocket = b.notifySocket;
-    m.notifyReadyTimeout = b.notifyReadyTimeout;
-    m.watchdog = b.watchdog;
-    m.watch = b.watch;
-    m.logs = b.logs;
-    m.dependsOn = b.dependsOn;
-    m.privileges = b.privileges;
+    m.instances = 0;
     m.instanceOf = name;
     return m.build();
   }
@@ -326,7 +316,7 @@ public final class ChildSpec {
     private List<String> argv = new ArrayList<>();
     private Path workingDirectory;
     private Map<String, String> env = new LinkedHashMap<>();
-    private Set<String> inheritEnv = new LinkedHashSet<>(List.of("PATH", "HOME", "LANG", "TZ"));
+    private Set<String> inheritEnv = new LinkedHashSet<>(DEFAULT_INHERITED_ENV);
     private RestartPolicy restartPolicy = RestartPolicy.standard();
     private StopSignal stopSignal = StopSignal.TERM;
     private Duration stopGrace = Duration.ofSeconds(10);
@@ -446,7 +436,8 @@ public final class ChildSpec {
      * @throws IllegalArgumentException if a duration is not positive
      */
     public Builder readiness(HealthCheck probe, Duration timeout, Duration interval) {
-      this.readiness = new Readiness(Objects.requireNonNull(probe, "probe"), positive(timeout, "timeout"), positive(interval, "interval"));
+      this.readiness = new Readiness(Objects.requireNonNull(probe, "probe"), Durations.requirePositive(timeout, "timeout"),
+          Durations.requirePositive(interval, "interval"));
       return this;
     }
 
@@ -471,7 +462,8 @@ public final class ChildSpec {
       if (Objects.requireNonNull(startGrace, "startGrace").isNegative()) {
         throw new IllegalArgumentException("startGrace must not be negative, got " + startGrace);
       }
-      this.health = new Health(Objects.requireNonNull(check, "check"), positive(every, "every"), failuresToRestart, startGrace);
+      this.health = new Health(Objects.requireNonNull(check, "check"), Durations.requirePositive(every, "every"), failuresToRestart,
+          startGrace);
       return this;
     }
 
@@ -483,7 +475,7 @@ public final class ChildSpec {
      * @throws IllegalArgumentException if {@code timeout} is not positive
      */
     public Builder readinessNotify(Duration timeout) {
-      this.notifyReadyTimeout = positive(timeout, "timeout");
+      this.notifyReadyTimeout = Durations.requirePositive(timeout, "timeout");
       this.notifySocket = true;
       return this;
     }
@@ -496,7 +488,7 @@ public final class ChildSpec {
      * @throws IllegalArgumentException if {@code interval} is not positive
      */
     public Builder watchdog(Duration interval) {
-      this.watchdog = positive(interval, "interval");
+      this.watchdog = Durations.requirePositive(interval, "interval");
       this.notifySocket = true;
       return this;
     }
@@ -608,10 +600,6 @@ public final class ChildSpec {
         throw new IllegalStateException("child '" + name + "' has both a readiness probe and readinessNotify: choose one");
       }
       return new ChildSpec(this);
-    }
-
-    private static Duration positive(Duration d, String what) {
-      return Durations.requirePositive(d, what);
     }
   }
 }

@@ -32,12 +32,8 @@ public record StormBreaker(int children, Duration window, Duration probe) {
     if (children == 1) {
       throw new IllegalArgumentException("children must be at least 2: one crashing child is its restart policy's business");
     }
-    positive(window, "window");
-    positive(probe, "probe");
-  }
-
-  private static void positive(Duration d, String what) {
-    Durations.requirePositive(d, what);
+    Durations.requirePositive(window, "window");
+    Durations.requirePositive(probe, "probe");
   }
 
   /** Trips when more than half of the children (at least 2) crashed within 30 s; probe 10 s. */

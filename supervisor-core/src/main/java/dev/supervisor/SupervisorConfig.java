@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -466,41 +467,11 @@ public final class SupervisorConfig {
           }
         }
       }
-      int[] state = new int[specs.size()]; // 0 unvisited, 1 on the current path, 2 done
-      for (int i = 0; i < specs.size(); i++) {
-        if (state[i] == 0) {
-          List<Integer> cycle = findCycle(i, specs, indexByName, state, new ArrayList<>());
-          if (cycle != null) {
-            String names = cycle.stream().map(j -> specs.get(j).name()).collect(Collectors.joining(" -> "));
-            throw fail("children[" + cycle.get(0) + "].dependsOn",
-                "dependency cycle " + names + "; remove one of these dependencies");
-          }
-        }
+      Optional<List<String>> cycle = dev.supervisor.internal.DependencyOrder.findCycle(specs);
+      if (cycle.isPresent()) {
+        throw fail("children[" + indexByName.get(cycle.get().get(0)) + "].dependsOn",
+            "dependency cycle " + String.join(" -> ", cycle.get()) + "; remove one of these dependencies");
       }
-    }
-
-    /** Depth-first search from {@code i}; returns the first cycle found as indexes, first == last. */
-    private static List<Integer> findCycle(int i, List<ChildSpec> specs, Map<String, Integer> indexByName,
-        int[] state, List<Integer> stack) {
-      state[i] = 1;
-      stack.add(i);
-      for (String dep : specs.get(i).dependsOn()) {
-        int j = indexByName.get(dep);
-        if (state[j] == 1) {
-          List<Integer> cycle = new ArrayList<>(stack.subList(stack.indexOf(j), stack.size()));
-          cycle.add(j);
-          return cycle;
-        }
-        if (state[j] == 0) {
-          List<Integer> cycle = findCycle(j, specs, indexByName, state, stack);
-          if (cycle != null) {
-            return cycle;
-          }
-        }
-      }
-      stack.remove(stack.size() - 1);
-      state[i] = 2;
-      return null;
     }
 
     // -------------------------------------------------------- values
