@@ -10,7 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ScheduledFuture;
+import dev.supervisor.spi.TimerClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 final class Breaker {
   private static final Logger log = LoggerFactory.getLogger(Breaker.class);
 
-  private final Supervisor sup;
+  private final Engine engine;
   private final StormBreaker config;
   private final int threshold;
   /** The latest crash of each child (loop-confined). */
@@ -31,11 +31,11 @@ final class Breaker {
   private boolean open;
   private Instant openedAt;
   private ChildRunner probe;
-  private ScheduledFuture<?> probeTimer;
+  private TimerClock.Timer probeTimer;
   private volatile StormBreaker.Status status;
 
-  Breaker(Supervisor sup, StormBreaker config, int children) {
-    this.sup = sup;
+  Breaker(Engine engine, StormBreaker config, int children) {
+    this.engine = engine;
     this.config = config;
     this.threshold = config.threshold(children);
     publish();
@@ -67,7 +67,7 @@ final class Breaker {
       log.warn("storm breaker tripped: {} children crashed within {} ({}); restarts pause until one stays up for {}",
           names.size(), Durations.format(config.window()), String.join(", ", names), Durations.format(config.probe()));
       publish();
-      sup.emit(new StormBreakerTripped(now, names, config.toString()));
+      engine.emit(new StormBreakerTripped(now, names, config.toString()));
     }
   }
 
@@ -76,7 +76,7 @@ final class Breaker {
    * when the breaker closes); the first child due while open becomes the probe and starts.
    */
   boolean hold(ChildRunner r, Runnable start) {
-    if (!open || sup.isShuttingDown()) {
+    if (!open || engine.isShuttingDown()) {
       return false;
     }
     if (probe == null || probe == r) {
@@ -106,7 +106,7 @@ final class Breaker {
   void up(ChildRunner r, long runId) {
     if (open && r == probe) {
       cancelProbeTimer();
-      probeTimer = sup.schedule(() -> probePassed(r, runId), config.probe());
+      probeTimer = engine.schedule(() -> probePassed(r, runId), config.probe());
     }
   }
 
@@ -125,7 +125,7 @@ final class Breaker {
   }
 
   private void nextProbe() {
-    if (sup.isShuttingDown()) {
+    if (engine.isShuttingDown()) {
       return;
     }
     Optional<ChildRunner> next = held.keySet().stream().min(Comparator.comparingInt(c -> c.index));
@@ -158,7 +158,7 @@ final class Breaker {
     List<String> names = release.stream().map(e -> e.getKey().name()).toList();
     log.info("storm breaker closed{}; starting {}", passed == null ? "" : ": '" + passed.name() + "' stayed up", names);
     publish();
-    sup.emit(new StormBreakerClosed(sup.now(), passed == null ? "" : passed.name(), names));
+    engine.emit(new StormBreakerClosed(engine.now(), passed == null ? "" : passed.name(), names));
     for (Map.Entry<ChildRunner, Runnable> e : release) {
       e.getValue().run();
     }
@@ -166,7 +166,7 @@ final class Breaker {
 
   private void cancelProbeTimer() {
     if (probeTimer != null) {
-      probeTimer.cancel(false);
+      probeTimer.cancel();
       probeTimer = null;
     }
   }

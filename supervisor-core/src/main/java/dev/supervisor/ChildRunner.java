@@ -3,11 +3,7 @@ package dev.supervisor;
 import dev.supervisor.event.ChildGaveUp;
 import dev.supervisor.event.ChildStartFailed;
 import dev.supervisor.event.ChildStateChanged;
-import dev.supervisor.event.HealthCheckFailed;
 import dev.supervisor.event.RestartScheduled;
-import dev.supervisor.internal.ProcStat;
-import dev.supervisor.internal.ProcessGroups;
-import dev.supervisor.internal.SystemProcessLauncher;
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.ProcessSignature;
 import dev.supervisor.spi.LaunchRequest;
@@ -16,15 +12,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
+import dev.supervisor.spi.TimerClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +57,7 @@ final class ChildRunner {
 
   volatile ChildSpec spec; // replaced only by a reload, while the child is not alive
   volatile int index; // start order position; a reload renumbers
-  private final Supervisor sup;
+  private final Engine engine;
   private volatile Path logFile;
 
   // ---- loop-confined state
@@ -88,40 +80,24 @@ final class ChildRunner {
   private Instant lastExitAt;
   private Instant nextRestartAt;
   private String reason;
-  private final Deque<RunRecord> history = new ArrayDeque<>();
-  private final Deque<Instant> recentRestarts = new ArrayDeque<>();
-  private ScheduledFuture<?> backoffTimer;
-  private ScheduledFuture<?> graceTimer;
-  private ScheduledFuture<?> probeTimer;
+  private final RunHistory history = new RunHistory();
+  private TimerClock.Timer backoffTimer;
+  private TimerClock.Timer graceTimer;
+  private final Probes probes;
   private StopPurpose stopPurpose;
   private String unhealthyReason;
   private Instant graceDeadline;
-  private int healthFailures;
   private GroupRestart group;
-  private Instant readinessDeadline;
-  /** The child's notify socket, when it uses the protocol (set by the supervisor before the start). */
-  volatile Path notifySocket;
-  /** The latest {@code STATUS=} text of the current run. */
-  private String statusText;
-  private Instant lastWatchdogAt;
-  private Duration watchdogInterval;
-  private ScheduledFuture<?> watchdogTimer;
-  private ScheduledFuture<?> notifyReadyTimer;
-  /** The child said {@code STOPPING=1}: its watchdog is off for the rest of the run. */
-  private boolean stoppingNotified;
-  private boolean warnedForeignSender;
+  /** Its side of the notify protocol, when it uses it. */
+  final NotifyProtocol notify;
   /** Scaled away: hidden from status and specs, stopped, kept for a later scale up. */
   volatile boolean retired;
-  /** File watching on (a child with a watch starts with it on). */
-  volatile boolean watchEnabled = true;
-  private Path watchTrigger;
-  private ScheduledFuture<?> watchTimer;
+  /** Its file-watch restarts. */
+  final WatchDebounce watch;
   /** becameUp() ran for the current run (probes and the watchdog are armed once per run). */
   private boolean upThisRun;
   /** Sampled from /proc while the run lives (see {@link #sample}); reset at each spawn. */
-  private long peakRss = -1;
-  private Duration cpuSample;
-  private Instant lastSampleAt;
+  private final RunSampler sampler = new RunSampler();
   /** Set while a crash found by recovery is decided: the supervisor's own downtime served as its backoff. */
   private boolean recovering;
   /** The inode of the log file the current run writes (set at the spawn; read by the log checks). */
@@ -137,16 +113,39 @@ final class ChildRunner {
     logFile = nextLogFile;
   }
 
-  ChildRunner(Supervisor sup, ChildSpec spec, int index, Path logFile) {
-    this.sup = sup;
+  ChildRunner(Engine engine, ChildSpec spec, int index, Path logFile) {
+    this.engine = engine;
     this.spec = spec;
     this.index = index;
     this.logFile = logFile;
+    this.probes = new Probes(engine, this);
+    this.notify = new NotifyProtocol(engine, this);
+    this.watch = new WatchDebounce(engine, this);
     publish();
   }
 
   String name() {
     return spec.name();
+  }
+
+  ChildSpec spec() {
+    return spec;
+  }
+
+  /** What a probe sees of the current run. */
+  ChildView view() {
+    return new ChildView(spec, handle.pid(), runId, logFile());
+  }
+
+  /** The readiness probe passed. */
+  void probedReady() {
+    transition(ChildState.READY, null, null);
+    becameUp();
+  }
+
+  /** A probe, the readiness timeout or the watchdog says the run is not healthy: it is killed, as a failure. */
+  void unhealthy(String why) {
+    beginStop(StopPurpose.UNHEALTHY, why);
   }
 
   ChildState state() {
@@ -159,7 +158,7 @@ final class ChildRunner {
 
   /** The recent runs, oldest first (loop thread only). */
   List<RunRecord> history() {
-    return List.copyOf(history);
+    return history.runs();
   }
 
   boolean desiredRunning() {
@@ -183,6 +182,22 @@ final class ChildRunner {
     return state == ChildState.READY || (state == ChildState.RUNNING && !spec.hasReadiness());
   }
 
+  /**
+   * Up again (READY, or RUNNING without readiness) in a run after {@code runBefore}, with no
+   * operator command still pending: what a rolling restart or a reload waits for. Reads only
+   * published state, from any thread.
+   */
+  boolean upAgainAfter(long runBefore) {
+    Snapshot now = snapshot;
+    return now.runId() > runBefore && pendingCommands.get() == 0
+        && (now.state() == ChildState.READY || (now.state() == ChildState.RUNNING && !spec.hasReadiness()));
+  }
+
+  /** What it must become to count as up: READY with readiness, else RUNNING. */
+  String upState() {
+    return spec.hasReadiness() ? "READY" : "RUNNING";
+  }
+
   GroupRestart group() {
     return group;
   }
@@ -199,7 +214,7 @@ final class ChildRunner {
       case BACKOFF:
         cancelTimer(backoffTimer);
         leaveGroup();
-        clearHistory();
+        history.clear();
         requestStart(false);
         break;
       case STOPPING:
@@ -250,11 +265,11 @@ final class ChildRunner {
 
   /** Moves to STARTING and spawns as soon as the dependencies are up. */
   void requestStart(boolean automatic) {
-    if (sup.isShuttingDown() || !desiredRunning) {
+    if (engine.isShuttingDown() || !desiredRunning) {
       return;
     }
     if (!automatic) {
-      sup.breaker().left(this); // an operator start goes ahead of the breaker
+      engine.breaker().left(this); // an operator start goes ahead of the breaker
     }
     nextStartAutomatic = automatic;
     nextRestartAt = null;
@@ -266,12 +281,12 @@ final class ChildRunner {
 
   /** Spawns if in STARTING and every dependency is up; otherwise keeps waiting (called again when one comes up). */
   void trySpawn() {
-    if (state != ChildState.STARTING || sup.isShuttingDown()) {
+    if (state != ChildState.STARTING || engine.isShuttingDown()) {
       return;
     }
     for (String dep : spec.dependsOn()) {
-      if (!sup.runner(dep).isUp()) {
-        String why = "waiting for " + dep + " (" + sup.runner(dep).state() + ")";
+      if (!engine.runner(dep).isUp()) {
+        String why = "waiting for " + dep + " (" + engine.runner(dep).state() + ")";
         if (!why.equals(reason)) {
           reason = why;
           publish();
@@ -284,12 +299,9 @@ final class ChildRunner {
 
   private void spawn() {
     runId++;
-    startedAt = sup.now();
-    peakRss = -1;
-    cpuSample = null;
-    lastSampleAt = null;
-    statusText = null;
-    stoppingNotified = false;
+    startedAt = engine.now();
+    sampler.reset();
+    notify.newRun();
     upThisRun = false;
     currentRunAutomatic = nextStartAutomatic;
     if (currentRunAutomatic) {
@@ -300,18 +312,10 @@ final class ChildRunner {
       startFailed(unusable);
       return;
     }
-    Map<String, String> env = spec.effectiveEnv(sup.hostEnv());
-    if (notifySocket != null) {
-      env = new java.util.LinkedHashMap<>(env);
-      env.put("NOTIFY_SOCKET", notifySocket.toString());
-      Optional<Duration> wd = spec.notifySettings().flatMap(ChildSpec.Notify::watchdog);
-      if (wd.isPresent()) {
-        env.put("WATCHDOG_USEC", Long.toString(wd.get().toNanos() / 1000));
-      }
-    }
+    Map<String, String> env = notify.environment(spec.effectiveEnv(engine.hostEnv()));
     LaunchedProcess p;
     try {
-      p = sup.launcher().launch(new LaunchRequest(spec, runId, env, logFile(), sup.parentDeathSignal()));
+      p = engine.launcher().launch(new LaunchRequest(spec, runId, env, logFile(), engine.parentDeathSignal()));
     } catch (IOException | RuntimeException e) {
       startFailed(e.getMessage() == null ? e.toString() : e.getMessage());
       return;
@@ -319,19 +323,15 @@ final class ChildRunner {
     handle = p;
     signature = p.signature().orElse(null);
     adopted = false;
-    healthFailures = 0;
     stopPurpose = null;
     unhealthyReason = null;
     long myRun = runId;
-    p.onExit().whenCompleteAsync((value, err) -> onExit(myRun, p, value != null ? ExitStatus.fromExitValue(value)
-        : ExitStatus.unknown("its exit could not be observed: " + unobserved(err))), sup.loopExecutor());
+    watchExit(myRun, p);
     transition(ChildState.RUNNING, null, null);
     if (spec.readiness().isPresent()) {
-      readinessDeadline = sup.now().plus(spec.readiness().get().timeout());
-      scheduleProbe(spec.readiness().get().interval());
+      probes.awaitReadiness();
     } else if (spec.hasReadiness()) { // READY=1 over the notify socket
-      Duration timeout = spec.notifySettings().get().readyTimeout();
-      notifyReadyTimer = sup.schedule(() -> notifyReadyMissed(myRun, timeout), timeout);
+      notify.awaitReady();
     } else {
       becameUp();
     }
@@ -350,17 +350,17 @@ final class ChildRunner {
           log.warn("log directory {} was missing: created it again (mode 0700)", logFile.toAbsolutePath().getParent());
         }
         logFileKey = opened.fileKey();
-        if (sup.logFaults().of(name()).isPresent()) {
+        if (engine.logFaults().of(name()).isPresent()) {
           logCheckDue = true; // the next check may clear it
         }
       } catch (IOException e) {
         String why = "log file " + logFile + " cannot be opened: " + dev.supervisor.internal.OwnedDirectories.reason(e, logFile);
-        sup.logFaults().failed(this, why);
+        engine.logFaults().failed(this, why);
         return why;
       }
     }
     try {
-      sup.ensureNotifySocket(this);
+      engine.ensureNotifySocket(this);
     } catch (IOException e) {
       return e.getMessage();
     }
@@ -369,237 +369,55 @@ final class ChildRunner {
 
   private void startFailed(String why) {
     log.error("child '{}' could not start: {}", name(), why);
-    sup.emit(new ChildStartFailed(sup.now(), name(), runId, why));
+    engine.emit(new ChildStartFailed(engine.now(), name(), runId, why));
     runEnded(ExitStatus.startFailed(why));
   }
 
   private void becameUp() {
     if (upThisRun) { // READY again after RELOADING=1 or STOPPING=1: only the dependents may care
-      sup.childUp(this);
+      engine.childUp(this);
       return;
     }
     upThisRun = true;
-    sup.breaker().up(this, runId);
-    Optional<Duration> wd = spec.notifySettings().flatMap(ChildSpec.Notify::watchdog);
-    if (wd.isPresent() && watchdogTimer == null) {
-      watchdogInterval = wd.get();
-      lastWatchdogAt = sup.now();
-      long myRun = runId;
-      watchdogTimer = sup.schedule(() -> watchdogCheck(myRun), watchdogInterval);
-    }
-    spec.health().ifPresent(h -> scheduleProbe(h.startGrace()));
-    sup.childUp(this);
-  }
-
-  // ------------------------------------------------------------------ probes
-
-  private void scheduleProbe(Duration delay) {
-    long myRun = runId;
-    probeTimer = sup.schedule(() -> runProbe(myRun), delay);
-  }
-
-  private void runProbe(long myRun) {
-    if (myRun != runId || !(state == ChildState.RUNNING || state == ChildState.READY)) {
-      return;
-    }
-    boolean readiness = state == ChildState.RUNNING && spec.readiness().isPresent();
-    HealthCheck check = readiness ? spec.readiness().get().probe() : spec.health().get().check();
-    Duration timeout = readiness ? spec.readiness().get().timeout() : spec.health().get().every();
-    ChildView view = new ChildView(spec, handle.pid(), myRun, logFile());
-    CompletableFuture.supplyAsync(() -> {
-          try {
-            return check.check(view);
-          } catch (Exception e) {
-            return HealthResult.unhealthy(e.getClass().getSimpleName() + ": " + e.getMessage());
-          }
-        }, sup.probeExecutor())
-        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .whenCompleteAsync((result, err) -> {
-          HealthResult r = result != null ? result
-              : HealthResult.unhealthy(err instanceof java.util.concurrent.TimeoutException
-                  ? "check did not answer within " + Durations.format(timeout) : String.valueOf(err));
-          probeDone(myRun, readiness, r);
-        }, sup.loopExecutor());
-  }
-
-  private void probeDone(long myRun, boolean readiness, HealthResult r) {
-    if (myRun != runId || !(state == ChildState.RUNNING || state == ChildState.READY)) {
-      return;
-    }
-    if (readiness) {
-      if (r.passed()) {
-        transition(ChildState.READY, null, null);
-        becameUp();
-      } else if (!sup.now().isBefore(readinessDeadline)) {
-        String why = "not ready within " + Durations.format(spec.readiness().get().timeout()) + ": " + r.message();
-        sup.emit(new HealthCheckFailed(sup.now(), name(), runId, 1, 1, why));
-        beginStop(StopPurpose.UNHEALTHY, why);
-      } else {
-        scheduleProbe(spec.readiness().get().interval());
-      }
-      return;
-    }
-    ChildSpec.Health h = spec.health().get();
-    if (r.passed()) {
-      healthFailures = 0;
-    } else {
-      healthFailures++;
-      sup.emit(new HealthCheckFailed(sup.now(), name(), runId, healthFailures, h.failuresToRestart(), r.message()));
-      log.warn("child '{}' health check failed ({} of {}): {}", name(), healthFailures, h.failuresToRestart(), r.message());
-      if (healthFailures >= h.failuresToRestart()) {
-        beginStop(StopPurpose.UNHEALTHY, "health check failed " + healthFailures + " times: " + r.message());
-        return;
-      }
-    }
-    scheduleProbe(h.every());
+    engine.breaker().up(this, runId);
+    notify.startWatchdog();
+    probes.startHealth();
+    engine.childUp(this);
   }
 
   // ------------------------------------------------------------------ file watching
 
-  /** A change under a watched path: restart once the debounce passes with no further change. */
+  /** A change under a watched path ({@link WatchDebounce}). */
   void watchEvent(Path file) {
-    if (!watchEnabled || !desiredRunning || sup.isShuttingDown() || !(state == ChildState.RUNNING || state == ChildState.READY)) {
-      return;
-    }
-    watchTrigger = file;
-    cancelTimer(watchTimer);
-    long myRun = runId;
-    watchTimer = sup.schedule(() -> watchDue(myRun), spec.watch().get().debounce());
-  }
-
-  private void watchDue(long myRun) {
-    watchTimer = null;
-    if (myRun != runId || !watchEnabled || !(state == ChildState.RUNNING || state == ChildState.READY)) {
-      return;
-    }
-    log.info("child '{}': {} changed; restarting it (watch)", name(), watchTrigger);
-    sup.emit(new dev.supervisor.event.WatchTriggered(sup.now(), name(), watchTrigger));
-    operatorRestart();
+    watch.changed(file);
   }
 
   // ------------------------------------------------------------------ notify protocol
 
-  private void cancelNotifyTimers() {
-    cancelTimer(watchdogTimer);
-    watchdogTimer = null;
-    cancelTimer(notifyReadyTimer);
-    notifyReadyTimer = null;
-  }
-
-  private void notifyReadyMissed(long myRun, Duration timeout) {
-    notifyReadyTimer = null;
-    if (myRun != runId || state != ChildState.RUNNING) {
-      return;
-    }
-    hung("no READY=1 on its notify socket within " + Durations.format(timeout));
-  }
-
-  private void watchdogCheck(long myRun) {
-    watchdogTimer = null;
-    if (myRun != runId || !(state == ChildState.RUNNING || state == ChildState.READY) || stoppingNotified) {
-      return;
-    }
-    Instant due = lastWatchdogAt.plus(watchdogInterval);
-    Instant now = sup.now();
-    if (now.isBefore(due)) {
-      watchdogTimer = sup.schedule(() -> watchdogCheck(myRun), Duration.between(now, due));
-      return;
-    }
-    hung("watchdog: no WATCHDOG=1 within " + Durations.format(watchdogInterval) + " (hung)");
-  }
-
-  private void hung(String why) {
-    log.warn("child '{}' (run {}): {}; killing it", name(), runId, why);
-    sup.emit(new HealthCheckFailed(sup.now(), name(), runId, 1, 1, why));
-    beginStop(StopPurpose.UNHEALTHY, why);
-  }
-
-  /**
-   * A datagram on this child's notify socket. With the sender's pid known, a process outside the
-   * child's process group cannot speak for it.
-   */
+  /** A datagram on this child's notify socket ({@link NotifyProtocol}). */
   void notified(OptionalLong senderPid, OptionalLong senderPgid, String message) {
-    if (handle == null || !(state == ChildState.RUNNING || state == ChildState.READY)) {
-      return;
-    }
-    if (senderPid.isPresent()) {
-      long pid = senderPid.getAsLong();
-      if (senderPgid.isEmpty()) { // as systemd's NotifyAccess: a sender gone before it was read cannot be attributed
-        log.debug("child '{}': ignored a notify message from pid {}, which exited before it could be checked ({})", name(), pid,
-            message.replace('\n', ' '));
-        return;
-      }
-      long pgid = senderPgid.getAsLong();
-      if (pid != handle.pid() && pgid != handle.pid()) {
-        if (!warnedForeignSender) {
-          warnedForeignSender = true;
-          log.warn("child '{}': ignored a notify message from pid {}, which is not in its process group {} ({})", name(), pid,
-              handle.pid(), message.replace('\n', ' '));
-        }
-        return;
-      }
-    }
-    boolean changed = false;
-    for (String line : message.split("\n")) {
-      int eq = line.indexOf('=');
-      if (eq <= 0) {
-        continue;
-      }
-      String key = line.substring(0, eq);
-      String value = line.substring(eq + 1);
-      switch (key) {
-        case "READY":
-          if (value.equals("1") && state == ChildState.RUNNING && spec.hasReadiness() && spec.readiness().isEmpty()) {
-            cancelTimer(notifyReadyTimer);
-            notifyReadyTimer = null;
-            stoppingNotified = false;
-            transition(ChildState.READY, null, null);
-            becameUp();
-          }
-          break;
-        case "STATUS":
-          statusText = value.length() > 512 ? value.substring(0, 512) : value;
-          changed = true;
-          break;
-        case "WATCHDOG":
-          if (value.equals("1")) {
-            lastWatchdogAt = sup.now();
-          } else if (value.equals("trigger") && watchdogInterval != null) {
-            hung("watchdog: the child asked for it (WATCHDOG=trigger)");
-            return;
-          }
-          break;
-        case "WATCHDOG_USEC":
-          try {
-            long usec = Long.parseLong(value.trim());
-            if (usec > 0 && watchdogInterval != null) {
-              watchdogInterval = Duration.ofNanos(usec * 1000);
-            }
-          } catch (NumberFormatException e) {
-            log.debug("child '{}': ignoring WATCHDOG_USEC={}", name(), value);
-          }
-          break;
-        case "RELOADING":
-        case "STOPPING":
-          if (value.equals("1")) {
-            boolean stopping = key.equals("STOPPING");
-            stoppingNotified |= stopping;
-            String why = stopping ? "stopping on its own (STOPPING=1)" : "reloading (RELOADING=1)";
-            if (state == ChildState.READY && spec.hasReadiness()) {
-              transition(ChildState.RUNNING, null, why); // not ready until READY=1 again
-            } else {
-              reason = why;
-              changed = true;
-            }
-          }
-          break;
-        default:
-          break; // MAINPID, BARRIER (its descriptor is closed by the socket), ERRNO, ...
-      }
-    }
-    if (changed) {
+    notify.received(senderPid, senderPgid, message);
+  }
+
+  /** The live run's pid, if it has a process. */
+  OptionalLong livePid() {
+    LaunchedProcess h = handle;
+    return h != null ? OptionalLong.of(h.pid()) : OptionalLong.empty();
+  }
+
+  /** {@code RELOADING=1} or {@code STOPPING=1}: not ready until {@code READY=1} again. */
+  void notReady(String why) {
+    if (state == ChildState.READY && spec.hasReadiness()) {
+      transition(ChildState.RUNNING, null, why);
+    } else {
+      reason = why;
       publish();
     }
+  }
+
+  /** A new {@code STATUS=} text. */
+  void statusChanged() {
+    publish();
   }
 
   // ------------------------------------------------------------------ stopping
@@ -611,14 +429,14 @@ final class ChildRunner {
     }
     stopPurpose = purpose;
     unhealthyReason = purpose == StopPurpose.UNHEALTHY ? why : null;
-    cancelTimer(probeTimer);
-    cancelNotifyTimers();
+    probes.cancel();
+    notify.cancel();
     transition(ChildState.STOPPING, null, why);
     Duration grace = spec.stopGrace();
-    graceDeadline = sup.now().plus(grace);
+    graceDeadline = engine.now().plus(grace);
     handle.signalGroup(spec.stopSignal().name());
     long myRun = runId;
-    graceTimer = sup.schedule(() -> graceExpired(myRun), grace);
+    graceTimer = engine.schedule(() -> graceExpired(myRun), grace);
   }
 
   /** Shutdown entry: stop a live child, settle a dormant one. Returns true if the caller must wait for it. */
@@ -665,9 +483,9 @@ final class ChildRunner {
     detached = true;
     cancelTimer(backoffTimer);
     cancelTimer(graceTimer);
-    cancelTimer(probeTimer);
-    cancelTimer(watchTimer);
-    cancelNotifyTimers();
+    probes.cancel();
+    watch.cancel();
+    notify.cancel();
     return handle != null && state.isAlive() ? OptionalLong.of(handle.pid()) : OptionalLong.empty();
   }
 
@@ -687,12 +505,18 @@ final class ChildRunner {
     return t == null ? "no exit value" : t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
   }
 
+  /** The one way an exit reaches the state machine: spawned and adopted processes alike. */
+  private void watchExit(long myRun, LaunchedProcess p) {
+    p.onExit().whenCompleteAsync((value, err) -> onExit(myRun, p, value != null ? ExitStatus.fromExitValue(value)
+        : ExitStatus.unknown("its exit could not be observed: " + unobserved(err))), engine.loop());
+  }
+
   private void onExit(long myRun, LaunchedProcess p, ExitStatus observed) {
     if (myRun != runId || detached) {
       return;
     }
-    cancelTimer(probeTimer);
-    cancelNotifyTimers();
+    probes.cancel();
+    notify.cancel();
     ExitStatus exit = observed;
     if (state == ChildState.STOPPING && stopPurpose != null) {
       if (stopPurpose.requested) {
@@ -707,7 +531,7 @@ final class ChildRunner {
     }
     cancelTimer(graceTimer);
     // Leftover grandchildren of a crashed child: SIGKILL them (its whole cgroup) off the hot path.
-    sup.ioExecutor().execute(() -> {
+    engine.io().execute(() -> {
       List<Long> left = p.groupMembers();
       if (!left.isEmpty()) {
         log.warn("child '{}' exited but its processes {} remain ({}): killing them", name(), left,
@@ -721,12 +545,12 @@ final class ChildRunner {
 
   /** During a requested stop, the leader is gone: wait for the rest of its group (grace, then SIGKILL). */
   private void awaitGroupEmpty(long myRun, LaunchedProcess p, ExitStatus exit, boolean killed) {
-    sup.ioExecutor().execute(() -> {
+    engine.io().execute(() -> {
       boolean members = !p.groupMembers().isEmpty();
       if (!members) {
         p.release(); // its cgroup goes before the child counts as stopped
       }
-      sup.loopExecutor().execute(() -> {
+      engine.loop().execute(() -> {
         if (myRun != runId || state != ChildState.STOPPING) {
           return;
         }
@@ -736,46 +560,43 @@ final class ChildRunner {
           return;
         }
         boolean kill = killed;
-        if (!killed && !sup.now().isBefore(graceDeadline)) {
+        if (!killed && !engine.now().isBefore(graceDeadline)) {
           log.warn("child '{}' exited but processes of its {} remain after the grace period: SIGKILL", name(),
               p.cgroup().map(c -> "cgroup " + c).orElse("group " + p.pid()));
           p.signalGroup("KILL");
           kill = true;
         }
         boolean k = kill;
-        sup.schedule(() -> awaitGroupEmpty(myRun, p, exit, k), Duration.ofMillis(20));
+        engine.poll(() -> awaitGroupEmpty(myRun, p, exit, k), Duration.ofMillis(20));
       });
     });
   }
 
   /** A run is over (exit observed, or the start failed): record it and decide what comes next. */
   private void runEnded(ExitStatus exit) {
-    Instant now = sup.now();
+    Instant now = engine.now();
     handle = null;
     signature = null;
     adopted = false;
     lastExit = exit;
     lastExitAt = now;
-    history.addLast(new RunRecord(runId, startedAt == null ? now : startedAt, now, exit, currentRunAutomatic));
-    while (history.size() > RestartContext.HISTORY_LIMIT) {
-      history.removeFirst();
-    }
+    history.ended(new RunRecord(runId, startedAt == null ? now : startedAt, now, exit, currentRunAutomatic));
     StopPurpose purpose = stopPurpose;
     stopPurpose = null;
-    if (sup.isShuttingDown()) {
+    if (engine.isShuttingDown()) {
       transition(ChildState.STOPPED, exit, null);
-      sup.childSettled(this);
+      engine.childSettled(this);
       return;
     }
     if (purpose != null && purpose.requested) {
       switch (purpose) {
         case OPERATOR_RESTART:
           transition(ChildState.STOPPED, exit, "restart requested");
-          clearHistory();
+          history.clear();
           requestStart(false);
           return;
         case STRATEGY:
-          transition(ChildState.BACKOFF, exit, "stopped by the " + sup.strategy() + " strategy, restarting with its group");
+          transition(ChildState.BACKOFF, exit, "stopped by the " + engine.strategy() + " strategy, restarting with its group");
           if (group != null) {
             group.memberStopped(this);
           }
@@ -786,28 +607,18 @@ final class ChildRunner {
       }
     }
     if (exit.isFailure() && !recovering) {
-      sup.breaker().crashed(this, now);
+      engine.breaker().crashed(this, now);
     }
     Duration uptime = startedAt == null ? Duration.ZERO : Duration.between(startedAt, now);
-    RestartDecision decision;
-    RestartContext ctx = RestartContext.of(name(), now, List.copyOf(history), List.copyOf(recentRestarts));
-    try {
-      decision = spec.restartPolicy().decide(ctx);
-      if (decision == null) {
-        decision = RestartDecision.giveUp("restart policy " + spec.restartPolicy() + " returned null");
-      }
-    } catch (RuntimeException e) {
-      log.error("restart policy of child '{}' threw; giving up on the child", name(), e);
-      decision = RestartDecision.giveUp("restart policy threw " + e);
-    }
+    RestartDecision decision = history.decide(name(), spec.restartPolicy(), now);
     if (exit.isFailure()) {
-      sup.recordIncident(this, now, runId, exit, uptime.isNegative() ? Duration.ZERO : uptime,
-          peakRss < 0 ? OptionalLong.empty() : OptionalLong.of(peakRss), Optional.ofNullable(cpuSample), decision);
+      engine.recordIncident(this, now, runId, exit, uptime.isNegative() ? Duration.ZERO : uptime,
+          sampler.peakRss(), sampler.cpu(), decision);
     }
     switch (decision.action()) {
       case RESTART:
         log.info("child '{}' (run {}) ended with {}: {}", name(), runId, exit, decision.reason());
-        sup.restartWithStrategy(this, exit, recovering ? Duration.ZERO : decision.delay().get(), decision.reason());
+        engine.restartWithStrategy(this, exit, recovering ? Duration.ZERO : decision.delay().get(), decision.reason());
         break;
       case NO_RESTART:
         log.info("child '{}' (run {}) ended with {}: not restarted ({})", name(), runId, exit, decision.reason());
@@ -818,21 +629,21 @@ final class ChildRunner {
             + "; fix it, then restart it with Supervisor.restart(\"" + name() + "\") or your CLI's restart command";
         log.error(message);
         transition(ChildState.FATAL, exit, decision.reason());
-        sup.emit(new ChildGaveUp(now, name(), runId, decision.reason()));
+        engine.emit(new ChildGaveUp(now, name(), runId, decision.reason()));
         break;
     }
   }
 
   /** Enters BACKOFF and starts again after {@code delay} (ONE_FOR_ONE, and the exited child of a group). */
   void scheduleRestart(ExitStatus exit, Duration delay, String why, Runnable whenDue) {
-    recordAutomaticRestart();
-    nextRestartAt = sup.now().plus(delay);
+    history.restarted(engine.now());
+    nextRestartAt = engine.now().plus(delay);
     transition(ChildState.BACKOFF, exit, why);
-    sup.emit(new RestartScheduled(sup.now(), name(), runId, delay, why));
+    engine.emit(new RestartScheduled(engine.now(), name(), runId, delay, why));
     Runnable due = () -> {
-      if (sup.breaker().hold(this, whenDue)) {
+      if (engine.breaker().hold(this, whenDue)) {
         nextRestartAt = null;
-        reason = sup.breaker().heldReason();
+        reason = engine.breaker().heldReason();
         publish();
       } else {
         whenDue.run();
@@ -841,14 +652,7 @@ final class ChildRunner {
     if (delay.isZero()) {
       due.run();
     } else {
-      backoffTimer = sup.schedule(due, delay);
-    }
-  }
-
-  private void recordAutomaticRestart() {
-    recentRestarts.addLast(sup.now());
-    while (recentRestarts.size() > RestartContext.HISTORY_LIMIT) {
-      recentRestarts.removeFirst();
+      backoffTimer = engine.schedule(due, delay);
     }
   }
 
@@ -861,7 +665,7 @@ final class ChildRunner {
       case RUNNING:
       case READY:
         group = g;
-        beginStop(StopPurpose.STRATEGY, "restarting with " + g.cause() + " (" + sup.strategy() + ")");
+        beginStop(StopPurpose.STRATEGY, "restarting with " + g.cause() + " (" + engine.strategy() + ")");
         return true;
       case STARTING:
       case BACKOFF:
@@ -869,7 +673,7 @@ final class ChildRunner {
         cancelTimer(backoffTimer);
         nextRestartAt = null;
         if (state != ChildState.BACKOFF) {
-          transition(ChildState.BACKOFF, null, "restarting with " + g.cause() + " (" + sup.strategy() + ")");
+          transition(ChildState.BACKOFF, null, "restarting with " + g.cause() + " (" + engine.strategy() + ")");
         }
         g.memberStopped(this);
         return true;
@@ -898,35 +702,18 @@ final class ChildRunner {
     }
   }
 
-  /**
-   * Samples cpu time and rss of the live process from its stat line (one small read): within a
-   * second of the start, then every 30 s, so incidents of short and long runs both carry
-   * figures while 500 idle children cost well under 1 % of a core.
-   */
+  /** Samples the live run's cpu time and rss ({@link RunSampler}). */
   void sample(Instant now) {
-    if (handle == null || !state.isAlive() || startedAt == null) {
-      return;
+    if (handle != null && state.isAlive() && startedAt != null) {
+      sampler.sample(handle.pid(), now);
     }
-    if (lastSampleAt != null && Duration.between(lastSampleAt, now).compareTo(Duration.ofSeconds(30)) < 0) {
-      return;
-    }
-    lastSampleAt = now;
-    ProcStat.read(handle.pid()).ifPresent(st -> {
-      cpuSample = st.cpuTime();
-      peakRss = Math.max(peakRss, st.rssBytes());
-    });
   }
 
   // ------------------------------------------------------------------ plumbing
 
-  private void clearHistory() {
-    history.clear();
-    recentRestarts.clear();
-  }
-
-  private void cancelTimer(ScheduledFuture<?> f) {
+  private void cancelTimer(TimerClock.Timer f) {
     if (f != null) {
-      f.cancel(false);
+      f.cancel();
     }
   }
 
@@ -945,7 +732,7 @@ final class ChildRunner {
     }
     state = to;
     if (to == ChildState.FATAL || to == ChildState.EXITED || to == ChildState.STOPPED) {
-      sup.breaker().left(this);
+      engine.breaker().left(this);
     }
     reason = why;
     if (to != ChildState.BACKOFF) {
@@ -954,7 +741,7 @@ final class ChildRunner {
     OptionalLong pid = handle != null ? OptionalLong.of(handle.pid()) : OptionalLong.empty();
     publish();
     log.debug("child '{}' run {}: {} -> {}{}", name(), runId, from, to, why == null ? "" : " (" + why + ")");
-    sup.emit(new ChildStateChanged(sup.now(), name(), runId, pid, from, to, Optional.ofNullable(exit), Optional.ofNullable(why)));
+    engine.emit(new ChildStateChanged(engine.now(), name(), runId, pid, from, to, Optional.ofNullable(exit), Optional.ofNullable(why)));
   }
 
   private void publish() {
@@ -969,22 +756,10 @@ final class ChildRunner {
         Optional.ofNullable(reason),
         desiredRunning,
         Optional.ofNullable(signature),
-        consecutiveFailures(),
-        Optional.ofNullable(statusText),
+        history.consecutiveFailures(),
+        notify.statusText(),
         handle != null ? handle.cgroup() : Optional.empty());
-    sup.changed();
-  }
-
-  /** Un-requested exits at the end of the history. */
-  private int consecutiveFailures() {
-    int n = 0;
-    for (java.util.Iterator<RunRecord> it = history.descendingIterator(); it.hasNext(); ) {
-      if (!it.next().exit().isFailure()) {
-        break;
-      }
-      n++;
-    }
-    return n;
+    engine.changed();
   }
 
   // ------------------------------------------------------------------ recovery
@@ -1020,9 +795,10 @@ final class ChildRunner {
   }
 
   /**
-   * Re-attaches a live orphan of a crashed supervisor. Its exit code cannot be observed (it is not
-   * our child), so its end is recorded as UNKNOWN and handled as a failure; it is noticed by a
-   * {@code /proc} check every 200 ms.
+   * Re-attaches a live process a previous supervisor left running, as the launcher adopted it
+   * ({@link dev.supervisor.spi.ProcessLauncher#adopt}). Its exit is watched as a spawned one's;
+   * when its status cannot be read (not our child) its end is recorded as UNKNOWN and handled as
+   * a failure.
    *
    * @param handedOverState the state the previous supervisor saved when it handed the child over
    *     ({@link Supervisor#handOver}), empty after a crash. A child handed over READY is READY at
@@ -1030,35 +806,26 @@ final class ChildRunner {
    *     {@code READY=1} on the same notify socket path within its timeout). After a crash nobody
    *     knows: a notify child is taken as READY, since it will not say so again.
    */
-  void adopt(ProcessSignature orphan, Optional<String> cgroup, Optional<String> handedOverState) {
-    Optional<ProcessHandle> h = ProcessHandle.of(orphan.pid());
-    if (h.isEmpty() || !orphan.isAlive()) {
-      recoveredCrash(sup.now());
-      return;
-    }
-    handle = SystemProcessLauncher.adopted(h.get(), orphan, cgroup);
-    signature = orphan;
+  void adopt(LaunchedProcess p, Optional<String> handedOverState) {
+    handle = p;
+    signature = p.signature().orElse(null);
     adopted = true;
-    startedAt = h.get().info().startInstant().orElse(sup.now());
-    healthFailures = 0;
+    startedAt = p.startedAt().orElse(engine.now());
     stopPurpose = null;
     upThisRun = false;
-    statusText = null;
-    stoppingNotified = false;
+    notify.newRun();
     long myRun = runId;
+    watchExit(myRun, p);
     transition(ChildState.RUNNING, null, handedOverState.isPresent() ? "handed over by the previous supervisor"
         : "adopted from a crashed supervisor");
-    watchAdopted(runId);
     boolean wasReady = handedOverState.map("READY"::equals).orElse(false);
     if (wasReady && spec.hasReadiness()) {
       transition(ChildState.READY, null, "handed over READY");
       becameUp();
     } else if (spec.readiness().isPresent()) {
-      readinessDeadline = sup.now().plus(spec.readiness().get().timeout());
-      scheduleProbe(spec.readiness().get().interval());
+      probes.awaitReadiness();
     } else if (spec.hasReadiness() && handedOverState.isPresent()) { // not ready yet: READY=1 is still to come
-      Duration timeout = spec.notifySettings().get().readyTimeout();
-      notifyReadyTimer = sup.schedule(() -> notifyReadyMissed(myRun, timeout), timeout);
+      notify.awaitReady();
     } else if (spec.hasReadiness()) {
       // it said READY=1 to the supervisor that died; it will not say it again
       transition(ChildState.READY, null, "adopted; ready under the previous supervisor");
@@ -1066,38 +833,5 @@ final class ChildRunner {
     } else {
       becameUp();
     }
-  }
-
-  private void watchAdopted(long myRun) {
-    sup.schedule(() -> {
-      if (myRun != runId || !adopted || handle == null || detached) {
-        return;
-      }
-      if (signature.isAlive()) {
-        watchAdopted(myRun);
-        return;
-      }
-      adoptedExited(myRun);
-    }, Duration.ofMillis(200));
-  }
-
-  private void adoptedExited(long myRun) {
-    cancelTimer(probeTimer);
-    cancelNotifyTimers();
-    ExitStatus exit = ExitStatus.unknown("adopted process; its exit status cannot be observed");
-    if (state == ChildState.STOPPING && stopPurpose != null) {
-      if (stopPurpose.requested) {
-        exit = exit.asRequested();
-        if (ProcessGroups.groupsSupported() || handle.cgroup().isPresent()) {
-          awaitGroupEmpty(myRun, handle, exit, false);
-          return;
-        }
-      } else if (unhealthyReason != null) {
-        exit = exit.withReason(unhealthyReason);
-      }
-    }
-    cancelTimer(graceTimer);
-    sup.ioExecutor().execute(handle::release); // what it left in its cgroup
-    runEnded(exit);
   }
 }

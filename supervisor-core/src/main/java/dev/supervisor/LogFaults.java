@@ -23,11 +23,11 @@ import org.slf4j.LoggerFactory;
  */
 final class LogFaults {
   private static final Logger log = LoggerFactory.getLogger(LogFaults.class);
-  private final Supervisor sup;
+  private final Engine engine;
   private final ConcurrentHashMap<String, String> faults = new ConcurrentHashMap<>();
 
-  LogFaults(Supervisor sup) {
-    this.sup = sup;
+  LogFaults(Engine engine) {
+    this.engine = engine;
   }
 
   /** The log of {@code r} cannot be written, for {@code reason}. */
@@ -35,12 +35,12 @@ final class LogFaults {
     String before = faults.put(r.name(), reason);
     if (before == null) {
       log.warn("the log of child '{}' cannot be written: {}; supervision goes on, checking again every {}", r.name(), reason,
-          Durations.format(sup.logCheckInterval()));
-      sup.emit(new LogWriteFailed(sup.now(), r.name(), r.snapshot.runId(), reason));
-      sup.changed();
+          Durations.format(engine.logCheckInterval()));
+      engine.emit(new LogWriteFailed(engine.now(), r.name(), r.snapshot.runId(), reason));
+      engine.changed();
     } else if (!before.equals(reason)) {
       log.debug("the log of child '{}' still cannot be written: {}", r.name(), reason);
-      sup.changed();
+      engine.changed();
     }
   }
 
@@ -49,8 +49,8 @@ final class LogFaults {
     String before = faults.remove(r.name());
     if (before != null) {
       log.info("the log of child '{}' is written again (it could not be: {})", r.name(), before);
-      sup.emit(new LogWriteRecovered(sup.now(), r.name(), r.snapshot.runId()));
-      sup.changed();
+      engine.emit(new LogWriteRecovered(engine.now(), r.name(), r.snapshot.runId()));
+      engine.changed();
     }
   }
 

@@ -4,6 +4,7 @@ import dev.supervisor.internal.Cgroups;
 import dev.supervisor.internal.ProcessGroups;
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.ProcessSignature;
+import dev.supervisor.spi.LaunchedProcess;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,18 +47,18 @@ final class Recovery {
     }
   }
 
-  static void recover(Supervisor sup, PersistedState saved, OrphanPolicy policy) {
+  static void recover(Engine engine, PersistedState saved, OrphanPolicy policy) {
     log.info("recovering from saved state of {} (written by {})", saved.savedAt(),
         saved.supervisor().map(ProcessSignature::toString).orElse("unknown"));
     Map<ChildRunner, PersistedState.Child> byRunner = new LinkedHashMap<>();
     List<Orphan> toStop = new ArrayList<>();
-    Map<ChildRunner, ProcessSignature> toAdopt = new LinkedHashMap<>();
+    Map<ChildRunner, LaunchedProcess> toAdopt = new LinkedHashMap<>();
     Map<ChildRunner, Boolean> crashedUnseen = new LinkedHashMap<>();
     boolean handedOver = saved.handedOverAt().isPresent(); // no crash: its children are ours to adopt, whatever the policy
     if (handedOver) {
       log.info("the previous supervisor handed its children over at {}: adopting every live one", saved.handedOverAt().get());
     }
-    for (ChildRunner r : sup.runners()) {
+    for (ChildRunner r : engine.runners()) {
       Optional<PersistedState.Child> p = saved.child(r.name());
       if (p.isEmpty()) {
         continue;
@@ -69,19 +70,18 @@ final class Recovery {
       }
       ProcessSignature sig = p.get().process().get();
       Optional<Cgroups.Group> cgroup = p.get().cgroup().flatMap(Cgroups::saved);
-      if (sig.isAlive()) {
-        if (policy == OrphanPolicy.ADOPT || handedOver) {
-          toAdopt.put(r, sig);
-        } else {
-          toStop.add(new Orphan(r.name(), sig.pid(), r.spec.stopSignal(), r.spec.stopGrace(), "orphan of a crashed supervisor",
-              cgroup));
-        }
+      Optional<LaunchedProcess> adopted = policy == OrphanPolicy.ADOPT || handedOver
+          ? engine.launcher().adopt(sig, p.get().cgroup()) : Optional.empty();
+      if (adopted.isPresent()) {
+        toAdopt.put(r, adopted.get());
+      } else if (sig.isAlive() && policy != OrphanPolicy.ADOPT && !handedOver) {
+        toStop.add(new Orphan(r.name(), sig.pid(), r.spec.stopSignal(), r.spec.stopGrace(), "orphan of a crashed supervisor", cgroup));
       } else {
         crashedUnseen.put(r, true);
         leftovers(r.name(), sig, cgroup).ifPresent(toStop::add);
       }
     }
-    Set<String> configured = sup.runners().stream().map(ChildRunner::name).collect(Collectors.toSet());
+    Set<String> configured = engine.runners().stream().map(ChildRunner::name).collect(Collectors.toSet());
     for (PersistedState.Child c : saved.children()) {
       if (!configured.contains(c.name()) && c.process().isPresent()) {
         ProcessSignature sig = c.process().get();
@@ -96,14 +96,14 @@ final class Recovery {
     }
     stopAll(toStop);
 
-    for (ChildRunner r : sup.runners()) {
+    for (ChildRunner r : engine.runners()) {
       PersistedState.Child p = byRunner.get(r);
       if (p == null) {
         r.operatorStart();
       } else if (toAdopt.containsKey(r)) {
         log.info("adopting child '{}' (pid {}) left running by {}", r.name(), toAdopt.get(r).pid(),
             handedOver ? "the previous supervisor" : "a crashed supervisor");
-        r.adopt(toAdopt.get(r), p.cgroup(), handedOver ? Optional.of(p.state()) : Optional.empty());
+        r.adopt(toAdopt.get(r), handedOver ? Optional.of(p.state()) : Optional.empty());
       } else if (p.fatal()) {
         r.restoreFatal();
       } else if (!p.desiredRunning()) {

@@ -27,7 +27,7 @@ final class StateWriter {
   private static final Logger log = LoggerFactory.getLogger(StateWriter.class);
   private final StateStore store;
   private final Supplier<PersistedState> snapshot;
-  private final Supervisor sup;
+  private final Engine engine;
   private final ExecutorService thread;
   private final AtomicBoolean dirty = new AtomicBoolean();
   private final AtomicBoolean queued = new AtomicBoolean();
@@ -40,15 +40,11 @@ final class StateWriter {
   static final long MIN_INTERVAL_NANOS = 20_000_000L;
   private long lastWriteNanos = System.nanoTime() - MIN_INTERVAL_NANOS;
 
-  StateWriter(StateStore store, Supplier<PersistedState> snapshot, Supervisor sup, String threadName) {
+  StateWriter(StateStore store, Supplier<PersistedState> snapshot, Engine engine, String threadName) {
     this.store = store;
     this.snapshot = snapshot;
-    this.sup = sup;
-    this.thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
-      Thread t = new Thread(r, threadName);
-      t.setDaemon(true);
-      return t;
-    });
+    this.engine = engine;
+    this.thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), dev.supervisor.internal.Threads.named(threadName, true));
   }
 
   /** Something changed: save soon. Cheap enough for every transition. */
@@ -93,7 +89,7 @@ final class StateWriter {
       } else {
         log.debug(message);
       }
-      sup.emit(new StateStoreWriteFailed(sup.now(), message));
+      engine.emit(new StateStoreWriteFailed(engine.now(), message));
     }
   }
 

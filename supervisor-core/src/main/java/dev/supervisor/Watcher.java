@@ -29,26 +29,26 @@ final class Watcher implements AutoCloseable {
 
   private record Subscriber(ChildRunner runner, List<Path> paths, List<PathMatcher> ignore) {}
 
-  private final Supervisor sup;
+  private final Engine engine;
   private final WatchService service;
   private final List<Subscriber> subscribers = new ArrayList<>();
   private final Map<WatchKey, Path> dirs = new ConcurrentHashMap<>();
   private final Thread thread;
 
-  private Watcher(Supervisor sup, WatchService service) {
-    this.sup = sup;
+  private Watcher(Engine engine, WatchService service) {
+    this.engine = engine;
     this.service = service;
     this.thread = new Thread(this::loop, "supervisor-watch");
     this.thread.setDaemon(true);
   }
 
   /** Null when no child watches anything. @throws IOException if a watched path cannot be watched */
-  static Watcher start(Supervisor sup, List<ChildRunner> children) throws IOException {
+  static Watcher start(Engine engine, List<ChildRunner> children) throws IOException {
     List<ChildRunner> watching = children.stream().filter(r -> r.spec.watch().isPresent()).toList();
     if (watching.isEmpty()) {
       return null;
     }
-    Watcher w = new Watcher(sup, FileSystems.getDefault().newWatchService());
+    Watcher w = new Watcher(engine, FileSystems.getDefault().newWatchService());
     try {
       for (ChildRunner r : watching) {
         ChildSpec.Watch spec = r.spec.watch().get();
@@ -110,7 +110,7 @@ final class Watcher implements AutoCloseable {
         for (Subscriber s : subscribers) {
           if (s.paths().stream().anyMatch(file::startsWith) && s.ignore().stream().noneMatch(m -> m.matches(file))) {
             try {
-              sup.loopExecutor().execute(() -> s.runner().watchEvent(file));
+              engine.loop().execute(() -> s.runner().watchEvent(file));
             } catch (RejectedExecutionException ex) {
               return; // the supervisor has ended
             }

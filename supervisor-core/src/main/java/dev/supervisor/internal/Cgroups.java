@@ -60,11 +60,7 @@ public final class Cgroups {
   private static final long SELF = ProcessHandle.current().pid();
   private static final Object LOCK = new Object();
   /** Freezer kills and pid loops can block: they run here, off the supervisor's event loop. */
-  private static final ExecutorService KILLER = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "supervisor-cgroup-kill");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService KILLER = Executors.newCachedThreadPool(Threads.named("supervisor-cgroup-kill", true));
 
   /** What a launcher asks for: detected ({@code auto}), one kind of cgroup, or none. */
   public enum Mode {

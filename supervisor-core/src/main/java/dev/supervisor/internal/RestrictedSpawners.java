@@ -62,11 +62,7 @@ public final class RestrictedSpawners {
 
     Spawner(Profile profile) {
       int n = COUNT.incrementAndGet();
-      this.thread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "supervisor-restricted-spawner-" + n);
-        t.setDaemon(true);
-        return t;
-      });
+      this.thread = Executors.newSingleThreadExecutor(Threads.named("supervisor-restricted-spawner-" + n, true));
       this.restricted = thread.submit(() -> {
         try {
           Landlock.restrictCurrentThread(profile.noNewPrivs(), profile.restrictFs(), profile.denyNet(), profile.rules());

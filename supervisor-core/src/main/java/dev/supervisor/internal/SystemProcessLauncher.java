@@ -356,22 +356,51 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     }
   }
 
-  /** A live orphan of a crashed supervisor, taken over: not our child, so its exit is polled, not awaited. */
-  public static LaunchedProcess adopted(ProcessHandle handle, ProcessSignature signature) {
-    return adopted(handle, signature, Optional.empty());
+  /** Polls adopted processes, which are not this JVM's children: their exits cannot be waited for. */
+  private static final java.util.concurrent.ScheduledExecutorService ADOPTED_WATCH =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Threads.named("supervisor-adopted-watch", true));
+
+  /** What an adopted process's exit future fails with once it has gone. */
+  static final String ADOPTED_EXIT = "it was adopted from the previous supervisor, so its exit status cannot be read";
+
+  /**
+   * A live process a previous supervisor started, taken over (crash with ADOPT, or hand-over):
+   * empty if it is gone or its pid now names another process. Not our child, so its exit is
+   * polled (every 200 ms, against its start time), not awaited.
+   */
+  @Override
+  public Optional<LaunchedProcess> adopt(ProcessSignature process, Optional<String> cgroup) {
+    Optional<ProcessHandle> h = ProcessHandle.of(process.pid());
+    if (h.isEmpty() || !process.isAlive()) {
+      return Optional.empty();
+    }
+    return Optional.of(adopted(h.get(), process, cgroup));
   }
 
-  /** {@link #adopted(ProcessHandle, ProcessSignature)} with the cgroup its supervisor made for it, if it still exists. */
-  public static LaunchedProcess adopted(ProcessHandle handle, ProcessSignature signature, Optional<String> cgroup) {
+  private static LaunchedProcess adopted(ProcessHandle handle, ProcessSignature signature, Optional<String> cgroup) {
     Containment c = new Containment(handle.pid(), handle, cgroup.flatMap(Cgroups::saved));
+    CompletableFuture<Integer> exit = new CompletableFuture<>();
+    java.util.concurrent.ScheduledFuture<?>[] poll = new java.util.concurrent.ScheduledFuture<?>[1];
+    synchronized (poll) {
+      poll[0] = ADOPTED_WATCH.scheduleWithFixedDelay(() -> {
+        if (!signature.isAlive()) {
+          exit.completeExceptionally(new IllegalStateException(ADOPTED_EXIT));
+          synchronized (poll) {
+            poll[0].cancel(false);
+          }
+        }
+      }, 200, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+    java.time.Instant started = handle.info().startInstant().orElse(null);
     return new LaunchedProcess() {
       @Override public long pid() { return handle.pid(); }
-      @Override public CompletableFuture<Integer> onExit() { return new CompletableFuture<>(); } // polled instead
+      @Override public CompletableFuture<Integer> onExit() { return exit.copy(); }
       @Override public void signalGroup(String signal) { c.signal(signal); }
       @Override public void killGroupAndWait() { c.killAndWait(); }
       @Override public List<Long> groupMembers() { return c.members(); }
       @Override public Optional<ProcessSignature> signature() { return Optional.of(signature); }
       @Override public Optional<Path> cgroup() { return c.cgroup.map(Cgroups.Group::dir); }
+      @Override public Optional<java.time.Instant> startedAt() { return Optional.ofNullable(started); }
       @Override public void release() { c.release(); }
     };
   }

@@ -47,6 +47,11 @@ public interface LaunchedProcess {
    */
   default void release() {}
 
+  /** When it started, when the launcher knows better than the supervisor's clock (an adopted process); empty otherwise. */
+  default Optional<java.time.Instant> startedAt() {
+    return Optional.empty();
+  }
+
   /** Its pid and start time, saved in the state file so a recovery can find it again; empty when it has none. */
   Optional<ProcessSignature> signature();
 }

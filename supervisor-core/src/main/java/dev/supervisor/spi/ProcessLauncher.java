@@ -29,6 +29,23 @@ public interface ProcessLauncher {
   }
 
   /**
+   * Re-attaches the live process of a child that a previous supervisor on the same home started
+   * and left running (it crashed, with {@code OrphanPolicy.ADOPT}, or it handed over). Empty when
+   * that process is gone, or its pid now names another process: the child is then recorded as
+   * having died while no supervisor watched it. The process's {@link LaunchedProcess#onExit()}
+   * completes once it has gone, exceptionally when its exit status cannot be read (a process that
+   * is not this JVM's child). Called on the event loop before any child starts. The default
+   * adopts real processes, as {@link #system()} does.
+   *
+   * @param process its pid and start time, as saved
+   * @param cgroup the cgroup its supervisor made for it, as saved
+   */
+  default java.util.Optional<LaunchedProcess> adopt(dev.supervisor.persist.ProcessSignature process,
+      java.util.Optional<String> cgroup) {
+    return SystemProcessLauncher.INSTANCE.adopt(process, cgroup);
+  }
+
+  /**
    * Real processes: {@code [sh -c 'join cgroup'] setpriv --pdeathsig KILL -- setsid argv}, output
    * appended to the log file; each run in a cgroup of its own where one can be made
    * ({@code -Dsupervisor.containment=process-group} turns that off).

@@ -58,6 +58,25 @@ public final class FakeProcessLauncher implements ProcessLauncher {
     return p;
   }
 
+  /**
+   * A fake process this launcher (in this JVM) launched for a previous supervisor on the same
+   * home, still alive: recovery adopts it (with {@code OrphanPolicy.ADOPT}, or after a hand-over),
+   * so the test kit exercises recovery without real processes. Its exit code is seen, as for a
+   * launched one.
+   */
+  @Override
+  public Optional<LaunchedProcess> adopt(ProcessSignature process, Optional<String> cgroup) {
+    for (List<FakeProcess> runs : launched.values()) {
+      for (FakeProcess p : runs) {
+        if (p.pid == process.pid() && p.isAlive()) {
+          p.adoptions.incrementAndGet();
+          return Optional.of(p);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   /** The latest process of {@code child}. @throws IllegalStateException if it was never launched */
   public FakeProcess current(String child) {
     List<FakeProcess> l = launched.get(child);
@@ -101,6 +120,7 @@ public final class FakeProcessLauncher implements ProcessLauncher {
     private final boolean ignoresStop;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final List<String> signals = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger adoptions = new java.util.concurrent.atomic.AtomicInteger();
 
     FakeProcess(long pid, LaunchRequest request, boolean ignoresStop) {
       this.pid = pid;
@@ -176,9 +196,15 @@ public final class FakeProcessLauncher implements ProcessLauncher {
       return isAlive() ? List.of(pid) : List.of();
     }
 
+    /** Its pid, with its pid as a start time: what a supervisor saves, and what {@link #adopt} finds again. */
     @Override
     public Optional<ProcessSignature> signature() {
-      return Optional.empty();
+      return Optional.of(new ProcessSignature(pid, pid));
+    }
+
+    /** How many times a later supervisor adopted it. */
+    public int adoptions() {
+      return adoptions.get();
     }
 
     @Override
