@@ -49,7 +49,6 @@ final class EngineCore implements Engine, Commands {
   private final Breaker breaker;
   private final dev.supervisor.spi.ProcessLauncher launcher;
   private Watcher watcher;
-  /** What the engine's parts hold instead of this facade. */
   /** What the parts hold: this, seen through the narrow interface. */
   private final Engine engine = this;
   private final NotifySockets notifySockets;
@@ -135,7 +134,6 @@ final class EngineCore implements Engine, Commands {
     }
   }
 
-
   // =========================================================== lifecycle
 
   void startAsync() {
@@ -202,7 +200,6 @@ final class EngineCore implements Engine, Commands {
       flushTimer = loop.every(stateWriter::markDirty, stateFlushInterval);
       stateWriter.enable(); // only now: every child is restored, so no half-recovered state is ever saved
     });
-    return;
   }
 
   /** The state to save: one entry per child from its latest published snapshot. */
@@ -262,7 +259,6 @@ final class EngineCore implements Engine, Commands {
     } catch (RejectedExecutionException e) {
       // already shutting down
     }
-    return;
   }
 
   void awaitStopped(Duration timeout) throws TimeoutException, InterruptedException {
@@ -430,7 +426,6 @@ final class EngineCore implements Engine, Commands {
     Path file = logFile(name).orElseThrow(() -> new IllegalArgumentException("child '" + name + "' has no log file (logs are discarded)"));
     return LogTail.lastLines(file, lines);
   }
-
 
   List<ChildSpec> children() {
     return table.specs();
@@ -862,13 +857,7 @@ final class EngineCore implements Engine, Commands {
       watcher.close();
     }
     releaseLock();
-    SupervisorState from;
-    synchronized (monitor) {
-      from = state;
-      state = to;
-      monitor.notifyAll();
-    }
-    log.info("supervisor {} -> {}{}", from, to, cause == null ? "" : " (" + cause + ")");
+    publishState(to, cause);
     loop.end(!children); // at once for a hand-over: the last statement, it interrupts this thread
   }
 
@@ -885,6 +874,12 @@ final class EngineCore implements Engine, Commands {
   }
 
   private void setState(SupervisorState to, String cause) {
+    SupervisorState from = publishState(to, cause);
+    emit(new SupervisorStateChanged(now(), from, to, Optional.ofNullable(cause)));
+  }
+
+  /** The new state, seen by every waiter; returns the one before. */
+  private SupervisorState publishState(SupervisorState to, String cause) {
     SupervisorState from;
     synchronized (monitor) {
       from = state;
@@ -892,7 +887,7 @@ final class EngineCore implements Engine, Commands {
       monitor.notifyAll();
     }
     log.info("supervisor {} -> {}{}", from, to, cause == null ? "" : " (" + cause + ")");
-    emit(new SupervisorStateChanged(now(), from, to, Optional.ofNullable(cause)));
+    return from;
   }
 
   /** A loop task threw (a bug): the supervisor fails and stops its children. */
