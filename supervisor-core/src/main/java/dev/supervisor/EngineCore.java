@@ -72,6 +72,7 @@ final class EngineCore implements Engine, Commands {
   /** The table's live list, retired children included. */
   private final List<ChildRunner> children;
   private final Reloader reloader;
+  private final Scaler scaler;
   /** Instance groups (guarded by monitor). */
   private final Instances instances = new Instances();
 
@@ -128,6 +129,7 @@ final class EngineCore implements Engine, Commands {
     this.loopExecutor = loop.executor();
     this.notifySockets = new NotifySockets(home, b.notifySockets, loopExecutor);
     this.reloader = new Reloader(engine, this, table, instances, notifySockets);
+    this.scaler = new Scaler(this, table, instances, notifySockets);
     this.incidents = new IncidentRecorder(home.resolve("incidents"), b.incidentsKept, engine.io());
     for (Map.Entry<SupervisorListener, Executor> e : b.listeners.entrySet()) {
       listeners.add(e.getKey(), e.getValue());
@@ -538,42 +540,13 @@ final class EngineCore implements Engine, Commands {
     if (n < 0 || n > ChildSpec.MAX_INSTANCES) {
       throw new IllegalArgumentException("instances must be in 0.." + ChildSpec.MAX_INSTANCES + ", got " + n);
     }
-    List<String> out = new ArrayList<>();
+    List<String> out;
     synchronized (monitor) {
-      int count = instances.count(Objects.requireNonNull(name, "name"));
-      if (count < 0) {
-        throw new IllegalArgumentException("'" + name + "' was not declared with instances(n)"
-            + (instances.groups().isEmpty() ? "; no child was" : "; these were: " + String.join(", ", instances.groups())));
-      }
-      if (state.isTerminal() || shuttingDown) {
-        throw new IllegalStateException("supervisor is " + state + ": cannot scale");
-      }
-      for (int i = count; i < n; i++) { // refuse a clash with another child before growing at all
-        ChildRunner clash = table.get(name + "-" + i);
-        if (clash != null && !clash.spec.instanceOf().equals(Optional.of(name))) {
-          throw new IllegalArgumentException("cannot scale '" + name + "' to " + n + ": "
-              + SupervisorConfig.instanceClash(clash.name(), clash.spec, instances.template(name)));
+      out = scaler.scale(name, n, () -> {
+        if (state.isTerminal() || shuttingDown) {
+          throw new IllegalStateException("supervisor is " + state + ": cannot scale");
         }
-      }
-      for (int i = count; i < n; i++) { // grow
-        String member = name + "-" + i;
-        ChildRunner r = table.get(member);
-        if (r == null) {
-          r = table.add(instances.template(name).instance(i));
-          notifySockets.bindIfNeeded(r);
-        }
-        r.retired = false;
-        start(member);
-      }
-      for (int i = count - 1; i >= n; i--) { // shrink, highest first
-        String member = name + "-" + i;
-        stop(member);
-        table.get(member).retired = true;
-      }
-      instances.setCount(name, n);
-      for (int i = 0; i < n; i++) {
-        out.add(name + "-" + i);
-      }
+      });
     }
     changed();
     return out;
