@@ -18,7 +18,7 @@ interface Commands {
   void restart(String name);
 
   /**
-   * Runs {@code task} on the loop and waits for it.
+   * Runs {@code task} on the loop and waits for it (a reload's step: the messages say so).
    *
    * @throws IllegalStateException if the supervisor has ended, or the task failed
    */

@@ -586,7 +586,7 @@ final class EngineCore implements Engine, Commands {
 
   @Override
   public void onLoop(Runnable task) {
-    loop.run(task, () -> String.valueOf(state));
+    loop.run(task, () -> String.valueOf(state), "the reload", "reloading");
   }
 
   @Override

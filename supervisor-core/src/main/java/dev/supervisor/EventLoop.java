@@ -15,6 +15,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -68,13 +69,24 @@ final class EventLoop {
     if (timers == null || delay.isNegative() || delay.isZero()) {
       return poll(task, delay);
     }
-    return timers.schedule(delay, () -> {
+    // The clock hands a due timer to the loop at once; a cancel() the loop makes before it runs
+    // (an operator start cancelling a backoff) must still win, as it does for a real-time timer.
+    AtomicBoolean cancelled = new AtomicBoolean();
+    TimerClock.Timer onClock = timers.schedule(delay, () -> {
       try {
-        executor.execute(task);
+        executor.execute(() -> {
+          if (!cancelled.get()) {
+            task.run();
+          }
+        });
       } catch (RejectedExecutionException e) {
         // the supervisor has ended: the timer has nothing left to do
       }
     });
+    return () -> {
+      cancelled.set(true);
+      onClock.cancel();
+    };
   }
 
   /** Runs {@code task} on the loop after {@code delay} of real time (a poll of the world); null once the loop has ended. */
@@ -170,11 +182,12 @@ final class EventLoop {
   }
 
   /**
-   * Runs {@code task} on the loop and waits for it (up to 30 s).
+   * Runs {@code task} on the loop and waits for it (up to 30 s), as part of {@code what} ("the
+   * reload"), which is {@code doing} ("reloading").
    *
    * @throws IllegalStateException if the loop has ended or is stuck (naming {@code state}), or the task failed
    */
-  void run(Runnable task, Supplier<String> state) {
+  void run(Runnable task, Supplier<String> state, String what, String doing) {
     CompletableFuture<Void> f = new CompletableFuture<>();
     try {
       executor.execute(() -> {
@@ -187,12 +200,12 @@ final class EventLoop {
       });
       f.get(30, TimeUnit.SECONDS);
     } catch (RejectedExecutionException | TimeoutException e) {
-      throw new IllegalStateException("supervisor is " + state.get() + ": cannot go on", e);
+      throw new IllegalStateException("supervisor is " + state.get() + ": " + what + " cannot go on", e);
     } catch (ExecutionException e) {
       throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for the event loop", e);
+      throw new IllegalStateException("interrupted while " + doing, e);
     }
   }
 
