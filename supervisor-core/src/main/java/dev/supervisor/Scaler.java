@@ -47,7 +47,12 @@ final class Scaler {
       ChildRunner r = table.get(member);
       if (r == null) {
         r = table.add(instances.template(name).instance(i));
-        notifySockets.bindIfNeeded(r);
+      }
+      try {
+        notifySockets.bindIfNeeded(r); // also for a runner an earlier failed bind left without its socket
+      } catch (RuntimeException e) {
+        r.retired = true; // hidden until a scale that can bind it
+        throw e;
       }
       r.retired = false;
       commands.start(member);
