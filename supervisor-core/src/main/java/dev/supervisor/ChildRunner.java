@@ -405,14 +405,17 @@ final class ChildRunner {
     return h != null ? OptionalLong.of(h.pid()) : OptionalLong.empty();
   }
 
-  /** {@code RELOADING=1} or {@code STOPPING=1}: not ready until {@code READY=1} again. */
-  void notReady(String why) {
+  /**
+   * {@code RELOADING=1} or {@code STOPPING=1}: not ready until {@code READY=1} again. Returns true
+   * when only the reason changed, for the caller to publish once with the rest of its datagram.
+   */
+  boolean notReady(String why) {
     if (state == ChildState.READY && spec.hasReadiness()) {
       transition(ChildState.RUNNING, null, why);
-    } else {
-      reason = why;
-      publish();
+      return false;
     }
+    reason = why;
+    return true;
   }
 
   /** A new {@code STATUS=} text. */
@@ -486,7 +489,11 @@ final class ChildRunner {
     probes.cancel();
     watch.cancel();
     notify.cancel();
-    return handle != null && state.isAlive() ? OptionalLong.of(handle.pid()) : OptionalLong.empty();
+    LaunchedProcess h = handle;
+    if (h != null) {
+      h.stopWatching();
+    }
+    return h != null && state.isAlive() ? OptionalLong.of(h.pid()) : OptionalLong.empty();
   }
 
   /** SIGKILL to the group now, without a grace (used when shutdown times out). */
@@ -530,6 +537,13 @@ final class ChildRunner {
       }
     }
     cancelTimer(graceTimer);
+    if (adopted) {
+      // seen gone up to 200 ms late, by its start time: its pid may name another process by now,
+      // so nothing is signalled by pid; release() still kills what is left in its own cgroup
+      engine.io().execute(p::release);
+      runEnded(exit);
+      return;
+    }
     // Leftover grandchildren of a crashed child: SIGKILL them (its whole cgroup) off the hot path.
     engine.io().execute(() -> {
       List<Long> left = p.groupMembers();

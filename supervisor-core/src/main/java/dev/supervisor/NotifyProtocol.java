@@ -187,7 +187,7 @@ final class NotifyProtocol {
           if (value.equals("1")) {
             boolean stopping = key.equals("STOPPING");
             stoppingNotified |= stopping;
-            child.notReady(stopping ? "stopping on its own (STOPPING=1)" : "reloading (RELOADING=1)");
+            changed |= child.notReady(stopping ? "stopping on its own (STOPPING=1)" : "reloading (RELOADING=1)");
           }
           break;
         default:

@@ -76,6 +76,10 @@ final class Recovery {
         toAdopt.put(r, adopted.get());
       } else if (sig.isAlive() && policy != OrphanPolicy.ADOPT && !handedOver) {
         toStop.add(new Orphan(r.name(), sig.pid(), r.spec.stopSignal(), r.spec.stopGrace(), "orphan of a crashed supervisor", cgroup));
+      } else if (sig.isAlive()) { // to adopt, but the launcher cannot: never killed as leftovers, it may be the child itself
+        log.warn("child '{}' (pid {}) is alive but {} cannot adopt it: it is left alone and counted as a crash", r.name(), sig.pid(),
+            engine.launcher());
+        crashedUnseen.put(r, true);
       } else {
         crashedUnseen.put(r, true);
         leftovers(r.name(), sig, cgroup).ifPresent(toStop::add);

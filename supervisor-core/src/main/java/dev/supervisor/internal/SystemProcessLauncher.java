@@ -401,7 +401,17 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       @Override public Optional<ProcessSignature> signature() { return Optional.of(signature); }
       @Override public Optional<Path> cgroup() { return c.cgroup.map(Cgroups.Group::dir); }
       @Override public Optional<java.time.Instant> startedAt() { return Optional.ofNullable(started); }
-      @Override public void release() { c.release(); }
+      @Override public void stopWatching() { stopPolling(); }
+      @Override public void release() {
+        stopPolling();
+        c.release();
+      }
+
+      private void stopPolling() {
+        synchronized (poll) {
+          poll[0].cancel(false);
+        }
+      }
     };
   }
 }

@@ -47,6 +47,12 @@ public interface LaunchedProcess {
    */
   default void release() {}
 
+  /**
+   * The supervisor hands the process over to a successor and stops watching it: any polling the
+   * launcher does for it ends; the process keeps running. The default does nothing.
+   */
+  default void stopWatching() {}
+
   /** When it started, when the launcher knows better than the supervisor's clock (an adopted process); empty otherwise. */
   default Optional<java.time.Instant> startedAt() {
     return Optional.empty();
