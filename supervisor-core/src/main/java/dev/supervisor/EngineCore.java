@@ -90,16 +90,14 @@ final class EngineCore implements Engine, Commands {
   private volatile ProcessSignature self;
   private volatile Instant startedAt;
 
-  // loop-confined
-  private boolean shuttingDown;
-  private boolean terminated;
-  private int stopCursor;
-  private SupervisorState finalState = SupervisorState.TERMINATED;
+  private final Shutdown shutdown;
+  private final IncidentRecorder incidents;
   /** Set by handOver(): the final save records it, and the successor adopts every live child. */
   private volatile Instant handedOverAt;
+
+  // loop-confined
   private TimerClock.Timer rotationTimer;
   private TimerClock.Timer sampleTimer;
-  private final IncidentRecorder incidents;
   private TimerClock.Timer flushTimer;
 
   EngineCore(Supervisor.Builder b) {
@@ -130,6 +128,24 @@ final class EngineCore implements Engine, Commands {
     this.notifySockets = new NotifySockets(home, b.notifySockets, loopExecutor);
     this.reloader = new Reloader(engine, this, table, instances, notifySockets);
     this.scaler = new Scaler(this, table, instances, notifySockets);
+    this.shutdown = new Shutdown(children, new Shutdown.Ending() {
+      @Override
+      public void began() {
+        setState(SupervisorState.STOPPING, null);
+        cancelTimers();
+      }
+
+      /**
+       * The terminal event is queued first and the io thread drained (event log, last rotation),
+       * and only then is the terminal state published, so that a caller returning from
+       * awaitStopped() finds every file complete.
+       */
+      @Override
+      public void stopped(SupervisorState terminal) {
+        rotation.run(true);
+        closeDown(terminal, terminal == SupervisorState.FAILED ? String.valueOf(failureCause) : null, true);
+      }
+    });
     this.incidents = new IncidentRecorder(home.resolve("incidents"), b.incidentsKept, engine.io());
     for (Map.Entry<SupervisorListener, Executor> e : b.listeners.entrySet()) {
       listeners.add(e.getKey(), e.getValue());
@@ -193,7 +209,7 @@ final class EngineCore implements Engine, Commands {
       } else {
         Recovery.recover(engine, saved, orphanPolicy);
       }
-      if (!shuttingDown) {
+      if (!shutdown.begun()) {
         setState(SupervisorState.RUNNING, null);
       }
       // log sizes and /proc are the real world: looked at in real time; the flush is the engine's own timer
@@ -345,7 +361,7 @@ final class EngineCore implements Engine, Commands {
 
   /** The hand-over itself, on the loop; null while a child is still stopping. */
   private HandOver handOverOnLoop() {
-    if (state != SupervisorState.RUNNING || shuttingDown) {
+    if (state != SupervisorState.RUNNING || shutdown.begun()) {
       throw new IllegalStateException("a hand-over needs a running supervisor; it is " + state);
     }
     List<String> bound = new ArrayList<>();
@@ -365,8 +381,7 @@ final class EngineCore implements Engine, Commands {
           + " started with a parent-death signal and would die with this supervisor; build it with"
           + " recovery(OrphanPolicy.ADOPT) or parentDeathSignal(false) (agentd: --orphans adopt) to hand children over");
     }
-    shuttingDown = true;
-    terminated = true;
+    shutdown.handedOver();
     cancelTimers();
     Map<String, Long> running = new LinkedHashMap<>();
     for (ChildRunner r : children) {
@@ -379,7 +394,6 @@ final class EngineCore implements Engine, Commands {
     String cause = "handed over: " + running.size() + (running.size() == 1 ? " child" : " children")
         + " left running for the next supervisor on " + home + " to adopt";
     log.info("{}: {}", cause, running);
-    finalState = SupervisorState.TERMINATED;
     closeDown(SupervisorState.TERMINATED, cause, false);
     return new HandOver(at, ProcessHandle.current().pid(), running);
   }
@@ -397,7 +411,7 @@ final class EngineCore implements Engine, Commands {
       r.forceKill();
     }
     try {
-      loopExecutor.execute(() -> finishShutdown());
+      loopExecutor.execute(shutdown::finish);
     } catch (RejectedExecutionException ignored) {
       // already terminated
     }
@@ -514,7 +528,7 @@ final class EngineCore implements Engine, Commands {
     try {
       loopExecutor.execute(() -> {
         try {
-          if (!shuttingDown) {
+          if (!shutdown.begun()) {
             action.accept(r);
           }
         } finally {
@@ -543,7 +557,7 @@ final class EngineCore implements Engine, Commands {
     List<String> out;
     synchronized (monitor) {
       out = scaler.scale(name, n, () -> {
-        if (state.isTerminal() || shuttingDown) {
+        if (state.isTerminal() || shutdown.begun()) {
           throw new IllegalStateException("supervisor is " + state + ": cannot scale");
         }
       });
@@ -573,7 +587,7 @@ final class EngineCore implements Engine, Commands {
     Durations.requirePositive(perChild, "perChild");
     synchronized (reloadLock) {
       SupervisorState st = state();
-      if ((st != SupervisorState.RUNNING && st != SupervisorState.STARTING) || shuttingDown) {
+      if ((st != SupervisorState.RUNNING && st != SupervisorState.STARTING) || shutdown.begun()) {
         throw new IllegalStateException("a reload needs a running supervisor; it is " + st);
       }
       return reloader.apply(specs, perChild);
@@ -670,7 +684,7 @@ final class EngineCore implements Engine, Commands {
 
   @Override
   public boolean isShuttingDown() {
-    return shuttingDown;
+    return shutdown.begun();
   }
 
   @Override
@@ -758,53 +772,12 @@ final class EngineCore implements Engine, Commands {
   }
 
   private void beginShutdown(SupervisorState terminal) {
-    if (shuttingDown) {
-      return;
-    }
-    shuttingDown = true;
-    finalState = terminal;
-    setState(SupervisorState.STOPPING, null);
-    cancelTimers();
-    stopCursor = children.size() - 1;
-    stopNext();
-  }
-
-  /** Stops children one at a time, last started first. */
-  private void stopNext() {
-    while (stopCursor >= 0) {
-      ChildRunner r = children.get(stopCursor);
-      if (r.stopForShutdown()) {
-        return; // childSettled() continues
-      }
-      stopCursor--;
-    }
-    finishShutdown();
+    shutdown.begin(terminal);
   }
 
   @Override
   public void childSettled(ChildRunner r) {
-    if (!shuttingDown) {
-      return;
-    }
-    if (stopCursor >= 0 && children.get(stopCursor) == r) {
-      stopCursor--;
-      stopNext();
-    }
-  }
-
-  /**
-   * The last step: the terminal event is queued first and the io thread drained (event log, last
-   * rotation), and only then is the terminal state published, so that a caller returning from
-   * awaitStopped() finds every file complete.
-   */
-  private void finishShutdown() {
-    if (terminated) {
-      return;
-    }
-    terminated = true;
-    rotation.run(true);
-    SupervisorState to = finalState;
-    closeDown(to, to == SupervisorState.FAILED ? String.valueOf(failureCause) : null, true);
+    shutdown.settled(r);
   }
 
   /**
@@ -868,7 +841,7 @@ final class EngineCore implements Engine, Commands {
     if (failureCause == null) {
       failureCause = e;
     }
-    if (!shuttingDown) {
+    if (!shutdown.begun()) {
       try {
         beginShutdown(SupervisorState.FAILED);
       } catch (RuntimeException e2) {
