@@ -385,10 +385,11 @@ public final class HttpApi implements AutoCloseable {
       return;
     }
     BlockingQueue<String> queue = new ArrayBlockingQueue<>(1000);
-    boolean[] overflow = {false};
+    // set on the supervisor's loop (a direct listener that only offers to the queue), read here
+    java.util.concurrent.atomic.AtomicBoolean overflow = new java.util.concurrent.atomic.AtomicBoolean();
     Registration reg = sup.addListener(e -> {
       if (!queue.offer("event: " + e.type() + "\ndata: " + dev.supervisor.json.JsonForms.toJson(e) + "\n\n")) {
-        overflow[0] = true;
+        overflow.set(true);
       }
     }, Runnable::run);
     try {
@@ -398,7 +399,7 @@ public final class HttpApi implements AutoCloseable {
       OutputStream out = ex.getResponseBody();
       out.write(": connected\n\n".getBytes(StandardCharsets.UTF_8));
       out.flush();
-      while (!overflow[0] && !sup.state().isTerminal()) {
+      while (!overflow.get() && !sup.state().isTerminal()) {
         String m = queue.poll(15, TimeUnit.SECONDS);
         out.write((m != null ? m : ": keep-alive\n\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
