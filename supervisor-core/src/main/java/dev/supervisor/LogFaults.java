@@ -32,24 +32,28 @@ final class LogFaults {
 
   /** The log of {@code r} cannot be written, for {@code reason}. */
   synchronized void failed(ChildRunner r, String reason) {
-    String before = faults.put(r.name(), reason);
+    String before = faults.get(r.name());
     if (before == null) {
       log.warn("the log of child '{}' cannot be written: {}; supervision goes on, checking again every {}", r.name(), reason,
           Durations.format(engine.logCheckInterval()));
+      // the event first, then the status that it explains: whoever sees the fault in status can find its event
       engine.emit(new LogWriteFailed(engine.now(), r.name(), r.snapshot.runId(), reason));
+      faults.put(r.name(), reason);
       engine.changed();
     } else if (!before.equals(reason)) {
       log.debug("the log of child '{}' still cannot be written: {}", r.name(), reason);
+      faults.put(r.name(), reason);
       engine.changed();
     }
   }
 
   /** The log of {@code r} passed a check. */
   synchronized void ok(ChildRunner r) {
-    String before = faults.remove(r.name());
+    String before = faults.get(r.name());
     if (before != null) {
       log.info("the log of child '{}' is written again (it could not be: {})", r.name(), before);
-      engine.emit(new LogWriteRecovered(engine.now(), r.name(), r.snapshot.runId()));
+      engine.emit(new LogWriteRecovered(engine.now(), r.name(), r.snapshot.runId())); // before the status clears, as above
+      faults.remove(r.name());
       engine.changed();
     }
   }
