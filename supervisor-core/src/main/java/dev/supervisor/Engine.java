@@ -50,7 +50,7 @@ interface Engine {
   /** Wakes up the callers waiting on a state and marks the saved state dirty; after every published change. */
   void changed();
 
-  /** Whether the supervisor is stopping (loop-confined; on the loop only). */
+  /** Whether the supervisor's end has begun (a stop, a failure or a hand-over); safe from any thread. */
   boolean isShuttingDown();
 
   Strategy strategy();

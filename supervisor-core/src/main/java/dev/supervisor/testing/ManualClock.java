@@ -87,7 +87,7 @@ public final class ManualClock extends Clock implements TimerClock {
     return this;
   }
 
-  /** How many timers are set and not yet due (cancelled ones included until their time). */
+  /** How many timers are set, not yet due and not cancelled. */
   public synchronized int pendingTimers() {
     return (int) timers.stream().filter(d -> !d.cancelled).count();
   }
