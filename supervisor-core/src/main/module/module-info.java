@@ -1,7 +1,7 @@
 /**
  * Keeps a family of OS processes alive. The API packages are exported; {@code
- * dev.supervisor.internal} (process groups, cgroups, log files, the launchers) is not, and the
- * engine behind {@link dev.supervisor.Supervisor} is package-private in {@code dev.supervisor}.
+ * dev.supervisor.internal} (process groups, cgroups, log files, the launchers) and {@code
+ * dev.supervisor.internal.engine} (the engine behind {@link dev.supervisor.Supervisor}) are not.
  * On the class path (how agentd and most users run it) this descriptor is ignored; it is what
  * keeps supervisor-ipc, compiled as a module against it, from reaching into the internals.
  */

@@ -210,7 +210,7 @@ public final class ChildSpec {
   public Optional<String> instanceOf() { return instanceOf; }
 
   /** The spec of instance {@code id}: named {@code name-id}, with {@code INSTANCE_ID=id}. */
-  ChildSpec instance(int id) {
+  public ChildSpec instance(int id) {
     Builder m = toBuilder(name + "-" + id);
     m.env.put("INSTANCE_ID", Integer.toString(id));
     m.instances = 0;

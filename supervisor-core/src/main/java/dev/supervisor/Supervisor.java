@@ -1,5 +1,10 @@
 package dev.supervisor;
 
+import dev.supervisor.internal.engine.EngineCore;
+import dev.supervisor.internal.engine.EngineSettings;
+import dev.supervisor.internal.engine.Instances;
+import dev.supervisor.internal.engine.Recovery;
+
 import dev.supervisor.persist.AlreadyRunningException;
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.StateStore;
@@ -51,7 +56,9 @@ public final class Supervisor implements AutoCloseable {
   private final EngineCore core;
 
   private Supervisor(Builder b) {
-    this.core = new EngineCore(b);
+    this.core = new EngineCore(new EngineSettings(b.home, b.children, b.strategy, b.shutdownTimeout, b.logCheckInterval,
+        b.clock, b.shutdownHook, b.eventLog, b.hostEnv, b.pidLock, b.stateStore, b.orphanPolicy, b.parentDeathSignal,
+        b.stateFlushInterval, b.stormBreaker, b.incidentsKept, b.notifySockets, b.launcher, b.listeners));
   }
 
   /** A builder for a supervisor whose files live under {@code home} (created on start). */
@@ -602,7 +609,7 @@ public final class Supervisor implements AutoCloseable {
         for (String n : c.runNames()) {
           ChildSpec other = runNames.putIfAbsent(n, c);
           if (other != null && (other.instances() > 0 || c.instances() > 0)) {
-            throw new IllegalArgumentException(SupervisorConfig.instanceClash(n, other, c));
+            throw new IllegalArgumentException(Instances.clash(n, other, c));
           }
         }
       }

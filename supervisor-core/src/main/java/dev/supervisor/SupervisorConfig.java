@@ -1,5 +1,7 @@
 package dev.supervisor;
 
+import dev.supervisor.internal.engine.Instances;
+
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -173,16 +175,6 @@ public final class SupervisorConfig {
   @Override
   public String toString() {
     return "SupervisorConfig[" + strategy + ", children " + children.stream().map(ChildSpec::name).toList() + "]";
-  }
-
-  /** The message for two specs that would run under the same name {@code n} (one has instances). */
-  static String instanceClash(String n, ChildSpec first, ChildSpec second) {
-    ChildSpec template = first.instances() > 0 ? first : second;
-    ChildSpec other = template == first ? second : first;
-    String instance = "instance '" + n + "' of '" + template.name() + "' (instances " + template.instances() + ")";
-    String clash = other.instances() > 0 ? "instance '" + n + "' of '" + other.name() + "' (instances " + other.instances() + ")"
-        : "child '" + other.name() + "'";
-    return clash + " has the same name as " + instance + "; rename one of them";
   }
 
   // ========================================================== reading
@@ -452,7 +444,7 @@ public final class SupervisorConfig {
         for (String n : specs.get(i).runNames()) {
           Integer other = owner.putIfAbsent(n, i);
           if (other != null) {
-            throw fail("children[" + i + "].name", instanceClash(n, specs.get(other), specs.get(i)));
+            throw fail("children[" + i + "].name", Instances.clash(n, specs.get(other), specs.get(i)));
           }
         }
       }

@@ -1,2 +1,2 @@
-/** Implementation details (process groups, /proc, log files, the per-child state machine); not a public API. */
+/** Implementation details (process groups, cgroups, /proc, log files, the launchers); not a public API. The engine is in {@code dev.supervisor.internal.engine}. */
 package dev.supervisor.internal;

@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.LogConfig;
 import dev.supervisor.internal.LogFiles;
 import dev.supervisor.internal.OwnedDirectories;
 import java.io.IOException;

@@ -1,5 +1,24 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildState;
+import dev.supervisor.ConfigException;
+import dev.supervisor.ConfigSource;
+import dev.supervisor.Durations;
+import dev.supervisor.ExitStatus;
+import dev.supervisor.HandOver;
+import dev.supervisor.Incident;
+import dev.supervisor.LogTail;
+import dev.supervisor.OrphanPolicy;
+import dev.supervisor.Registration;
+import dev.supervisor.ReloadResult;
+import dev.supervisor.RestartDecision;
+import dev.supervisor.RunRecord;
+import dev.supervisor.Strategy;
+import dev.supervisor.Supervisor;
+import dev.supervisor.SupervisorListener;
+import dev.supervisor.SupervisorState;
+import dev.supervisor.SupervisorStatus;
 import dev.supervisor.event.SupervisorEvent;
 import dev.supervisor.event.SupervisorStateChanged;
 import dev.supervisor.internal.EventLog;
@@ -39,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * {@link Recovery}, {@link StateWriter}, {@link Watcher}) hold the jobs split off it. Which thread
  * owns which state: the thread table in {@code docs/DESIGN-NOTES.md}.
  */
-final class EngineCore implements Engine, Commands {
+public final class EngineCore implements Engine, Commands {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
@@ -100,32 +119,32 @@ final class EngineCore implements Engine, Commands {
   private TimerClock.Timer sampleTimer;
   private TimerClock.Timer flushTimer;
 
-  EngineCore(Supervisor.Builder b) {
-    this.home = b.home;
+  public EngineCore(EngineSettings b) {
+    this.home = b.home();
     this.logDir = home.resolve("logs");
-    this.strategy = b.strategy;
-    this.shutdownTimeout = b.shutdownTimeout;
-    this.logCheckInterval = b.logCheckInterval;
-    this.clock = b.clock;
-    this.shutdownHook = b.shutdownHook;
-    this.eventLog = b.eventLog;
-    this.hostEnv = Map.copyOf(b.hostEnv);
-    this.usePidLock = b.pidLock;
-    this.stateStore = b.stateStore != null ? b.stateStore : StateStore.atomicJsonFile(home.resolve("state.json"));
-    this.orphanPolicy = b.orphanPolicy;
-    this.parentDeathSignal = b.parentDeathSignal && b.orphanPolicy == OrphanPolicy.KILL;
-    this.stateFlushInterval = b.stateFlushInterval;
-    Instances.Expanded x = Instances.expand(b.children);
+    this.strategy = b.strategy();
+    this.shutdownTimeout = b.shutdownTimeout();
+    this.logCheckInterval = b.logCheckInterval();
+    this.clock = b.clock();
+    this.shutdownHook = b.shutdownHook();
+    this.eventLog = b.eventLog();
+    this.hostEnv = Map.copyOf(b.hostEnv());
+    this.usePidLock = b.pidLock();
+    this.stateStore = b.stateStore() != null ? b.stateStore() : StateStore.atomicJsonFile(home.resolve("state.json"));
+    this.orphanPolicy = b.orphanPolicy();
+    this.parentDeathSignal = b.parentDeathSignal() && b.orphanPolicy() == OrphanPolicy.KILL;
+    this.stateFlushInterval = b.stateFlushInterval();
+    Instances.Expanded x = Instances.expand(b.children());
     instances.reset(x);
     this.table = new ChildTable(engine, logDir);
     this.children = table.all();
     x.ordered().forEach(table::add);
-    this.breaker = new Breaker(engine, b.stormBreaker, children.size());
-    this.launcher = b.launcher;
+    this.breaker = new Breaker(engine, b.stormBreaker(), children.size());
+    this.launcher = b.launcher();
     int n = INSTANCES.incrementAndGet();
     this.loop = new EventLoop("supervisor-" + n, clock, this::failed);
     this.loopExecutor = loop.executor();
-    this.notifySockets = new NotifySockets(home, b.notifySockets, loopExecutor);
+    this.notifySockets = new NotifySockets(home, b.notifySockets(), loopExecutor);
     this.reloader = new Reloader(engine, this, table, instances, notifySockets);
     this.scaler = new Scaler(this, table, instances, notifySockets);
     this.shutdown = new Shutdown(children, new Shutdown.Ending() {
@@ -146,15 +165,15 @@ final class EngineCore implements Engine, Commands {
         closeDown(terminal, terminal == SupervisorState.FAILED ? String.valueOf(failureCause) : null, true);
       }
     });
-    this.incidents = new IncidentRecorder(home.resolve("incidents"), b.incidentsKept, engine.io());
-    for (Map.Entry<SupervisorListener, Executor> e : b.listeners.entrySet()) {
+    this.incidents = new IncidentRecorder(home.resolve("incidents"), b.incidentsKept(), engine.io());
+    for (Map.Entry<SupervisorListener, Executor> e : b.listeners().entrySet()) {
       listeners.add(e.getKey(), e.getValue());
     }
   }
 
   // =========================================================== lifecycle
 
-  void startAsync() {
+  public void startAsync() {
     PersistedState saved;
     synchronized (monitor) {
       if (state != SupervisorState.NEW) {
@@ -231,7 +250,7 @@ final class EngineCore implements Engine, Commands {
     return new PersistedState(PersistedState.SCHEMA_VERSION, now(), Optional.ofNullable(self), out, Optional.ofNullable(handedOverAt));
   }
 
-  long stateWrites() {
+  public long stateWrites() {
     StateWriter w = stateWriter;
     return w == null ? 0 : w.writes();
   }
@@ -243,7 +262,7 @@ final class EngineCore implements Engine, Commands {
     }
   }
 
-  void awaitHealthy(Duration timeout) throws TimeoutException, InterruptedException {
+  public void awaitHealthy(Duration timeout) throws TimeoutException, InterruptedException {
     notOnLoop("awaitHealthy");
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (monitor) {
@@ -261,7 +280,7 @@ final class EngineCore implements Engine, Commands {
     }
   }
 
-  void stopAsync() {
+  public void stopAsync() {
     synchronized (monitor) {
       if (state == SupervisorState.NEW) {
         setState(SupervisorState.TERMINATED, null);
@@ -279,7 +298,7 @@ final class EngineCore implements Engine, Commands {
     }
   }
 
-  void awaitStopped(Duration timeout) throws TimeoutException, InterruptedException {
+  public void awaitStopped(Duration timeout) throws TimeoutException, InterruptedException {
     notOnLoop("awaitStopped");
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (monitor) {
@@ -301,7 +320,7 @@ final class EngineCore implements Engine, Commands {
     }
   }
 
-  void close() {
+  public void close() {
     notOnLoop("close");
     stopAsync();
     try {
@@ -315,7 +334,7 @@ final class EngineCore implements Engine, Commands {
     }
   }
 
-  HandOver handOver(Duration timeout) throws TimeoutException, InterruptedException {
+  public HandOver handOver(Duration timeout) throws TimeoutException, InterruptedException {
     notOnLoop("handOver");
     Durations.requirePositive(timeout, "timeout");
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -417,19 +436,19 @@ final class EngineCore implements Engine, Commands {
     }
   }
 
-  SupervisorState state() {
+  public SupervisorState state() {
     return state;
   }
 
-  Optional<Throwable> failureCause() {
+  public Optional<Throwable> failureCause() {
     return Optional.ofNullable(failureCause);
   }
 
-  Optional<Instant> startedAt() {
+  public Optional<Instant> startedAt() {
     return Optional.ofNullable(startedAt);
   }
 
-  Path home() {
+  public Path home() {
     return home;
   }
 
@@ -438,21 +457,21 @@ final class EngineCore implements Engine, Commands {
     return strategy;
   }
 
-  List<String> logTail(String name, int lines) throws IOException {
+  public List<String> logTail(String name, int lines) throws IOException {
     Path file = logFile(name).orElseThrow(() -> new IllegalArgumentException("child '" + name + "' has no log file (logs are discarded)"));
     return LogTail.lastLines(file, lines);
   }
 
-  List<ChildSpec> children() {
+  public List<ChildSpec> children() {
     return table.specs();
   }
 
-  List<Incident> incidents(String name) throws IOException {
+  public List<Incident> incidents(String name) throws IOException {
     runnerOrThrow(name);
     return incidents.read(name);
   }
 
-  void setWatching(String name, boolean on) {
+  public void setWatching(String name, boolean on) {
     ChildRunner r = runnerOrThrow(name);
     if (r.spec.watch().isEmpty()) {
       throw new IllegalArgumentException("child '" + name + "' watches no files: give its spec watch(paths...)");
@@ -460,12 +479,12 @@ final class EngineCore implements Engine, Commands {
     r.watch.enabled = on;
   }
 
-  boolean isWatching(String name) {
+  public boolean isWatching(String name) {
     ChildRunner r = runnerOrThrow(name);
     return r.spec.watch().isPresent() && r.watch.enabled;
   }
 
-  List<RunRecord> runs(String name) {
+  public List<RunRecord> runs(String name) {
     ChildRunner r = runnerOrThrow(name);
     java.util.concurrent.CompletableFuture<List<RunRecord>> f = new java.util.concurrent.CompletableFuture<>();
     try {
@@ -479,13 +498,13 @@ final class EngineCore implements Engine, Commands {
     }
   }
 
-  Optional<Path> logFile(String name) {
+  public Optional<Path> logFile(String name) {
     return runnerOrThrow(name).logFile();
   }
 
   // =========================================================== status
 
-  SupervisorStatus status() {
+  public SupervisorStatus status() {
     return StatusReader.take(engine, state);
   }
 
@@ -509,7 +528,7 @@ final class EngineCore implements Engine, Commands {
     control(r, true, ChildRunner::operatorRestart);
   }
 
-  List<String> rollingRestart(Duration perChild) throws TimeoutException, InterruptedException {
+  public List<String> rollingRestart(Duration perChild) throws TimeoutException, InterruptedException {
     notOnLoop("rollingRestart");
     SupervisorState st = state();
     if (st != SupervisorState.RUNNING && st != SupervisorState.STARTING) {
@@ -542,7 +561,7 @@ final class EngineCore implements Engine, Commands {
     }
   }
 
-  ChildSpec spec(String name) {
+  public ChildSpec spec(String name) {
     return runnerOrThrow(name).spec;
   }
 
@@ -550,7 +569,7 @@ final class EngineCore implements Engine, Commands {
     return table.orThrow(name);
   }
 
-  List<String> scale(String name, int n) {
+  public List<String> scale(String name, int n) {
     if (n < 0 || n > ChildSpec.MAX_INSTANCES) {
       throw new IllegalArgumentException("instances must be in 0.." + ChildSpec.MAX_INSTANCES + ", got " + n);
     }
@@ -570,7 +589,7 @@ final class EngineCore implements Engine, Commands {
 
   private final Object reloadLock = new Object();
 
-  ReloadResult reload(ConfigSource source, Duration perChild) throws ConfigException, TimeoutException, InterruptedException {
+  public ReloadResult reload(ConfigSource source, Duration perChild) throws ConfigException, TimeoutException, InterruptedException {
     List<ChildSpec> specs;
     try {
       specs = Objects.requireNonNull(source, "source").load();
@@ -581,7 +600,7 @@ final class EngineCore implements Engine, Commands {
     return reload(specs, perChild);
   }
 
-  ReloadResult reload(List<ChildSpec> specs, Duration perChild) throws TimeoutException, InterruptedException {
+  public ReloadResult reload(List<ChildSpec> specs, Duration perChild) throws TimeoutException, InterruptedException {
     notOnLoop("reload");
     Objects.requireNonNull(specs, "specs");
     Durations.requirePositive(perChild, "perChild");
@@ -624,11 +643,11 @@ final class EngineCore implements Engine, Commands {
 
   // =========================================================== listeners
 
-  Registration addListener(SupervisorListener listener, Executor executor) {
+  public Registration addListener(SupervisorListener listener, Executor executor) {
     return listeners.add(listener, executor);
   }
 
-  Map<String, String> hostEnvironment() {
+  public Map<String, String> hostEnvironment() {
     return hostEnv;
   }
 

@@ -1,5 +1,8 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ExitStatus;
+import dev.supervisor.Incident;
+import dev.supervisor.RestartDecision;
 import dev.supervisor.internal.FileTail;
 import dev.supervisor.internal.IncidentStore;
 import java.io.IOException;

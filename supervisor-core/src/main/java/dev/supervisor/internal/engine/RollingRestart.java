@@ -1,5 +1,8 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildState;
+import dev.supervisor.Durations;
+import dev.supervisor.Supervisor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildSpec;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;

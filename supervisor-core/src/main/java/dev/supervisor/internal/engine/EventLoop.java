@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.Supervisor;
 import dev.supervisor.internal.Threads;
 import dev.supervisor.spi.TimerClock;
 import java.time.Clock;

@@ -1,5 +1,9 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildStatus;
+import dev.supervisor.Supervisor;
+import dev.supervisor.SupervisorState;
+import dev.supervisor.SupervisorStatus;
 import dev.supervisor.internal.Cgroups;
 import dev.supervisor.internal.PrivilegeReports;
 import dev.supervisor.internal.ProcStat;

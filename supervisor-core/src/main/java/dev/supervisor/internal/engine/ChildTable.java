@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildSpec;
 import dev.supervisor.internal.DependencyOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,7 +14,7 @@ import java.util.Set;
  * a {@code dependsOn} naming the group waits for all of them. Holds each group's current count
  * and the spec its members are made from; not threadsafe (the supervisor's monitor guards it).
  */
-final class Instances {
+public final class Instances {
   /** The current count of each group. */
   private final Map<String, Integer> counts = new LinkedHashMap<>();
   private final Map<String, ChildSpec> templates = new LinkedHashMap<>();
@@ -81,5 +82,15 @@ final class Instances {
       }
     }
     return new Expanded(DependencyOrder.startOrder(expanded), groups, templates);
+  }
+
+  /** The message for two specs that would run under the same name {@code n} (one has instances). */
+  public static String clash(String n, ChildSpec first, ChildSpec second) {
+    ChildSpec template = first.instances() > 0 ? first : second;
+    ChildSpec other = template == first ? second : first;
+    String instance = "instance '" + n + "' of '" + template.name() + "' (instances " + template.instances() + ")";
+    String clash = other.instances() > 0 ? "instance '" + n + "' of '" + other.name() + "' (instances " + other.instances() + ")"
+        : "child '" + other.name() + "'";
+    return clash + " has the same name as " + instance + "; rename one of them";
   }
 }

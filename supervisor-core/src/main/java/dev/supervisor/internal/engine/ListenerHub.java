@@ -1,5 +1,7 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.Registration;
+import dev.supervisor.SupervisorListener;
 import dev.supervisor.event.SupervisorEvent;
 import dev.supervisor.internal.SerialExecutor;
 import java.util.Objects;

@@ -1,5 +1,9 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.RestartContext;
+import dev.supervisor.RestartDecision;
+import dev.supervisor.RestartPolicy;
+import dev.supervisor.RunRecord;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;

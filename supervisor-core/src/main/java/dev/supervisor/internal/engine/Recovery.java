@@ -1,5 +1,8 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.OrphanPolicy;
+import dev.supervisor.StopSignal;
+import dev.supervisor.Supervisor;
 import dev.supervisor.internal.Cgroups;
 import dev.supervisor.internal.ProcessGroups;
 import dev.supervisor.persist.PersistedState;
@@ -24,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * loop before anything else; killing orphans blocks it for at most the longest stop grace plus
  * 2 s, which is harmless because nothing else is running yet.
  */
-final class Recovery {
+public final class Recovery {
   private static final Logger log = LoggerFactory.getLogger(Recovery.class);
 
   private Recovery() {}
@@ -123,7 +126,7 @@ final class Recovery {
   }
 
   /** {@link Supervisor#killRecordedChildren}: every recorded child's live group and cgroup, SIGKILLed. */
-  static int killRecorded(PersistedState saved) {
+  public static int killRecorded(PersistedState saved) {
     List<Orphan> toKill = new ArrayList<>();
     for (PersistedState.Child c : saved.children()) {
       if (c.process().isEmpty()) {

@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.Supervisor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -39,7 +40,7 @@ final class Scaler {
       ChildRunner clash = table.get(name + "-" + i);
       if (clash != null && !clash.spec().instanceOf().equals(Optional.of(name))) {
         throw new IllegalArgumentException("cannot scale '" + name + "' to " + n + ": "
-            + SupervisorConfig.instanceClash(clash.name(), clash.spec(), instances.template(name)));
+            + Instances.clash(clash.name(), clash.spec(), instances.template(name)));
       }
     }
     for (int i = count; i < n; i++) { // grow

@@ -1,4 +1,4 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
 import dev.supervisor.internal.ProcStat;
 import java.time.Duration;

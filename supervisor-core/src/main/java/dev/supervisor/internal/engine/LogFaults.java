@@ -1,5 +1,7 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildStatus;
+import dev.supervisor.Durations;
 import dev.supervisor.event.LogWriteFailed;
 import dev.supervisor.event.LogWriteRecovered;
 import dev.supervisor.internal.LogFiles;

@@ -1,7 +1,10 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.Durations;
+import dev.supervisor.StormBreaker;
 import dev.supervisor.event.StormBreakerClosed;
 import dev.supervisor.event.StormBreakerTripped;
+import dev.supervisor.spi.TimerClock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -10,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import dev.supervisor.spi.TimerClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,13 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildState;
+import dev.supervisor.ChildView;
+import dev.supervisor.Durations;
+import dev.supervisor.ExitStatus;
+import dev.supervisor.RestartDecision;
+import dev.supervisor.RunRecord;
+import dev.supervisor.Supervisor;
 import dev.supervisor.event.ChildGaveUp;
 import dev.supervisor.event.ChildStartFailed;
 import dev.supervisor.event.ChildStateChanged;
@@ -8,6 +16,7 @@ import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.ProcessSignature;
 import dev.supervisor.spi.LaunchRequest;
 import dev.supervisor.spi.LaunchedProcess;
+import dev.supervisor.spi.TimerClock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import dev.supervisor.spi.TimerClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

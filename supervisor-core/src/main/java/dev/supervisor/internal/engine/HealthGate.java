@@ -1,5 +1,9 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildState;
+import dev.supervisor.ExitStatus;
+import dev.supervisor.Supervisor;
+import dev.supervisor.SupervisorState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ExitStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;

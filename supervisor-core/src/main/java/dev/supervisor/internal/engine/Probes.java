@@ -1,5 +1,11 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildState;
+import dev.supervisor.ChildView;
+import dev.supervisor.Durations;
+import dev.supervisor.HealthCheck;
+import dev.supervisor.HealthResult;
 import dev.supervisor.event.HealthCheckFailed;
 import dev.supervisor.spi.TimerClock;
 import java.time.Duration;

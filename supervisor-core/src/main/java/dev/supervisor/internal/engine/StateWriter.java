@@ -1,4 +1,4 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
 import dev.supervisor.event.StateStoreWriteFailed;
 import dev.supervisor.persist.PersistedState;

@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.NotifySocketFactory;
 import dev.supervisor.internal.OwnedDirectories;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

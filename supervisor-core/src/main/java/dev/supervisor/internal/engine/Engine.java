@@ -1,5 +1,9 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ExitStatus;
+import dev.supervisor.RestartDecision;
+import dev.supervisor.Strategy;
+import dev.supervisor.Supervisor;
 import dev.supervisor.event.SupervisorEvent;
 import dev.supervisor.spi.ProcessLauncher;
 import dev.supervisor.spi.TimerClock;

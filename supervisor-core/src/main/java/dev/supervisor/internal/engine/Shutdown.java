@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.SupervisorState;
 import java.util.List;
 
 /**

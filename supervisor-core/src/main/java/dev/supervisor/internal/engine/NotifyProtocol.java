@@ -1,5 +1,8 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildState;
+import dev.supervisor.Durations;
 import dev.supervisor.event.HealthCheckFailed;
 import dev.supervisor.spi.TimerClock;
 import java.nio.file.Path;

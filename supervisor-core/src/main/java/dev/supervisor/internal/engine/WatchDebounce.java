@@ -1,5 +1,6 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildState;
 import dev.supervisor.event.WatchTriggered;
 import dev.supervisor.spi.TimerClock;
 import java.nio.file.Path;

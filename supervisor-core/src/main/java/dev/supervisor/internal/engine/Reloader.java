@@ -1,5 +1,10 @@
-package dev.supervisor;
+package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ChildState;
+import dev.supervisor.Durations;
+import dev.supervisor.ReloadResult;
+import dev.supervisor.Supervisor;
 import dev.supervisor.event.ConfigReloadFailed;
 import dev.supervisor.event.ConfigReloaded;
 import java.nio.file.Path;
