@@ -193,7 +193,7 @@ public final class Supervisor implements AutoCloseable {
    * @throws IOException if the file cannot be read
    */
   public List<String> logTail(String name, int lines) throws IOException {
-    return core.logTail(name, lines);
+    return core.control().logTail(name, lines);
   }
 
   /**
@@ -224,7 +224,7 @@ public final class Supervisor implements AutoCloseable {
    * @throws IOException if the file cannot be read
    */
   public List<Incident> incidents(String name) throws IOException {
-    return core.incidents(name);
+    return core.control().incidents(name);
   }
 
   /**
@@ -234,12 +234,12 @@ public final class Supervisor implements AutoCloseable {
    * @throws IllegalArgumentException for an unknown name, or a child that watches nothing
    */
   public void setWatching(String name, boolean on) {
-    core.setWatching(name, on);
+    core.control().setWatching(name, on);
   }
 
   /** Whether the child's file watching is on (false for a child that watches nothing). */
   public boolean isWatching(String name) {
-    return core.isWatching(name);
+    return core.control().isWatching(name);
   }
 
   /**
@@ -249,12 +249,12 @@ public final class Supervisor implements AutoCloseable {
    * @throws IllegalArgumentException for an unknown name
    */
   public List<RunRecord> runs(String name) {
-    return core.runs(name);
+    return core.control().runs(name);
   }
 
   /** Where the child's output goes, if it is logged. @throws IllegalArgumentException for an unknown name */
   public Optional<Path> logFile(String name) {
-    return core.logFile(name);
+    return core.control().logFile(name);
   }
 
   /**
@@ -319,7 +319,7 @@ public final class Supervisor implements AutoCloseable {
    * @throws IllegalArgumentException "no child named 'x'; children: a, b" if there is none
    */
   public ChildSpec spec(String name) {
-    return core.spec(name);
+    return core.control().spec(name);
   }
 
   /**
@@ -398,7 +398,7 @@ public final class Supervisor implements AutoCloseable {
    * notify variables.
    */
   public Map<String, String> hostEnvironment() {
-    return core.hostEnvironment();
+    return core.hostEnv();
   }
 
   @Override

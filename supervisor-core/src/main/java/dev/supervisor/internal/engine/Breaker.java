@@ -27,12 +27,12 @@ final class Breaker {
   private final StormBreaker config;
   private final int threshold;
   /** The latest crash of each child (loop-confined). */
-  private final Map<ChildRunner, Instant> lastCrash = new HashMap<>();
+  private final Map<ChildMachine, Instant> lastCrash = new HashMap<>();
   /** Children whose restart came due while open, with what starts them. */
-  private final Map<ChildRunner, Runnable> held = new LinkedHashMap<>();
+  private final Map<ChildMachine, Runnable> held = new LinkedHashMap<>();
   private boolean open;
   private Instant openedAt;
-  private ChildRunner probe;
+  private ChildMachine probe;
   private TimerClock.Timer probeTimer;
   private volatile StormBreaker.Status status;
 
@@ -48,7 +48,7 @@ final class Breaker {
   }
 
   /** An un-requested failure of {@code r} (not one found by crash recovery). */
-  void crashed(ChildRunner r, Instant now) {
+  void crashed(ChildMachine r, Instant now) {
     if (threshold == Integer.MAX_VALUE) {
       return;
     }
@@ -65,7 +65,7 @@ final class Breaker {
     if (lastCrash.size() >= threshold) {
       open = true;
       openedAt = now;
-      List<String> names = lastCrash.keySet().stream().sorted(Comparator.comparingInt(c -> c.index)).map(ChildRunner::name).toList();
+      List<String> names = lastCrash.keySet().stream().sorted(Comparator.comparingInt(c -> c.index)).map(ChildMachine::name).toList();
       log.warn("storm breaker tripped: {} children crashed within {} ({}); restarts pause until one stays up for {}",
           names.size(), Durations.format(config.window()), String.join(", ", names), Durations.format(config.probe()));
       publish();
@@ -77,7 +77,7 @@ final class Breaker {
    * A restart of {@code r} came due. Returns true if the breaker holds it ({@code start} runs
    * when the breaker closes); the first child due while open becomes the probe and starts.
    */
-  boolean hold(ChildRunner r, Runnable start) {
+  boolean hold(ChildMachine r, Runnable start) {
     if (!open || engine.isShuttingDown()) {
       return false;
     }
@@ -94,9 +94,6 @@ final class Breaker {
     return true;
   }
 
-  boolean isHeld(ChildRunner r) {
-    return held.containsKey(r);
-  }
 
   /** Why a held child waits, for its status. */
   String heldReason() {
@@ -105,7 +102,7 @@ final class Breaker {
   }
 
   /** {@code r} is up (RUNNING, or READY when it has readiness). */
-  void up(ChildRunner r, long runId) {
+  void up(ChildMachine r, long runId) {
     if (open && r == probe) {
       cancelProbeTimer();
       probeTimer = engine.schedule(() -> probePassed(r, runId), config.probe());
@@ -113,7 +110,7 @@ final class Breaker {
   }
 
   /** {@code r} was started by an operator, or will not start again by itself (FATAL, EXITED, STOPPED). */
-  void left(ChildRunner r) {
+  void left(ChildMachine r) {
     boolean changed = held.remove(r) != null;
     if (r == probe) {
       cancelProbeTimer();
@@ -130,7 +127,7 @@ final class Breaker {
     if (engine.isShuttingDown()) {
       return;
     }
-    Optional<ChildRunner> next = held.keySet().stream().min(Comparator.comparingInt(c -> c.index));
+    Optional<ChildMachine> next = held.keySet().stream().min(Comparator.comparingInt(c -> c.index));
     if (next.isPresent()) {
       Runnable start = held.remove(next.get());
       probe = next.get();
@@ -141,7 +138,7 @@ final class Breaker {
     }
   }
 
-  private void probePassed(ChildRunner r, long runId) {
+  private void probePassed(ChildMachine r, long runId) {
     probeTimer = null;
     if (!open || r != probe || r.runId() != runId || !r.isUp()) {
       return;
@@ -149,8 +146,8 @@ final class Breaker {
     close(r);
   }
 
-  private void close(ChildRunner passed) {
-    List<Map.Entry<ChildRunner, Runnable>> release = new ArrayList<>(held.entrySet());
+  private void close(ChildMachine passed) {
+    List<Map.Entry<ChildMachine, Runnable>> release = new ArrayList<>(held.entrySet());
     release.sort(Comparator.comparingInt(e -> e.getKey().index));
     held.clear();
     open = false;
@@ -161,7 +158,7 @@ final class Breaker {
     log.info("storm breaker closed{}; starting {}", passed == null ? "" : ": '" + passed.name() + "' stayed up", names);
     publish();
     engine.emit(new StormBreakerClosed(engine.now(), passed == null ? "" : passed.name(), names));
-    for (Map.Entry<ChildRunner, Runnable> e : release) {
+    for (Map.Entry<ChildMachine, Runnable> e : release) {
       e.getValue().run();
     }
   }
@@ -174,7 +171,7 @@ final class Breaker {
   }
 
   private void publish() {
-    status = new StormBreaker.Status(open, Optional.ofNullable(openedAt), Optional.ofNullable(probe).map(ChildRunner::name),
-        held.keySet().stream().sorted(Comparator.comparingInt(c -> c.index)).map(ChildRunner::name).toList(), config.toString());
+    status = new StormBreaker.Status(open, Optional.ofNullable(openedAt), Optional.ofNullable(probe).map(ChildMachine::name),
+        held.keySet().stream().sorted(Comparator.comparingInt(c -> c.index)).map(ChildMachine::name).toList(), config.toString());
   }
 }

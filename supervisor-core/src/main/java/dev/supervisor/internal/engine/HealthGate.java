@@ -26,7 +26,7 @@ final class HealthGate {
     }
     List<String> late = new ArrayList<>();
     for (ChildRunner r : children) {
-      ChildRunner.Snapshot c = r.snapshot;
+      ChildSnapshot c = r.snapshot;
       boolean desired = r.desiredRunning();
       if (!desired && !c.state().isAlive()) {
         continue; // stopped by an operator (or about to be)

@@ -78,8 +78,8 @@ final class LogFaults {
    * open, until its next start).
    */
   static String fileProblem(ChildRunner r, Path file) {
-    ChildRunner.Snapshot s = r.snapshot;
-    Object expected = r.logFileKey;
+    ChildSnapshot s = r.snapshot;
+    Object expected = r.files.logFileKey;
     if (expected == null || !s.state().isAlive() || s.pid().isEmpty()) {
       return null;
     }

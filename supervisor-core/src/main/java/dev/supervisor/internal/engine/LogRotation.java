@@ -71,10 +71,10 @@ final class LogRotation {
           LogWatch w = logWatches.computeIfAbsent(r.name(), n -> new LogWatch());
           String problem = engine.logFaults().directoryProblem(file.get(), directories); // every round: one look per directory
           if (problem == null) {
-            if (!all && now - w.nextCheckNanos < 0 && !r.logCheckDue) {
+            if (!all && now - w.nextCheckNanos < 0 && !r.files.logCheckDue) {
               continue;
             }
-            r.logCheckDue = false;
+            r.files.logCheckDue = false;
             problem = LogFaults.fileProblem(r, file.get());
           }
           if (problem != null) {

@@ -94,7 +94,7 @@ final class NotifySockets {
     try {
       bound.put(r.name(), factory.bind(path, (pid, pgid, message) -> {
         try {
-          loop.execute(() -> r.notified(pid, pgid, message));
+          loop.execute(() -> r.notify.received(pid, pgid, message));
         } catch (RejectedExecutionException e) {
           // the supervisor has ended
         }

@@ -1,6 +1,9 @@
 package dev.supervisor.internal.engine;
 
 import dev.supervisor.ChildSpec;
+import java.util.Objects;
+import dev.supervisor.ConfigSource;
+import dev.supervisor.ConfigException;
 import dev.supervisor.ChildState;
 import dev.supervisor.Durations;
 import dev.supervisor.ReloadResult;
@@ -116,6 +119,16 @@ final class Reloader {
     return result;
   }
 
+  /** The specs of {@code source}; a config that cannot be read is refused (logged and evented) and thrown. */
+  List<ChildSpec> load(ConfigSource source) throws ConfigException {
+    try {
+      return Objects.requireNonNull(source, "source").load();
+    } catch (ConfigException e) {
+      refused(e.getMessage());
+      throw e;
+    }
+  }
+
   /** A reload that cannot be made: logged and evented. */
   void refused(String message) {
     log.warn("{}", message);
@@ -154,7 +167,7 @@ final class Reloader {
     boolean back = commands.awaitUntil(() -> r.upAgainAfter(runBefore) || r.snapshot.state() == ChildState.FATAL,
         System.nanoTime() + perChild.toNanos());
     if (!back || !r.upAgainAfter(runBefore)) {
-      ChildRunner.Snapshot now = r.snapshot;
+      ChildSnapshot now = r.snapshot;
       throw timeout("restarting changed child '" + r.name() + "': it did not come back " + r.upState() + " within "
           + Durations.format(perChild) + " (it is " + now.state() + now.reason().map(x -> ": " + x).orElse("") + ")", done, plan);
     }

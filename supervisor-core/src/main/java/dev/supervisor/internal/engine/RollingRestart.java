@@ -23,7 +23,7 @@ final class RollingRestart {
     List<String> done = new ArrayList<>();
     for (int i = 0; i < children.size(); i++) {
       ChildRunner r = children.get(i);
-      ChildRunner.Snapshot before = r.snapshot;
+      ChildSnapshot before = r.snapshot;
       boolean up = before.state() == ChildState.READY || (before.state() == ChildState.RUNNING && !r.spec.hasReadiness());
       if (r.retired || !up || !before.desiredRunning()) {
         continue;
@@ -33,7 +33,7 @@ final class RollingRestart {
       boolean settled = commands.awaitUntil(() -> r.upAgainAfter(before.runId()) || r.snapshot.state() == ChildState.FATAL,
           System.nanoTime() + perChild.toNanos());
       if (!settled || !r.upAgainAfter(before.runId())) {
-        ChildRunner.Snapshot now = r.snapshot;
+        ChildSnapshot now = r.snapshot;
         List<String> untouched = children.subList(i + 1, children.size()).stream().filter(c -> !c.retired).map(ChildRunner::name)
             .toList();
         throw new TimeoutException("rolling restart stopped at '" + r.name() + "': it did not come back " + r.upState() + " within "

@@ -1,5 +1,6 @@
 package dev.supervisor.internal.engine;
 
+import dev.supervisor.ChildSpec;
 import dev.supervisor.Supervisor;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +31,9 @@ final class Scaler {
    * {@code requireRunning} throws when the supervisor is no longer running (checked after the name).
    */
   List<String> scale(String name, int n, Runnable requireRunning) {
+    if (n < 0 || n > ChildSpec.MAX_INSTANCES) {
+      throw new IllegalArgumentException("instances must be in 0.." + ChildSpec.MAX_INSTANCES + ", got " + n);
+    }
     int count = instances.count(Objects.requireNonNull(name, "name"));
     if (count < 0) {
       throw new IllegalArgumentException("'" + name + "' was not declared with instances(n)"

@@ -37,7 +37,7 @@ final class StatusReader {
       if (r.retired) {
         continue;
       }
-      ChildRunner.Snapshot c = r.snapshot;
+      ChildSnapshot c = r.snapshot;
       Optional<Duration> cpu = Optional.empty();
       OptionalLong rss = OptionalLong.empty();
       if (c.pid().isPresent() && c.state().isAlive()) {
@@ -56,7 +56,7 @@ final class StatusReader {
   }
 
   /** Live processes of a child: its cgroup's, else its process group's (real processes only). */
-  private static OptionalInt processCount(ChildRunner.Snapshot c, OptionalLong livePid, Map<Long, Integer> groupCounts) {
+  private static OptionalInt processCount(ChildSnapshot c, OptionalLong livePid, Map<Long, Integer> groupCounts) {
     if (livePid.isEmpty()) {
       return OptionalInt.empty();
     }
@@ -75,7 +75,7 @@ final class StatusReader {
     }
     List<Long> pgids = new ArrayList<>();
     for (ChildRunner r : engine.runners()) {
-      ChildRunner.Snapshot c = r.snapshot;
+      ChildSnapshot c = r.snapshot;
       if (!r.retired && c.state().isAlive() && c.pid().isPresent() && c.cgroup().isEmpty()) {
         pgids.add(c.pid().getAsLong());
       }

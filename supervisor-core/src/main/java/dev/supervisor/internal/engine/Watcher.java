@@ -111,7 +111,7 @@ final class Watcher implements AutoCloseable {
         for (Subscriber s : subscribers) {
           if (s.paths().stream().anyMatch(file::startsWith) && s.ignore().stream().noneMatch(m -> m.matches(file))) {
             try {
-              engine.loop().execute(() -> s.runner().watchEvent(file));
+              engine.loop().execute(() -> s.runner().watch.changed(file));
             } catch (RejectedExecutionException ex) {
               return; // the supervisor has ended
             }
