@@ -39,10 +39,10 @@ class DaemonOptionsTest {
   void theRecordedOptionsReadBackAndAnythingElseIsRefused() throws Exception {
     Path f = dir.resolve("daemon.args");
     Files.writeString(f, "[\"--config\",\"/etc/c.json\",\"--orphans\",\"adopt\"]\n");
-    assertThat(Agentd.DaemonCmd.recordedOptions(f)).containsExactly("--config", "/etc/c.json", "--orphans", "adopt");
+    assertThat(DaemonCmd.recordedOptions(f)).containsExactly("--config", "/etc/c.json", "--orphans", "adopt");
     for (String bad : List.of("[\"--config\"", "{}", "[\"--orphans\"]", "[\"--home\",\"/\"]", "[\"-Dx\",\"y\"]", "[1,2]")) {
       Files.writeString(f, bad);
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Agentd.DaemonCmd.recordedOptions(f)).as(bad)
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> DaemonCmd.recordedOptions(f)).as(bad)
           .isInstanceOf(IOException.class);
     }
   }
