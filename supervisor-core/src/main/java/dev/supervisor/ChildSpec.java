@@ -299,7 +299,7 @@ public final class ChildSpec {
   }
 
   /** The names this spec runs as: its own, or {@code name-0 .. name-(n-1)} with instances. */
-  List<String> runNames() {
+  public List<String> runNames() {
     if (instances == 0) {
       return List.of(name);
     }

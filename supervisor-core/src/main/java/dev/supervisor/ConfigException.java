@@ -25,7 +25,7 @@ public final class ConfigException extends Exception {
    * @param field the JSON path of the offending field, or "" for the whole document
    * @param cause the underlying exception, or null
    */
-  ConfigException(String message, Path file, String field, Throwable cause) {
+  public ConfigException(String message, Path file, String field, Throwable cause) {
     super(Objects.requireNonNull(message, "message"), cause);
     this.file = file;
     this.field = Objects.requireNonNull(field, "field");

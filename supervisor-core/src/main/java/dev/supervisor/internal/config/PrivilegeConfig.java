@@ -1,6 +1,11 @@
-package dev.supervisor;
+package dev.supervisor.internal.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.supervisor.ConfigException;
+import dev.supervisor.Enforcement;
+import dev.supervisor.Permissions;
+import dev.supervisor.Privileges;
+import dev.supervisor.ResourceLimit;
 import dev.supervisor.internal.PrivilegeSupport;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -51,14 +56,14 @@ final class PrivilegeConfig {
       JsonNode umask = node.get("umask");
       if (present(umask)) {
         if (!umask.isTextual() || !umask.textValue().matches("0?[0-7]{3}")) {
-          throw fail.at(path + ".umask", "must be an octal string such as \"0027\", got " + SupervisorConfig.describe(umask));
+          throw fail.at(path + ".umask", "must be an octal string such as \"0027\", got " + JsonFields.describe(umask));
         }
         b.umask(Integer.parseInt(umask.textValue(), 8));
       }
       JsonNode nnp = node.get("noNewPrivileges");
       if (present(nnp)) {
         if (!nnp.isBoolean()) {
-          throw fail.at(path + ".noNewPrivileges", "must be true or false, got " + SupervisorConfig.describe(nnp));
+          throw fail.at(path + ".noNewPrivileges", "must be true or false, got " + JsonFields.describe(nnp));
         }
         b.noNewPrivileges(nnp.booleanValue());
       }
@@ -78,7 +83,7 @@ final class PrivilegeConfig {
       JsonNode enforce = node.get("enforce");
       if (present(enforce)) {
         if (!enforce.isTextual() || !List.of("strict", "best-effort").contains(enforce.textValue())) {
-          throw fail.at(path + ".enforce", "must be \"strict\" or \"best-effort\", got " + SupervisorConfig.describe(enforce));
+          throw fail.at(path + ".enforce", "must be \"strict\" or \"best-effort\", got " + JsonFields.describe(enforce));
         }
         b.enforcement(enforce.textValue().equals("strict") ? Enforcement.STRICT : Enforcement.BEST_EFFORT);
       }
@@ -105,7 +110,7 @@ final class PrivilegeConfig {
 
   private static void limits(Privileges.Builder b, JsonNode limits, String path, Fail fail) throws ConfigException {
     if (!limits.isObject()) {
-      throw fail.at(path, "must be an object like {\"nofile\": 1024, \"as\": \"1G\"}, got " + SupervisorConfig.describe(limits));
+      throw fail.at(path, "must be an object like {\"nofile\": 1024, \"as\": \"1G\"}, got " + JsonFields.describe(limits));
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = limits.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
@@ -120,7 +125,7 @@ final class PrivilegeConfig {
         } else if (v.isTextual()) {
           value = l.parse(v.textValue());
         } else {
-          throw fail.at(at, "must be a whole number or a string such as \"100M\" or \"60s\", got " + SupervisorConfig.describe(v));
+          throw fail.at(at, "must be a whole number or a string such as \"100M\" or \"60s\", got " + JsonFields.describe(v));
         }
         b.limit(l, value);
       } catch (IllegalArgumentException ex) {
@@ -132,7 +137,7 @@ final class PrivilegeConfig {
   private static Permissions permissions(JsonNode perm, String path, Path baseDir, Fail fail) throws ConfigException {
     if (!perm.isObject()) {
       throw fail.at(path, "must be an object like {\"read\": [\"/etc/app\"], \"write\": [\"data\"], \"net\": false}, got "
-          + SupervisorConfig.describe(perm));
+          + JsonFields.describe(perm));
     }
     for (Iterator<String> it = perm.fieldNames(); it.hasNext(); ) {
       String k = it.next();
@@ -165,7 +170,7 @@ final class PrivilegeConfig {
     JsonNode net = perm.get("net");
     if (present(net)) {
       if (!net.isBoolean()) {
-        throw fail.at(path + ".net", "must be true or false, got " + SupervisorConfig.describe(net));
+        throw fail.at(path + ".net", "must be true or false, got " + JsonFields.describe(net));
       }
       pb.network(net.booleanValue());
     }
@@ -179,17 +184,17 @@ final class PrivilegeConfig {
     if (node.isIntegralNumber() && node.longValue() >= 0) {
       return Long.toString(node.longValue());
     }
-    throw fail.at(path, "must be a name or a numeric id, got " + SupervisorConfig.describe(node));
+    throw fail.at(path, "must be a name or a numeric id, got " + JsonFields.describe(node));
   }
 
   private static List<String> strings(JsonNode node, String path, String what, Fail fail) throws ConfigException {
     if (!node.isArray()) {
-      throw fail.at(path, "must be " + what + ", got " + SupervisorConfig.describe(node));
+      throw fail.at(path, "must be " + what + ", got " + JsonFields.describe(node));
     }
     List<String> out = new ArrayList<>();
     for (int i = 0; i < node.size(); i++) {
       if (!node.get(i).isTextual()) {
-        throw fail.at(path + "[" + i + "]", "must be a string, got " + SupervisorConfig.describe(node.get(i)));
+        throw fail.at(path + "[" + i + "]", "must be a string, got " + JsonFields.describe(node.get(i)));
       }
       out.add(node.get(i).textValue());
     }

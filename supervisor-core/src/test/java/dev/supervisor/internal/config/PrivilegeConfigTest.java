@@ -1,8 +1,15 @@
-package dev.supervisor;
+package dev.supervisor.internal.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.supervisor.ChildSpec;
+import dev.supervisor.ConfigException;
+import dev.supervisor.Enforcement;
+import dev.supervisor.Permissions;
+import dev.supervisor.Privileges;
+import dev.supervisor.ResourceLimit;
+import dev.supervisor.SupervisorConfig;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
