@@ -7,7 +7,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,11 +54,11 @@ public final class Cgroups {
   static final String JOIN_SCRIPT_PARENT_CHECKED = "echo $$ > \"$0\" || exit; read -r _ _ _ p _ < /proc/$$/stat; "
       + "[ \"$p\" = \"$1\" ] || exit 1; shift; exec \"$@\"";
   private static final Pattern ROOT_NAME = Pattern.compile("supervisor-(\\d+)");
-  private static final Pattern SLOT_NAME = Pattern.compile("ll-\\d+");
-  private static final long SELF = ProcessHandle.current().pid();
-  private static final Object LOCK = new Object();
+  static final Pattern SLOT_NAME = Pattern.compile("ll-\\d+");
+  static final long SELF = ProcessHandle.current().pid();
+  static final Object LOCK = new Object();
   /** Freezer kills and pid loops can block: they run here, off the supervisor's event loop. */
-  private static final ExecutorService KILLER = Executors.newCachedThreadPool(Threads.named("supervisor-cgroup-kill", true));
+  static final ExecutorService KILLER = Executors.newCachedThreadPool(Threads.named("supervisor-cgroup-kill", true));
 
   /** What a launcher asks for: detected ({@code auto}), one kind of cgroup, or none. */
   public enum Mode {
@@ -146,147 +144,44 @@ public final class Cgroups {
       why.add("no /bin/sh to join a child to its cgroup");
       return Optional.empty();
     }
-    List<Mount> mounts;
+    List<CgroupMounts.Mount> mounts;
     Map<String, String> own;
     try {
-      mounts = mounts(Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8));
-      own = ownCgroups(Files.readAllLines(Path.of("/proc/self/cgroup"), StandardCharsets.UTF_8));
+      mounts = CgroupMounts.mounts(Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8));
+      own = CgroupMounts.ownCgroups(Files.readAllLines(Path.of("/proc/self/cgroup"), StandardCharsets.UTF_8));
     } catch (IOException | RuntimeException e) {
       why.add("cannot read /proc/self/mountinfo or /proc/self/cgroup: " + e.getMessage());
       return Optional.empty();
     }
-    List<Candidate> candidates = new ArrayList<>();
-    Optional<Candidate> v2 = candidate(mounts, own, "cgroup2", "", why);
-    Optional<Candidate> freezer = candidate(mounts, own, "cgroup", "freezer", why);
-    Optional<Candidate> pids = candidate(mounts, own, "cgroup", "pids", why);
+    List<CgroupMounts.Candidate> candidates = new ArrayList<>();
+    Optional<CgroupMounts.Candidate> v2 = CgroupMounts.candidate(mounts, own, "cgroup2", "", why);
+    Optional<CgroupMounts.Candidate> freezer = CgroupMounts.candidate(mounts, own, "cgroup", "freezer", why);
+    Optional<CgroupMounts.Candidate> pids = CgroupMounts.candidate(mounts, own, "cgroup", "pids", why);
     switch (mode) {
       case V2 -> v2.ifPresent(candidates::add);
       case V1_FREEZER -> freezer.ifPresent(candidates::add);
       case V1_PIDS -> pids.ifPresent(candidates::add);
       default -> {
         // cgroup.kill or cgroup.freeze first, then the v1 freezer, then v2 without either, then v1 pids
-        v2.filter(c -> c.kind != Kind.V2_PLAIN).ifPresent(candidates::add);
+        v2.filter(c -> c.kind() != Kind.V2_PLAIN).ifPresent(candidates::add);
         freezer.ifPresent(candidates::add);
-        v2.filter(c -> c.kind == Kind.V2_PLAIN).ifPresent(candidates::add);
+        v2.filter(c -> c.kind() == Kind.V2_PLAIN).ifPresent(candidates::add);
         pids.ifPresent(candidates::add);
       }
     }
     if (candidates.isEmpty() && why.isEmpty()) {
       why.add("no " + (mode == Mode.AUTO ? "cgroup2, freezer or pids" : mode.key) + " hierarchy mounted");
     }
-    for (Candidate c : candidates) {
-      Hierarchy h = new Hierarchy(c.kind, c.mount, c.own, c.favorDynMods);
+    for (CgroupMounts.Candidate c : candidates) {
+      Hierarchy h = new Hierarchy(c.kind(), c.mount(), c.own(), c.favorDynMods());
       Optional<String> problem = h.probe();
       if (problem.isEmpty()) {
         h.sweepStale();
         return Optional.of(h);
       }
-      why.add(c.kind.text + " at " + c.own + ": " + problem.get());
+      why.add(c.kind().text + " at " + c.own() + ": " + problem.get());
     }
     return Optional.empty();
-  }
-
-  record Mount(Path point, String root, String fstype, List<String> superOptions) {}
-
-  private record Candidate(Kind kind, Path mount, Path own, boolean favorDynMods) {}
-
-  /** The cgroup mounts of {@code /proc/self/mountinfo}. */
-  static List<Mount> mounts(List<String> mountinfo) {
-    List<Mount> out = new ArrayList<>();
-    for (String line : mountinfo) {
-      int sep = line.indexOf(" - ");
-      if (sep < 0) {
-        continue;
-      }
-      String[] left = line.substring(0, sep).split(" ");
-      String[] right = line.substring(sep + 3).split(" ");
-      if (left.length < 5 || right.length < 3 || !(right[0].equals("cgroup2") || right[0].equals("cgroup"))) {
-        continue;
-      }
-      out.add(new Mount(Path.of(unescape(left[4])), unescape(left[3]), right[0], List.of(right[2].split(","))));
-    }
-    return out;
-  }
-
-  /** {@code "0::/a/b"} as {@code "" -> "/a/b"}, {@code "6:freezer:/x"} as {@code "freezer" -> "/x"}. */
-  static Map<String, String> ownCgroups(List<String> lines) {
-    Map<String, String> out = new java.util.HashMap<>();
-    for (String line : lines) {
-      String[] f = line.split(":", 3);
-      if (f.length < 3) {
-        continue;
-      }
-      if (f[0].equals("0") && f[1].isEmpty()) {
-        out.put("", f[2]);
-      } else {
-        for (String c : f[1].split(",")) {
-          out.put(c, f[2]);
-        }
-      }
-    }
-    return out;
-  }
-
-  private static Optional<Candidate> candidate(List<Mount> mounts, Map<String, String> own, String fstype, String controller,
-      List<String> why) {
-    String path = own.get(controller);
-    if (path == null) {
-      return Optional.empty();
-    }
-    for (Mount m : mounts) {
-      if (!m.fstype.equals(fstype) || (!controller.isEmpty() && !m.superOptions.contains(controller))) {
-        continue;
-      }
-      if (!(path.equals(m.root) || m.root.equals("/") || path.startsWith(m.root + "/"))) {
-        why.add(fstype + (controller.isEmpty() ? "" : " " + controller) + ": own cgroup " + path + " is outside the mount of " + m.root);
-        continue;
-      }
-      String rel = m.root.equals("/") ? path : path.substring(m.root.length());
-      Path dir = m.point.resolve(rel.replaceFirst("^/+", "")).normalize();
-      if (!dir.startsWith(m.point) || !Files.isRegularFile(dir.resolve("cgroup.procs"))) {
-        why.add(fstype + (controller.isEmpty() ? "" : " " + controller) + ": own cgroup directory " + dir + " not found");
-        continue;
-      }
-      Kind kind;
-      if (fstype.equals("cgroup2")) {
-        // a guess for the order of preference (the root cgroup has neither file): the probe looks in a child
-        kind = Files.exists(dir.resolve("cgroup.kill")) || kernelAtLeast(5, 14) ? Kind.V2_KILL
-            : Files.exists(dir.resolve("cgroup.freeze")) || kernelAtLeast(5, 2) ? Kind.V2_FREEZE : Kind.V2_PLAIN;
-      } else {
-        kind = controller.equals("freezer") ? Kind.V1_FREEZER : Kind.V1_PIDS;
-      }
-      return Optional.of(new Candidate(kind, m.point, dir, m.superOptions.contains("favordynmods")));
-    }
-    return Optional.empty();
-  }
-
-  private static boolean kernelAtLeast(int major, int minor) {
-    try {
-      String[] v = Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim().split("[.-]");
-      int ma = Integer.parseInt(v[0]);
-      int mi = Integer.parseInt(v[1]);
-      return ma > major || (ma == major && mi >= minor);
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
-  }
-
-  /** mountinfo escapes space, tab, newline and backslash as octal. */
-  private static String unescape(String s) {
-    if (s.indexOf('\\') < 0) {
-      return s;
-    }
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '\\' && i + 3 < s.length() && s.substring(i + 1, i + 4).matches("[0-7]{3}")) {
-        sb.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
-        i += 3;
-      } else {
-        sb.append(c);
-      }
-    }
-    return sb.toString();
   }
 
   /**
@@ -294,7 +189,7 @@ public final class Cgroups {
    * ({@code .../supervisor-<pid>/<child>} on a cgroup mount) and still exists: recovery kills what
    * is left in it. Anything else is refused, so a damaged state file cannot aim the kill elsewhere.
    */
-  public static Optional<Group> saved(String path) {
+  public static Optional<ChildCgroup> saved(String path) {
     try {
       Path p = Path.of(path).normalize();
       if (!p.isAbsolute() || !Files.isRegularFile(p.resolve("cgroup.procs"))) {
@@ -307,13 +202,13 @@ public final class Cgroups {
       if (parent == null || parent.getFileName() == null || !ROOT_NAME.matcher(parent.getFileName().toString()).matches()) {
         return Optional.empty();
       }
-      for (Mount m : mounts(Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8))) {
-        if (p.startsWith(m.point) && !p.equals(m.point)) {
-          Kind kind = m.fstype.equals("cgroup2") ? (Files.exists(p.resolve("cgroup.kill")) ? Kind.V2_KILL
+      for (CgroupMounts.Mount m : CgroupMounts.mounts(Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8))) {
+        if (p.startsWith(m.point()) && !p.equals(m.point())) {
+          Kind kind = m.fstype().equals("cgroup2") ? (Files.exists(p.resolve("cgroup.kill")) ? Kind.V2_KILL
               : Files.exists(p.resolve("cgroup.freeze")) ? Kind.V2_FREEZE : Kind.V2_PLAIN)
-              : m.superOptions.contains("freezer") ? Kind.V1_FREEZER : m.superOptions.contains("pids") ? Kind.V1_PIDS : null;
+              : m.superOptions().contains("freezer") ? Kind.V1_FREEZER : m.superOptions().contains("pids") ? Kind.V1_PIDS : null;
           if (kind != null) {
-            return Optional.of(new Group(kind, p, null));
+            return Optional.of(new ChildCgroup(kind, p, null));
           }
         }
       }
@@ -326,7 +221,7 @@ public final class Cgroups {
   /** How many processes are in the cgroup {@code dir} (sub-cgroups included); 0 once it is gone. */
   public static int count(Path dir) {
     List<Long> out = new ArrayList<>();
-    Group.collect(dir, out);
+    ChildCgroup.collect(dir, out);
     return out.size();
   }
 
@@ -363,7 +258,7 @@ public final class Cgroups {
 
     /** Makes a cgroup, has a shell join it and exit; empty when that worked. */
     private Optional<String> probe() {
-      Group g;
+      ChildCgroup g;
       try {
         g = create(null, "probe-" + probes.incrementAndGet());
       } catch (IOException e) {
@@ -371,9 +266,9 @@ public final class Cgroups {
         return Optional.of("cannot make a cgroup: " + e.getMessage());
       }
       if (kind.v2()) {
-        kind = Files.exists(g.dir.resolve("cgroup.kill")) ? Kind.V2_KILL
-            : Files.exists(g.dir.resolve("cgroup.freeze")) ? Kind.V2_FREEZE : Kind.V2_PLAIN;
-        g = new Group(kind, g.dir, this);
+        kind = Files.exists(g.dir().resolve("cgroup.kill")) ? Kind.V2_KILL
+            : Files.exists(g.dir().resolve("cgroup.freeze")) ? Kind.V2_FREEZE : Kind.V2_PLAIN;
+        g = new ChildCgroup(kind, g.dir(), this);
       }
       try {
         Process p = new ProcessBuilder(ProcessGroups.tool("sh").get(), "-c", "echo $$ > \"$0\"", g.procs().toString())
@@ -399,11 +294,11 @@ public final class Cgroups {
      * A new cgroup for run {@code run} of child {@code child}: {@code <root>/<child>-<run>}, with a
      * suffix if that exists; beneath {@code slot} when one is given ({@link #slot}).
      */
-    public Group create(String child, long run, Optional<Path> slot) throws IOException {
+    public ChildCgroup create(String child, long run, Optional<Path> slot) throws IOException {
       return create(slot.orElse(null), child + "-" + run);
     }
 
-    private Group create(Path slot, String base) throws IOException {
+    private ChildCgroup create(Path slot, String base) throws IOException {
       synchronized (LOCK) {
         Path parent = slot != null ? slot : root;
         if (slot != null && !Files.isDirectory(slot)) {
@@ -414,7 +309,7 @@ public final class Cgroups {
           Path dir = parent.resolve(i == 1 ? base : base + "-" + i);
           try {
             Files.createDirectory(dir);
-            return new Group(kind, dir, this);
+            return new ChildCgroup(kind, dir, this);
           } catch (FileAlreadyExistsException e) {
             if (i > 100) {
               throw e;
@@ -511,7 +406,7 @@ public final class Cgroups {
   }
 
   /** Removes a {@code supervisor-<pid>} directory if it is empty (rmdir refuses otherwise). */
-  private static void pruneRoot(Path root) {
+  static void pruneRoot(Path root) {
     if (root == null || root.getFileName() == null || !ROOT_NAME.matcher(root.getFileName().toString()).matches()) {
       return;
     }
@@ -521,203 +416,6 @@ public final class Cgroups {
       } catch (IOException e) {
         // another child cgroup (or a slot) is still in it
       }
-    }
-  }
-
-  /** One child run's cgroup. Threadsafe. */
-  public static final class Group {
-    private final Kind kind;
-    private final Path dir;
-    private final Hierarchy hierarchy;
-
-    Group(Kind kind, Path dir, Hierarchy hierarchy) {
-      this.kind = kind;
-      this.dir = dir;
-      this.hierarchy = hierarchy;
-    }
-
-    public Path dir() {
-      return dir;
-    }
-
-    /** The file a process writes its pid into to join. */
-    public Path procs() {
-      return dir.resolve("cgroup.procs");
-    }
-
-    /** The processes in it (and in any cgroup beneath it), zombies excluded; empty once it is gone. */
-    public List<Long> pids() {
-      List<Long> out = new ArrayList<>();
-      collect(dir, out);
-      return out;
-    }
-
-    private static void collect(Path d, List<Long> out) {
-      try {
-        for (String line : Files.readAllLines(d.resolve("cgroup.procs"), StandardCharsets.US_ASCII)) {
-          if (!line.isBlank()) {
-            out.add(Long.parseLong(line.trim()));
-          }
-        }
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(d, Files::isDirectory)) {
-          for (Path sub : s) {
-            collect(sub, out);
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        // gone meanwhile
-      }
-    }
-
-    /** How many processes are in it: one read of {@code cgroup.procs} (sub-cgroups included). */
-    public int count() {
-      return pids().size();
-    }
-
-    /** Whether no process is left in it (v2: {@code populated 0} in {@code cgroup.events}, which counts sub-cgroups). */
-    public boolean isEmpty() {
-      if (kind.v2()) {
-        try {
-          for (String line : Files.readAllLines(dir.resolve("cgroup.events"), StandardCharsets.US_ASCII)) {
-            if (line.startsWith("populated ")) {
-              return line.endsWith(" 0");
-            }
-          }
-        } catch (NoSuchFileException e) {
-          return true;
-        } catch (IOException e) {
-          // fall back to the list
-        }
-      }
-      return !Files.isDirectory(dir) || pids().isEmpty();
-    }
-
-    /**
-     * Sends {@code signal} to its processes outside process group {@code pgid} (the group itself
-     * is signalled by the caller): they left the group, so a group signal misses them. Returns
-     * their pids.
-     */
-    public List<Long> signalOutsideGroup(String signal, long pgid) {
-      List<Long> outside = new ArrayList<>();
-      for (long pid : pids()) {
-        ProcStat.read(pid).filter(st -> st.pgrp() != pgid && st.state() != 'Z').ifPresent(st -> outside.add(pid));
-      }
-      ProcessGroups.signalPids(outside, signal);
-      return outside;
-    }
-
-    /** SIGKILL to everything in it; returns at once (a freeze, where one is needed, happens on a helper thread). */
-    public void killAsync() {
-      if (kind == Kind.V2_KILL) {
-        kill();
-      } else {
-        KILLER.execute(this::kill);
-      }
-    }
-
-    /** SIGKILL to everything in it, blocking for a freeze where the kind needs one. */
-    public void kill() {
-      try {
-        switch (kind) {
-          case V2_KILL -> write("cgroup.kill", "1");
-          case V2_FREEZE -> freezeKillThaw("cgroup.freeze", "1", "0");
-          case V1_FREEZER -> freezeKillThaw("freezer.state", "FROZEN", "THAWED");
-          default -> {
-            if (kind == Kind.V1_PIDS) {
-              try {
-                write("pids.max", "0"); // no fork can outrun the loop below
-              } catch (IOException e) {
-                log.debug("cannot cap {}: {}", dir, e.toString());
-              }
-            }
-            for (int round = 0; round < 50; round++) {
-              List<Long> left = pids();
-              if (left.isEmpty()) {
-                break;
-              }
-              ProcessGroups.signalPids(left, "KILL");
-              LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-            }
-          }
-        }
-      } catch (NoSuchFileException e) {
-        // already removed: nothing left to kill
-      } catch (IOException e) {
-        log.warn("cannot kill the processes in cgroup {}: {}; killing them one by one", dir, e.getMessage());
-        ProcessGroups.signalPids(pids(), "KILL");
-      }
-    }
-
-    private void freezeKillThaw(String file, String freeze, String thaw) throws IOException {
-      write(file, freeze);
-      try {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
-        while (!frozen(file) && System.nanoTime() < deadline) {
-          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
-        // a frozen process cannot fork: one pass gets them all (a pending SIGKILL acts at the thaw)
-        ProcessGroups.signalPids(pids(), "KILL");
-      } finally {
-        write(file, thaw);
-      }
-    }
-
-    private boolean frozen(String file) {
-      try {
-        if (kind == Kind.V1_FREEZER) {
-          return Files.readString(dir.resolve(file)).trim().equals("FROZEN");
-        }
-        return Files.readAllLines(dir.resolve("cgroup.events")).contains("frozen 1");
-      } catch (IOException e) {
-        return true;
-      }
-    }
-
-    private void write(String file, String value) throws IOException {
-      Files.write(dir.resolve(file), value.getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE);
-    }
-
-    /** Waits until no process is left in it; true if that happened within {@code timeout}. */
-    public boolean awaitEmpty(Duration timeout) {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (!isEmpty()) {
-        if (System.nanoTime() >= deadline) {
-          return false;
-        }
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-      }
-      return true;
-    }
-
-    /**
-     * Removes the cgroup directory (and the per-JVM directory above it when that is left empty);
-     * true if it is gone. Retries briefly: the kernel may report it busy for a moment after its
-     * last process exited.
-     */
-    public boolean remove() {
-      for (int i = 0; i < 50; i++) {
-        if (removeTree(dir)) {
-          Path parent = dir.getParent();
-          if (parent != null && SLOT_NAME.matcher(parent.getFileName().toString()).matches()) {
-            Path root = parent.getParent();
-            if (hierarchy != null || root == null || root.getFileName().toString().equals("supervisor-" + SELF)) {
-              return true; // a slot of this JVM stays while its spawner thread lives
-            }
-            removeTree(parent); // a slot of a supervisor that is gone
-            parent = root;
-          }
-          pruneRoot(parent);
-          return true;
-        }
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-      }
-      log.warn("cannot remove cgroup {}: processes {} are still in it", dir, pids());
-      return false;
-    }
-
-    @Override
-    public String toString() {
-      return dir.toString();
     }
   }
 }

@@ -108,7 +108,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     }
     List<String> inner = PrivilegedCommand.command(priv, r.parentDeathSignal(), r.argv());
     Optional<RestrictedSpawners.Profile> profile = landlockProfile(priv, inner, r, dir, Optional.empty());
-    Optional<Cgroups.Group> cgroup = Optional.empty();
+    Optional<ChildCgroup> cgroup = Optional.empty();
     Optional<Cgroups.Hierarchy> h = hierarchy();
     if (h.isPresent()) {
       try {
@@ -127,13 +127,13 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     try {
       return spawn(r, dir, cgroup.map(g -> joining(g, r.parentDeathSignal(), inner)).orElse(inner), profile, cgroup);
     } catch (IOException | RuntimeException e) {
-      cgroup.ifPresent(Cgroups.Group::remove);
+      cgroup.ifPresent(ChildCgroup::remove);
       throw e;
     }
   }
 
   private static LaunchedProcess spawn(LaunchRequest r, Path dir, List<String> command, Optional<RestrictedSpawners.Profile> profile,
-      Optional<Cgroups.Group> cgroup) throws IOException {
+      Optional<ChildCgroup> cgroup) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().clear();
     pb.environment().putAll(r.env());
@@ -165,7 +165,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
    * command (same pid); with a parent-death signal to come, also checks that the supervisor
    * (this JVM, its parent) still lives after the join.
    */
-  static List<String> joining(Cgroups.Group g, boolean parentDeathSignal, List<String> command) {
+  static List<String> joining(ChildCgroup g, boolean parentDeathSignal, List<String> command) {
     List<String> out = new ArrayList<>(command.size() + 5);
     out.add(ProcessGroups.tool("sh").orElseThrow());
     out.add("-c");
@@ -223,11 +223,11 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     private static final long SCAN_REUSE_MILLIS = 50;
     private final long pgid;
     private final ProcessHandle leader;
-    private final Optional<Cgroups.Group> cgroup;
+    private final Optional<ChildCgroup> cgroup;
     private final Map<Long, ProcessHandle> swept = new ConcurrentHashMap<>();
     private final AtomicBoolean released = new AtomicBoolean();
 
-    Containment(long pgid, ProcessHandle leader, Optional<Cgroups.Group> cgroup) {
+    Containment(long pgid, ProcessHandle leader, Optional<ChildCgroup> cgroup) {
       this.pgid = pgid;
       this.leader = leader;
       this.cgroup = cgroup;
@@ -288,7 +288,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
         return;
       }
       if (cgroup.isPresent()) {
-        Cgroups.Group g = cgroup.get();
+        ChildCgroup g = cgroup.get();
         if (!g.isEmpty()) {
           g.kill();
         }
@@ -347,7 +347,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
 
     @Override
     public Optional<Path> cgroup() {
-      return containment.cgroup.map(Cgroups.Group::dir);
+      return containment.cgroup.map(ChildCgroup::dir);
     }
 
     @Override
@@ -399,7 +399,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       @Override public void killGroupAndWait() { c.killAndWait(); }
       @Override public List<Long> groupMembers() { return c.members(); }
       @Override public Optional<ProcessSignature> signature() { return Optional.of(signature); }
-      @Override public Optional<Path> cgroup() { return c.cgroup.map(Cgroups.Group::dir); }
+      @Override public Optional<Path> cgroup() { return c.cgroup.map(ChildCgroup::dir); }
       @Override public Optional<java.time.Instant> startedAt() { return Optional.ofNullable(started); }
       @Override public void stopWatching() { stopPolling(); }
       @Override public void release() {

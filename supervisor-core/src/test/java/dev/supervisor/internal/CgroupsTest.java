@@ -18,27 +18,27 @@ class CgroupsTest {
 
   @Test
   void aHybridLayoutHasV2UnderUnifiedAndV1ControllersBesideIt() {
-    List<Cgroups.Mount> mounts = Cgroups.mounts(List.of(
+    List<CgroupMounts.Mount> mounts = CgroupMounts.mounts(List.of(
         "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755",
         "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer",
         "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids",
         "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct",
         "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw"));
-    assertThat(mounts).extracting(Cgroups.Mount::point).containsExactly(Path.of("/sys/fs/cgroup/freezer"),
+    assertThat(mounts).extracting(CgroupMounts.Mount::point).containsExactly(Path.of("/sys/fs/cgroup/freezer"),
         Path.of("/sys/fs/cgroup/pids"), Path.of("/sys/fs/cgroup/cpu,cpuacct"), Path.of("/sys/fs/cgroup/unified"));
     assertThat(mounts.get(2).superOptions()).contains("cpu", "cpuacct");
-    assertThat(Cgroups.ownCgroups(List.of("6:freezer:/", "2:cpu,cpuacct:/x", "0::/")))
+    assertThat(CgroupMounts.ownCgroups(List.of("6:freezer:/", "2:cpu,cpuacct:/x", "0::/")))
         .containsEntry("freezer", "/").containsEntry("cpuacct", "/x").containsEntry("", "/");
   }
 
   @Test
   void aPureV2LayoutHasOneMountAndOneLine() {
-    List<Cgroups.Mount> mounts = Cgroups.mounts(List.of(
+    List<CgroupMounts.Mount> mounts = CgroupMounts.mounts(List.of(
         "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot",
         "30 23 0:27 / /sys/fs/my\\040cgroups rw - cgroup2 none rw"));
-    assertThat(mounts).extracting(Cgroups.Mount::point).containsExactly(Path.of("/sys/fs/cgroup"), Path.of("/sys/fs/my cgroups"));
+    assertThat(mounts).extracting(CgroupMounts.Mount::point).containsExactly(Path.of("/sys/fs/cgroup"), Path.of("/sys/fs/my cgroups"));
     assertThat(mounts.get(0).fstype()).isEqualTo("cgroup2");
-    assertThat(Cgroups.ownCgroups(List.of("0::/system.slice/agentd.service")))
+    assertThat(CgroupMounts.ownCgroups(List.of("0::/system.slice/agentd.service")))
         .containsExactly(java.util.Map.entry("", "/system.slice/agentd.service"));
   }
 

@@ -4,6 +4,7 @@ import dev.supervisor.OrphanPolicy;
 import dev.supervisor.StopSignal;
 import dev.supervisor.Supervisor;
 import dev.supervisor.internal.Cgroups;
+import dev.supervisor.internal.ChildCgroup;
 import dev.supervisor.internal.ProcessGroups;
 import dev.supervisor.persist.PersistedState;
 import dev.supervisor.persist.ProcessSignature;
@@ -33,9 +34,9 @@ public final class Recovery {
   private Recovery() {}
 
   /** A process group, and the cgroup its supervisor made for it if that still exists, to stop before starting fresh. */
-  private record Orphan(String name, long pgid, StopSignal signal, Duration grace, String why, Optional<Cgroups.Group> cgroup) {
+  private record Orphan(String name, long pgid, StopSignal signal, Duration grace, String why, Optional<ChildCgroup> cgroup) {
     boolean empty() {
-      return !ProcessGroups.hasMembers(pgid) && cgroup.map(Cgroups.Group::isEmpty).orElse(true);
+      return !ProcessGroups.hasMembers(pgid) && cgroup.map(ChildCgroup::isEmpty).orElse(true);
     }
 
     void signal(String sig) {
@@ -72,7 +73,7 @@ public final class Recovery {
         continue;
       }
       ProcessSignature sig = p.get().process().get();
-      Optional<Cgroups.Group> cgroup = p.get().cgroup().flatMap(Cgroups::saved);
+      Optional<ChildCgroup> cgroup = p.get().cgroup().flatMap(Cgroups::saved);
       Optional<LaunchedProcess> adopted = policy == OrphanPolicy.ADOPT || handedOver
           ? engine.launcher().adopt(sig, p.get().cgroup()) : Optional.empty();
       if (adopted.isPresent()) {
@@ -92,7 +93,7 @@ public final class Recovery {
     for (PersistedState.Child c : saved.children()) {
       if (!configured.contains(c.name()) && c.process().isPresent()) {
         ProcessSignature sig = c.process().get();
-        Optional<Cgroups.Group> cgroup = c.cgroup().flatMap(Cgroups::saved);
+        Optional<ChildCgroup> cgroup = c.cgroup().flatMap(Cgroups::saved);
         if (sig.isAlive()) {
           log.warn("saved state names child '{}' (pid {}), which is no longer configured: stopping it", c.name(), sig.pid());
           toStop.add(new Orphan(c.name(), sig.pid(), StopSignal.TERM, Duration.ofSeconds(10), "no longer configured", cgroup));
@@ -133,7 +134,7 @@ public final class Recovery {
         continue;
       }
       ProcessSignature sig = c.process().get();
-      Optional<Cgroups.Group> cgroup = c.cgroup().flatMap(Cgroups::saved);
+      Optional<ChildCgroup> cgroup = c.cgroup().flatMap(Cgroups::saved);
       if (sig.isAlive()) {
         toKill.add(new Orphan(c.name(), sig.pid(), StopSignal.KILL, Duration.ZERO, "killed by force", cgroup));
       } else {
@@ -155,7 +156,7 @@ public final class Recovery {
    * not ours. Its cgroup, when the saved state names one that still exists, holds every process
    * left of it (those that left the group too): killed, then the directory removed.
    */
-  private static Optional<Orphan> leftovers(String name, ProcessSignature deadLeader, Optional<Cgroups.Group> cgroup) {
+  private static Optional<Orphan> leftovers(String name, ProcessSignature deadLeader, Optional<ChildCgroup> cgroup) {
     if (cgroup.isPresent()) {
       List<Long> members = cgroup.get().pids();
       if (members.isEmpty()) {
@@ -196,10 +197,10 @@ public final class Recovery {
     left = waitEmpty(left, TimeUnit.SECONDS.toNanos(2));
     for (Orphan o : left) {
       log.error("process group {} of '{}' still has processes {} after SIGKILL", o.pgid(), o.name(),
-          o.cgroup().map(Cgroups.Group::pids).orElseGet(() -> ProcessGroups.members(o.pgid())));
+          o.cgroup().map(ChildCgroup::pids).orElseGet(() -> ProcessGroups.members(o.pgid())));
     }
     for (Orphan o : orphans) {
-      o.cgroup().ifPresent(Cgroups.Group::remove);
+      o.cgroup().ifPresent(ChildCgroup::remove);
     }
   }
 
