@@ -4,25 +4,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.supervisor.ipc.internal.Json;
 import dev.supervisor.ipc.internal.LineReader;
-import dev.supervisor.persist.OwnerOnly;
+import dev.supervisor.ipc.internal.Replies;
+import dev.supervisor.ipc.internal.SocketFile;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -30,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXSocket;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,10 +60,8 @@ public final class JsonLineServer implements AutoCloseable {
   private Thread acceptor;
   private final Duration socketCheck;
   private java.util.concurrent.ScheduledExecutorService watcher;
-  /** The identity of the socket file this server bound, to notice it deleted or replaced. */
-  private volatile Object boundKey;
-  /** The last reason a re-bind failed, so it is logged once per episode. */
-  private String rebindProblem;
+  /** The socket file, bound again when it is deleted or replaced. */
+  private final SocketFile socketFile;
   private volatile boolean closed;
   /** Requests read and not yet answered: close() lets them be written (up to 2 s) before it ends the workers. */
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -87,6 +80,7 @@ public final class JsonLineServer implements AutoCloseable {
     this.peerPolicy = b.peerPolicy;
     this.version = b.version;
     this.socketCheck = b.socketCheck;
+    this.socketFile = new SocketFile(socket, Math.min(maxConnections, 512));
   }
 
   public static Builder builder(Path socket) {
@@ -99,7 +93,7 @@ public final class JsonLineServer implements AutoCloseable {
    * @throws IOException if the socket path is served by a live server, is not a socket, or cannot be bound
    */
   public JsonLineServer start() throws IOException {
-    server = bind();
+    server = socketFile.bind();
     int n = SERVERS.incrementAndGet();
     java.util.concurrent.BlockingQueue<Runnable> waiting = maxConnections > workers
         ? new ArrayBlockingQueue<>(maxConnections - workers) : new java.util.concurrent.SynchronousQueue<>();
@@ -119,46 +113,6 @@ public final class JsonLineServer implements AutoCloseable {
     return this;
   }
 
-  /** Creates the directory (0700) if missing, replaces a stale socket file, binds (0600) and records the file's identity. */
-  private AFUNIXServerSocket bind() throws IOException {
-    Path dir = socket.getParent();
-    if (!Files.isDirectory(dir)) {
-      OwnerOnly.createDirectories(dir); // missing parents 0700 too (a fresh supervisor home)
-    } else {
-      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
-      if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-        log.warn("socket directory {} is {} (not rwx------): others may reach {}; peer checks still apply", dir,
-            PosixFilePermissions.toString(perms), socket.getFileName());
-      }
-    }
-    replaceStaleSocket();
-    AFUNIXServerSocket s = AFUNIXServerSocket.newInstance();
-    try {
-      s.bind(AFUNIXSocketAddress.of(socket), Math.min(maxConnections, 512));
-      s.setDeleteOnClose(false); // close() deletes the file itself, and only while it is still ours
-      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-      boundKey = fileKey();
-    } catch (IOException e) {
-      s.close();
-      throw e;
-    }
-    return s;
-  }
-
-  /**
-   * The identity of whatever is at the socket path now (device, inode and modification time: a
-   * file made after ours was deleted may well get our inode number again); null if nothing is.
-   */
-  private Object fileKey() {
-    try {
-      java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
-          java.nio.file.LinkOption.NOFOLLOW_LINKS);
-      return java.util.Arrays.asList(a.fileKey(), a.lastModifiedTime());
-    } catch (IOException e) {
-      return null;
-    }
-  }
-
   /**
    * Every {@code socketCheckInterval}: if the socket file was deleted or replaced (a cleanup of
    * {@code run/}, an operator's {@code rm}), binds again at the same path, so clients find the
@@ -169,56 +123,21 @@ public final class JsonLineServer implements AutoCloseable {
     if (closed) {
       return;
     }
-    Object now = fileKey();
-    if (now != null && now.equals(boundKey)) {
-      rebindProblem = null;
-      return;
-    }
     AFUNIXServerSocket old = server;
     synchronized (this) {
       if (closed) {
         return;
       }
-      try {
-        server = bind();
-      } catch (IOException | RuntimeException e) {
-        String why = e.getMessage();
-        if (!java.util.Objects.equals(why, rebindProblem)) {
-          log.warn("socket file {} was {} and cannot be bound again: {}; clients cannot reach this server until it is",
-              socket, now == null ? "deleted" : "replaced", why);
-          rebindProblem = why;
-        }
+      AFUNIXServerSocket fresh = socketFile.rebindIfGone();
+      if (fresh == null) {
         return;
       }
+      server = fresh;
     }
-    rebindProblem = null;
-    log.warn("socket file {} was {}: bound it again (clients in the meantime found no server there)", socket,
-        now == null ? "deleted" : "replaced by a stale one");
     try {
       old.close(); // the acceptor moves on to the new socket
     } catch (IOException e) {
       log.debug("closing the replaced listener of {}: {}", socket, e.toString());
-    }
-  }
-
-  private void replaceStaleSocket() throws IOException {
-    if (!Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    if (Files.isRegularFile(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(socket)) {
-      throw new IOException(socket + " exists and is not a socket: remove it or choose another path");
-    }
-    try {
-      ObjectNode pong = JsonLineClient.of(socket, Duration.ofSeconds(1)).call(Json.MAPPER.createObjectNode().put("type", "ping"));
-      throw new IOException("socket " + socket + " is served by a live process (pid " + pong.path("pid").asText("?")
-          + "): stop it first or choose another path");
-    } catch (RpcException e) {
-      throw new IOException("socket " + socket + " is served by a live process (it answered " + e + "): stop it first");
-    } catch (SocketException e) {
-      log.info("replacing stale socket {} (nothing listens on it: {})", socket, e.getMessage());
-      Files.deleteIfExists(socket);
-    } catch (SocketTimeoutException e) {
-      throw new IOException("socket " + socket + " accepts connections but does not answer ping: a hung server holds it; stop it first");
     }
   }
 
@@ -257,7 +176,7 @@ public final class JsonLineServer implements AutoCloseable {
   private void refuseBusy(AFUNIXSocket s) {
     try (s) {
       s.setSoTimeout(500);
-      refuseAfterFirstLine(new LineReader(s.getInputStream(), 64 * 1024), s.getOutputStream(), TimeUnit.MILLISECONDS.toNanos(500),
+      Replies.refuseAfterFirstLine(new LineReader(s.getInputStream(), 64 * 1024), s.getOutputStream(), TimeUnit.MILLISECONDS.toNanos(500),
           ErrorCode.BUSY, "server busy: " + maxConnections + " connections in use; try again");
     } catch (IOException ignored) {
       // the client went away
@@ -271,29 +190,11 @@ public final class JsonLineServer implements AutoCloseable {
    */
   private void refuseBusyNow(AFUNIXSocket s) {
     try {
-      writeLine(s.getOutputStream(), error(null, ErrorCode.BUSY, "server busy: " + maxConnections + " connections in use; try again"));
+      Replies.writeLine(s.getOutputStream(), Replies.error(null, ErrorCode.BUSY, "server busy: " + maxConnections + " connections in use; try again"));
     } catch (IOException ignored) {
       // the client went away
     }
     closeQuietly(s);
-  }
-
-  /**
-   * Reads the client's first line (for at most {@code withinNanos}) before refusing it, so that
-   * the client is not writing into a closed socket when the refusal comes, and so that the
-   * refusal carries its request's id.
-   */
-  private static void refuseAfterFirstLine(LineReader reader, OutputStream out, long withinNanos, ErrorCode code, String message)
-      throws IOException {
-    JsonNode id = null;
-    try {
-      byte[] first = reader.readLine(System.nanoTime() + withinNanos);
-      JsonNode req = first == null ? null : Json.MAPPER.readTree(first);
-      id = req != null && req.isObject() ? req.get("id") : null;
-    } catch (IOException ignored) {
-      // refused either way
-    }
-    writeLine(out, error(id, code, message));
   }
 
   private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
@@ -321,7 +222,7 @@ public final class JsonLineServer implements AutoCloseable {
       LineReader reader = new LineReader(in, maxLineBytes);
       if (!peerPolicy.allows(peer)) {
         log.warn("refused a connection to {} from {}: not allowed by {}", socket, peer, PeerPolicy.describe(peerPolicy));
-        refuseAfterFirstLine(reader, out, Math.min(readTimeout.toNanos(), TimeUnit.SECONDS.toNanos(2)), ErrorCode.FORBIDDEN,
+        Replies.refuseAfterFirstLine(reader, out, Math.min(readTimeout.toNanos(), TimeUnit.SECONDS.toNanos(2)), ErrorCode.FORBIDDEN,
             peer + " may not connect to " + socket.getFileName() + " (" + PeerPolicy.describe(peerPolicy) + ")");
         return;
       }
@@ -330,10 +231,10 @@ public final class JsonLineServer implements AutoCloseable {
         try {
           line = reader.readLine(System.nanoTime() + readTimeout.toNanos());
         } catch (LineReader.LineTooLongException e) {
-          writeLine(out, error(null, ErrorCode.LINE_TOO_LONG, "request line longer than " + maxLineBytes + " bytes; connection closed"));
+          Replies.writeLine(out, Replies.error(null, ErrorCode.LINE_TOO_LONG, "request line longer than " + maxLineBytes + " bytes; connection closed"));
           return;
         } catch (SocketTimeoutException e) {
-          writeLine(out, error(null, ErrorCode.TIMEOUT, "no complete request line within " + readTimeout.toMillis() + " ms; connection closed"));
+          Replies.writeLine(out, Replies.error(null, ErrorCode.TIMEOUT, "no complete request line within " + readTimeout.toMillis() + " ms; connection closed"));
           return;
         }
         if (line == null) {
@@ -345,7 +246,7 @@ public final class JsonLineServer implements AutoCloseable {
         inFlight.incrementAndGet();
         ANSWERING.set(true);
         try {
-          writeLine(out, answer(line, peer));
+          Replies.writeLine(out, answer(line, peer));
         } finally {
           ANSWERING.set(false);
           inFlight.decrementAndGet();
@@ -364,7 +265,7 @@ public final class JsonLineServer implements AutoCloseable {
         StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(line));
       } catch (CharacterCodingException e) {
-        return error(null, ErrorCode.BAD_ENCODING, "request is not valid UTF-8");
+        return Replies.error(null, ErrorCode.BAD_ENCODING, "request is not valid UTF-8");
       }
     }
     JsonNode node;
@@ -372,27 +273,27 @@ public final class JsonLineServer implements AutoCloseable {
       node = Json.MAPPER.readTree(line);
     } catch (IOException e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-      return error(null, ErrorCode.BAD_JSON, "malformed JSON: " + why);
+      return Replies.error(null, ErrorCode.BAD_JSON, "malformed JSON: " + why);
     }
     if (node == null || !node.isObject()) {
-      return error(null, ErrorCode.BAD_REQUEST, "a request must be a JSON object with a \"type\"");
+      return Replies.error(null, ErrorCode.BAD_REQUEST, "a request must be a JSON object with a \"type\"");
     }
     ObjectNode request = (ObjectNode) node;
     JsonNode id = request.get("id");
     JsonNode type = request.get("type");
     if (type == null || !type.isTextual()) {
-      return error(id, ErrorCode.BAD_REQUEST, "a request needs a string \"type\"");
+      return Replies.error(id, ErrorCode.BAD_REQUEST, "a request needs a string \"type\"");
     }
     if (type.asText().equals("ping")) {
       ObjectNode pong = Json.MAPPER.createObjectNode().put("type", "pong");
-      setId(pong, id);
+      Replies.setId(pong, id);
       return pong.put("pid", ProcessHandle.current().pid())
           .put("uptimeMs", (System.nanoTime() - startNanos) / 1_000_000).put("version", version);
     }
     try {
       ObjectNode body = handler.handle(request, peer);
       ObjectNode reply = Json.MAPPER.createObjectNode().put("type", "result");
-      setId(reply, id);
+      Replies.setId(reply, id);
       if (body != null) {
         body.fields().forEachRemaining(f -> {
           if (!f.getKey().equals("type") && !f.getKey().equals("id")) {
@@ -402,10 +303,10 @@ public final class JsonLineServer implements AutoCloseable {
       }
       return reply;
     } catch (RpcException e) {
-      return error(id, e.code(), e.getMessage());
+      return Replies.error(id, e.code(), e.getMessage());
     } catch (RuntimeException e) {
       log.error("handler failed on a '{}' request on {}", type.asText(), socket, e);
-      return error(id, ErrorCode.INTERNAL, "internal error handling '" + type.asText() + "': " + e);
+      return Replies.error(id, ErrorCode.INTERNAL, "internal error handling '" + type.asText() + "': " + e);
     }
   }
 
@@ -416,24 +317,6 @@ public final class JsonLineServer implements AutoCloseable {
       }
     }
     return true;
-  }
-
-  private static void setId(ObjectNode reply, JsonNode id) {
-    if (id != null) {
-      reply.set("id", id);
-    }
-  }
-
-  static ObjectNode error(JsonNode id, ErrorCode code, String message) {
-    ObjectNode n = Json.MAPPER.createObjectNode().put("type", "error");
-    setId(n, id);
-    return n.put("code", code.name()).put("message", message);
-  }
-
-  static void writeLine(OutputStream out, ObjectNode reply) throws IOException {
-    out.write(Json.MAPPER.writeValueAsBytes(reply));
-    out.write('\n');
-    out.flush();
   }
 
   private static Peer peerOf(AFUNIXSocket s) throws IOException {
@@ -487,14 +370,7 @@ public final class JsonLineServer implements AutoCloseable {
     } catch (IOException e) {
       log.debug("closing {}: {}", socket, e.toString());
     }
-    try {
-      Object now = fileKey();
-      if (now != null && now.equals(boundKey)) {
-        Files.deleteIfExists(socket);
-      }
-    } catch (IOException e) {
-      log.debug("removing {}: {}", socket, e.toString());
-    }
+    socketFile.remove();
     if (pool != null) {
       // a reply being made (a hand-over answers with what it did, then the server goes): written first
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
