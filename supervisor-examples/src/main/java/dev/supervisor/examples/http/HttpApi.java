@@ -1,23 +1,29 @@
 package dev.supervisor.examples.http;
 
+import static dev.supervisor.examples.http.HttpExchanges.contentLength;
+import static dev.supervisor.examples.http.HttpExchanges.drain;
+import static dev.supervisor.examples.http.HttpExchanges.error;
+import static dev.supervisor.examples.http.HttpExchanges.json;
+import static dev.supervisor.examples.http.HttpExchanges.loginPage;
+import static dev.supervisor.examples.http.HttpExchanges.noFraming;
+import static dev.supervisor.examples.http.HttpExchanges.only;
+import static dev.supervisor.examples.http.HttpExchanges.query;
+import static dev.supervisor.examples.http.HttpExchanges.send;
+import static dev.supervisor.examples.http.HttpExchanges.tryError;
+import static dev.supervisor.examples.http.HttpExchanges.unauthorized;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.supervisor.ChildSpec;
-import dev.supervisor.ChildState;
-import dev.supervisor.ChildStatus;
 import dev.supervisor.Registration;
 import dev.supervisor.Supervisor;
 import dev.supervisor.SupervisorState;
 import dev.supervisor.SupervisorStatus;
 import dev.supervisor.event.RestartScheduled;
+import dev.supervisor.examples.http.HttpExchanges.MethodNotAllowed;
 import dev.supervisor.examples.tools.Jsons;
 import dev.supervisor.ipc.control.StatusJson;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,7 +36,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -39,7 +44,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,7 +77,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
-  private static final int MAX_BODY = 64 * 1024;
+  static final int MAX_BODY = 64 * 1024;
   private static final int MAX_STREAMS = 16;
   /** Request workers: every SSE stream holds one, and so does every client still sending its request. */
   static final int WORKERS = 64;
@@ -99,15 +103,11 @@ public final class HttpApi implements AutoCloseable {
   private final HttpServer server;
   private final HttpAuth auth;
   private final ThreadPoolExecutor pool;
-  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final HttpMetrics metrics;
   private final Registration restartTracker;
   /** Per child, made on its first restart: a child scaled up later has one too. */
   private final Map<String, Deque<Instant>> restartTimes = new java.util.concurrent.ConcurrentHashMap<>();
-  /** The children whose meters are registered, and those meters; kept in step with the children at each read. */
-  private final Map<String, List<io.micrometer.core.instrument.Meter>> metered = new HashMap<>();
   private final AtomicInteger streams = new AtomicInteger();
-  private volatile SupervisorStatus cached;
-  private volatile long cachedAt;
 
   private HttpApi(Supervisor sup, HttpServer server, String token) {
     this.sup = sup;
@@ -133,7 +133,7 @@ public final class HttpApi implements AutoCloseable {
         }
       }
     }, Runnable::run);
-    registerMetrics();
+    this.metrics = new HttpMetrics(sup);
   }
 
   /**
@@ -239,7 +239,6 @@ public final class HttpApi implements AutoCloseable {
         readyz(ex);
       } else if (path.equals("/metrics")) {
         only(ex, method, "GET");
-        meterChildren();
         send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape().getBytes(StandardCharsets.UTF_8));
       } else if (path.equals("/api/events")) {
         only(ex, method, "GET");
@@ -319,7 +318,7 @@ public final class HttpApi implements AutoCloseable {
   // ------------------------------------------------------------------ endpoints
 
   private ObjectNode daemons() {
-    SupervisorStatus s = status();
+    SupervisorStatus s = metrics.status();
     ObjectNode root = StatusJson.toJson(s, ProcessHandle.current().pid(), sup.startedAt(), sup.home());
     Instant now = s.takenAt();
     for (var c : root.withArray("children")) {
@@ -450,183 +449,9 @@ public final class HttpApi implements AutoCloseable {
     send(ex, 303, "text/plain; charset=utf-8", new byte[0]);
   }
 
-  /** The 401 page a browser sees instead of the dashboard: how to get a login URL. No script, no secret. */
-  private static void loginPage(HttpExchange ex, String reason) throws IOException {
-    String html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>agentd: log in</title>\n"
-        + "<style>body{font:15px system-ui,sans-serif;margin:3em auto;max-width:42em;color:#1f2430}"
-        + "code{background:#eef1f5;padding:.1em .3em}</style></head>\n<body><h1>agentd</h1>\n"
-        + "<p id=\"reason\">" + reason + "</p>\n"
-        + "<p>Open the one-time login URL that <code>agentd daemon serve</code> printed, or get a new one with"
-        + " <code>agentd daemon login-url</code> (as the user who owns the agentd home). A login URL works once, within "
-        + LoginCodes.LIFETIME.toMinutes() + " minutes; the session it starts lasts " + HttpAuth.SESSION_LIFETIME.toHours()
-        + " hours, or until agentd stops.</p>\n"
-        + "<p>Logged in a moment ago through a link on another page? <a href=\"/\">Open the dashboard</a>.</p>\n"
-        + "</body></html>\n";
-    ex.getResponseHeaders().set("Cache-Control", "no-store");
-    noFraming(ex);
-    send(ex, 401, "text/html; charset=utf-8", html.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** Another page on this host (another port is the same site, so it gets our cookie) must not frame ours. */
-  private static void noFraming(HttpExchange ex) {
-    ex.getResponseHeaders().set("X-Frame-Options", "DENY");
-    ex.getResponseHeaders().set("Content-Security-Policy", "frame-ancestors 'none'");
-  }
-
-  // ------------------------------------------------------------------ metrics
-
-  private void registerMetrics() {
-    meterChildren();
-    Gauge.builder("supervisor.uptime", sup, s -> s.startedAt().map(t -> Duration.between(t, Instant.now()).toMillis() / 1000.0)
-        .orElse(0.0)).baseUnit("seconds").description("seconds since the supervisor started").register(metrics);
-    Gauge.builder("supervisor.storm.breaker.open", this, api -> api.status().breaker().open() ? 1 : 0)
-        .description("1 while the storm breaker holds restarts").register(metrics);
-  }
-
-  /**
-   * One set of meters per child the supervisor has now: those of instances added by a scale (or a
-   * reload) are registered, those of children gone are removed. Called before each scrape.
-   */
-  private synchronized void meterChildren() {
-    Map<String, ChildSpec> now = new java.util.LinkedHashMap<>();
-    for (ChildSpec spec : sup.children()) {
-      now.put(spec.name(), spec);
-    }
-    metered.keySet().removeIf(n -> {
-      if (now.containsKey(n)) {
-        return false;
-      }
-      metered.get(n).forEach(metrics::remove);
-      return true;
-    });
-    now.forEach((n, spec) -> metered.computeIfAbsent(n, x -> {
-      List<io.micrometer.core.instrument.Meter> m = new java.util.ArrayList<>();
-      m.add(gauge("supervisor.child.up", "1 while a process of the child is alive", n, null, c -> c.state().isAlive() ? 1 : 0));
-      m.add(gauge("supervisor.child.ready", "1 when the child is up (READY, or RUNNING without readiness)", n, null,
-          c -> c.state() == ChildState.READY || (c.state() == ChildState.RUNNING && !spec.hasReadiness()) ? 1 : 0));
-      m.add(gauge("supervisor.child.uptime", "seconds the current run has been up", n, "seconds",
-          c -> c.uptime().map(d -> d.toMillis() / 1000.0).orElse(0.0)));
-      m.add(gauge("supervisor.child.cpu", "user + system CPU seconds of the current run", n, "seconds",
-          c -> c.cpuTime().map(d -> d.toMillis() / 1000.0).orElse(0.0)));
-      m.add(gauge("supervisor.child.rss", "resident memory of the current run", n, "bytes",
-          c -> c.rssBytes().isPresent() ? c.rssBytes().getAsLong() : 0));
-      m.add(FunctionCounter.builder("supervisor.child.restarts", this, api -> api.child(n).map(ChildStatus::restarts).orElse(0))
-          .description("restarts by policy or strategy since the supervisor started").tag("child", n).register(metrics));
-      return m;
-    }));
-  }
-
-  private Gauge gauge(String name, String description, String child, String unit, ToDoubleFunction<ChildStatus> f) {
-    Gauge.Builder<HttpApi> b = Gauge.builder(name, this, api -> api.child(child).map(f::applyAsDouble).orElse(Double.NaN))
-        .description(description).tag("child", child);
-    if (unit != null) {
-      b.baseUnit(unit);
-    }
-    return b.register(metrics);
-  }
-
-  private java.util.Optional<ChildStatus> child(String name) {
-    return status().child(name);
-  }
-
-  /** One status per scrape or burst of requests: cached for 200 ms (a status reads /proc for every live child). */
-  private SupervisorStatus status() {
-    long now = System.nanoTime();
-    SupervisorStatus s = cached;
-    if (s == null || now - cachedAt > 200_000_000L) {
-      s = sup.status();
-      cached = s;
-      cachedAt = now;
-    }
-    return s;
-  }
-
-  // ------------------------------------------------------------------ plumbing
-
-  private static void unauthorized(HttpExchange ex) throws IOException {
-    ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-    error(ex, 401, "UNAUTHORIZED", "this needs the operator token: send 'Authorization: Bearer <token>' with the token from"
-        + " <home>/http.token (a browser logs in through the one-time URL of 'agentd daemon login-url')");
-  }
-
   private static void defaultProperty(String key, String value) {
     if (System.getProperty(key) == null) {
       System.setProperty(key, value);
-    }
-  }
-
-  private static final class MethodNotAllowed extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    final String allow;
-
-    MethodNotAllowed(String method, String allow) {
-      super(method + " is not allowed here; use " + allow);
-      this.allow = allow;
-    }
-  }
-
-  private static void only(HttpExchange ex, String method, String allowed) {
-    if (!method.equals(allowed) && !(allowed.equals("GET") && method.equals("HEAD"))) {
-      throw new MethodNotAllowed(method, allowed);
-    }
-  }
-
-  private static long contentLength(HttpExchange ex) {
-    String v = ex.getRequestHeaders().getFirst("Content-Length");
-    try {
-      return v == null ? 0 : Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
-
-  /** Reads (and drops) at most the limit; the endpoints take no body. */
-  private static void drain(InputStream in) throws IOException {
-    in.readNBytes(MAX_BODY);
-  }
-
-  private static Map<String, String> query(URI uri) {
-    Map<String, String> out = new HashMap<>();
-    String q = uri.getRawQuery();
-    if (q != null) {
-      for (String kv : q.split("&")) {
-        int eq = kv.indexOf('=');
-        if (eq > 0) {
-          out.put(java.net.URLDecoder.decode(kv.substring(0, eq), StandardCharsets.UTF_8),
-              java.net.URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
-        }
-      }
-    }
-    return out;
-  }
-
-  private static void json(HttpExchange ex, int code, ObjectNode body) throws IOException {
-    send(ex, code, "application/json", Jsons.MAPPER.writeValueAsBytes(body));
-  }
-
-  private static void error(HttpExchange ex, int code, String errorCode, String message) throws IOException {
-    ObjectNode n = Jsons.MAPPER.createObjectNode();
-    n.putObject("error").put("code", errorCode).put("message", message);
-    json(ex, code, n);
-  }
-
-  private static void tryError(HttpExchange ex, int code, String errorCode, String message, String allow) {
-    try {
-      if (allow != null) {
-        ex.getResponseHeaders().set("Allow", allow);
-      }
-      error(ex, code, errorCode, message);
-    } catch (IOException | RuntimeException ignored) {
-      // the response had begun, or the client left
-    }
-  }
-
-  private static void send(HttpExchange ex, int code, String type, byte[] body) throws IOException {
-    ex.getResponseHeaders().set("Content-Type", type);
-    boolean head = ex.getRequestMethod().equals("HEAD");
-    ex.sendResponseHeaders(code, head ? -1 : body.length == 0 ? -1 : body.length);
-    if (!head && body.length > 0) {
-      ex.getResponseBody().write(body);
     }
   }
 }
