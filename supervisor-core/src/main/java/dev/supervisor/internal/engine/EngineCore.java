@@ -91,9 +91,9 @@ public final class EngineCore implements Engine, Commands {
     this.strategy = settings.strategy();
     this.clock = settings.clock();
     this.parentDeathSignal = settings.parentDeathSignal() && settings.orphanPolicy() == OrphanPolicy.KILL;
+    Instances.Expanded x = Instances.expand(settings.children()); // before a supervisor number is taken
     String name = "supervisor-" + INSTANCES.incrementAndGet();
     this.loop = new EventLoop(name, clock, this::failed);
-    Instances.Expanded x = Instances.expand(settings.children());
     instances.reset(x);
     this.table = new ChildTable(engine, home.resolve("logs"));
     this.children = table.all();
@@ -199,8 +199,9 @@ public final class EngineCore implements Engine, Commands {
   public HandOver handOver(Duration timeout) throws TimeoutException, InterruptedException {
     loop.notOnLoop("handOver");
     Durations.requirePositive(timeout, "timeout");
+    long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (reloadLock) {
-      return handOff.run(timeout);
+      return handOff.run(timeout, deadline);
     }
   }
 

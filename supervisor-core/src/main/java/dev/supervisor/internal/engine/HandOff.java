@@ -50,9 +50,11 @@ final class HandOff {
     this.closeDown = closeDown;
   }
 
-  /** Off the loop, not during a reload (the caller holds the reload lock). */
-  HandOver run(Duration timeout) throws TimeoutException, InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+  /**
+   * Off the loop, not during a reload (the caller holds the reload lock); {@code deadline}
+   * ({@link System#nanoTime()}) was set before that lock was taken, so a reload's time counts.
+   */
+  HandOver run(Duration timeout, long deadline) throws TimeoutException, InterruptedException {
     while (true) {
       CompletableFuture<HandOver> f = new CompletableFuture<>();
       try {
@@ -85,8 +87,7 @@ final class HandOff {
         throw new TimeoutException("cannot hand over: " + String.join(", ", stopping) + " still STOPPING after "
             + Durations.format(timeout) + "; nothing was handed over");
       }
-      // a stop in progress: its grace decides; every state change wakes this
-      life.awaitUntil(() -> false, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50));
+      life.awaitChange(50); // a stop in progress: its grace decides; every state change wakes this
     }
   }
 

@@ -115,17 +115,30 @@ final class Lifecycle {
 
   /** As {@link Supervisor#awaitStopped}: the timeout names the children still alive. */
   void awaitTerminal(Duration timeout, List<ChildRunner> children) throws TimeoutException, InterruptedException {
-    if (awaitUntil(() -> state.isTerminal(), System.nanoTime() + timeout.toNanos())) {
-      return;
-    }
-    List<String> busy = new ArrayList<>();
-    for (ChildRunner r : children) {
-      ChildSnapshot c = r.snapshot;
-      if (c.state().isAlive()) {
-        busy.add(r.name() + " " + c.state() + c.pid().stream().mapToObj(p -> " pid " + p).findFirst().orElse(""));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (monitor) {
+      while (!state.isTerminal()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) { // said under the monitor, so the state it names is the one that timed out
+          List<String> busy = new ArrayList<>();
+          for (ChildRunner r : children) {
+            ChildSnapshot c = r.snapshot;
+            if (c.state().isAlive()) {
+              busy.add(r.name() + " " + c.state() + c.pid().stream().mapToObj(p -> " pid " + p).findFirst().orElse(""));
+            }
+          }
+          throw new TimeoutException("supervisor not stopped after " + Durations.format(timeout) + " (state " + state
+              + "); still running: " + (busy.isEmpty() ? "none" : String.join(", ", busy)));
+        }
+        TimeUnit.NANOSECONDS.timedWait(monitor, left);
       }
     }
-    throw new TimeoutException("supervisor not stopped after " + Durations.format(timeout) + " (state " + state
-        + "); still running: " + (busy.isEmpty() ? "none" : String.join(", ", busy)));
+  }
+
+  /** Waits up to {@code millis}, or until the next published change, whichever comes first. */
+  void awaitChange(long millis) throws InterruptedException {
+    synchronized (monitor) {
+      TimeUnit.MILLISECONDS.timedWait(monitor, millis);
+    }
   }
 }
