@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * child; exits are noticed through {@link Process#onExit()} (no polling). Each child leads its
  * own process group and, where the supervisor can make one, runs in a cgroup of its own; stopping
  * sends the child's stop signal to the group (and to what left it), waits its grace period, then
- * SIGKILLs the group and everything in the cgroup. Children stop in reverse start order.
+ * SIGKILLs the group and everything in the cgroup. Children stop by dependency level, dependents
+ * first: a level's children are signalled together (last started first) and the next level begins
+ * when none of them is left.
  * Listeners run on the executor given at registration, in event order, never on the event loop.
  *
  * <p>Files under {@code home}: {@code logs/<child>.log} (the children's output, rotated) and
@@ -104,8 +106,8 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Stops every child in reverse start order and returns at once; idempotent. Wait with
-   * {@link #awaitStopped(Duration)}.
+   * Stops every child, dependents before what they depend on (each dependency level at once), and
+   * returns at once; idempotent. Wait with {@link #awaitStopped(Duration)}.
    */
   public Supervisor stopAsync() {
     core.stopAsync();

@@ -9,7 +9,7 @@ package dev.supervisor;
  * STARTING -> RUNNING    every child has been started once (spawned, or its start failed)
  * STARTING -> STOPPING   stopAsync()
  * RUNNING  -> STOPPING   stopAsync(), close(), JVM shutdown
- * STOPPING -> TERMINATED every child stopped (reverse start order)
+ * STOPPING -> TERMINATED every child stopped (dependents first, a dependency level at once)
  * any      -> FAILED     an internal error; every child is stopped first, see failureCause()
  * </pre>
  *

@@ -77,7 +77,11 @@ class StrategyAndOrderTest extends SupervisorFixture {
     assertThat(s.children()).extracting(ChildSpec::name).containsExactly("db", "web", "cache");
     s.stopAsync().awaitStopped(WAIT);
     assertThat(transitionsTo(ChildState.RUNNING)).containsExactly("db", "web", "cache");
-    assertThat(transitionsTo(ChildState.STOPPED)).containsExactly("cache", "web", "db");
+    // by dependency level: web (it depends on db) first, alone; then db and cache together, last started first
+    assertThat(transitionsTo(ChildState.STOPPING)).containsExactly("web", "cache", "db");
+    List<String> stopped = transitionsTo(ChildState.STOPPED);
+    assertThat(stopped.get(0)).isEqualTo("web");
+    assertThat(stopped).containsExactlyInAnyOrder("web", "cache", "db");
   }
 
   private List<String> transitionsTo(ChildState state) {
