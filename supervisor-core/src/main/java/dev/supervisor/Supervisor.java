@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * sends the child's stop signal to the group (and to what left it), waits its grace period, then
  * SIGKILLs the group and everything in the cgroup. Children stop by dependency level, dependents
  * first: a level's children are signalled together (last started first) and the next level begins
- * when none of them is left.
+ * when none of them is left. On JDK 22+ a signal is a {@code kill(2)} call through the FFM API, on
+ * JDK 17 a {@code kill} process ({@code -Dsupervisor.processLayer=auto|jdk|ffm}).
  * Listeners run on the executor given at registration, in event order, never on the event loop.
  *
  * <p>Files under {@code home}: {@code logs/<child>.log} (the children's output, rotated) and

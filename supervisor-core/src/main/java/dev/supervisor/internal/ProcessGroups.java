@@ -13,10 +13,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Process groups on Linux with JDK 17: each child is spawned through {@code setsid} (which does not
- * fork when run by ProcessBuilder, so pid == pgid == sid), and a group is signalled with
- * {@code kill -s SIG -- -PGID}, the only way the JDK 17 API offers (3-7 ms a call; see PLATFORM.md).
- * Both tools are located once; a missing one is logged once at WARN with its consequence.
+ * Process groups on Linux: each child is spawned through {@code setsid} (which does not fork when
+ * run by ProcessBuilder, so pid == pgid == sid), and a group is signalled with {@code kill(2)}
+ * through the FFM API on JDK 22+ ({@link NativeSignals}), else with {@code kill -s SIG -- -PGID},
+ * the only way the JDK 17 API offers (3-7 ms a call; see PLATFORM.md). Both tools are located
+ * once; a missing one is logged once at WARN with its consequence.
  */
 public final class ProcessGroups {
   private static final Logger log = LoggerFactory.getLogger(ProcessGroups.class);
@@ -74,9 +75,9 @@ public final class ProcessGroups {
     return List.of();
   }
 
-  /** Whether children lead their own process group (setsid was found). */
+  /** Whether children lead their own process group (setsid was found) and a group can be signalled. */
   public static boolean groupsSupported() {
-    return SETSID.isPresent() && KILL.isPresent();
+    return SETSID.isPresent() && (KILL.isPresent() || NativeSignals.active());
   }
 
   /**
@@ -86,6 +87,10 @@ public final class ProcessGroups {
    * @param leader the leader's handle, signalled directly when the group cannot be
    */
   public static void signalGroup(long pgid, String signal, ProcessHandle leader) {
+    if (SETSID.isPresent() && NativeSignals.active()) {
+      signalGroupNatively(pgid, signal, leader);
+      return;
+    }
     if (KILL.isEmpty() || SETSID.isEmpty()) {
       if (warnedKill.compareAndSet(false, true)) {
         log.warn("kill or setsid binary not found: signals go to each child's own pid only; grandchildren can outlive their child");
@@ -106,8 +111,29 @@ public final class ProcessGroups {
     }
   }
 
-  /** Synchronous variant for shutdown paths: waits up to 2 s for the kill command. */
+  /**
+   * {@code kill(-pgid)}; when the group does not exist yet (a stop in the microseconds before
+   * setsid ran) the leader is signalled instead.
+   */
+  private static void signalGroupNatively(long pgid, String signal, ProcessHandle leader) {
+    int r = NativeSignals.kill(-pgid, signal);
+    if (r == 0) {
+      return;
+    }
+    if (r != -NativeSignals.ESRCH) {
+      log.warn("kill(-{}, SIG{}) failed: errno {}; signalling the leader only", pgid, signal, -r);
+    }
+    if (leader != null && leader.isAlive()) {
+      signalLeader(signal, leader);
+    }
+  }
+
+  /** Synchronous variant for shutdown paths: waits up to 2 s for the kill command (a system call with FFM). */
   public static void signalGroupAndWait(long pgid, String signal, ProcessHandle leader) {
+    if (SETSID.isPresent() && NativeSignals.active()) {
+      signalGroupNatively(pgid, signal, leader);
+      return;
+    }
     if (KILL.isEmpty() || SETSID.isEmpty()) {
       signalGroup(pgid, signal, leader);
       return;
@@ -135,10 +161,13 @@ public final class ProcessGroups {
     }
     if (signal.equals("KILL")) {
       leader.destroyForcibly();
-    } else {
+    } else if (signal.equals("TERM") || !NativeSignals.active()) {
       leader.destroy(); // SIGTERM: the JDK offers no other signal
+    } else if (leader.isAlive()) {
+      NativeSignals.kill(leader.pid(), signal);
     }
   }
+
 
   /** The pids whose process group is {@code pgid}, read from {@code /proc/<pid>/stat}. */
   public static List<Long> members(long pgid) {
@@ -170,7 +199,7 @@ public final class ProcessGroups {
     if (pids.isEmpty()) {
       return;
     }
-    if (signal.equals("TERM") || signal.equals("KILL") || KILL.isEmpty()) {
+    if (signal.equals("TERM") || signal.equals("KILL") || (KILL.isEmpty() && !NativeSignals.active())) {
       for (long pid : pids) {
         ProcessHandle.of(pid).ifPresent(h -> {
           try {
@@ -183,6 +212,12 @@ public final class ProcessGroups {
             // the current process: never ours to signal
           }
         });
+      }
+      return;
+    }
+    if (NativeSignals.active()) {
+      for (long pid : pids) {
+        NativeSignals.kill(pid, signal); // gone meanwhile (ESRCH): nothing to do
       }
       return;
     }

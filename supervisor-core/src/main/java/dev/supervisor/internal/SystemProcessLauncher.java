@@ -93,6 +93,10 @@ public final class SystemProcessLauncher implements ProcessLauncher {
 
   @Override
   public LaunchedProcess launch(LaunchRequest r) throws IOException {
+    Optional<String> refused = NativeSignals.refusal(); // a process layer forced by -Dsupervisor.processLayer that is not here
+    if (refused.isPresent()) {
+      throw new IOException(refused.get());
+    }
     Path dir = r.spec().workingDirectory().orElse(null);
     Optional<String> problem = Executables.problem(r.argv().get(0), r.env(), dir);
     if (problem.isPresent()) {
