@@ -360,17 +360,13 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     }
   }
 
-  /** Polls adopted processes, which are not this JVM's children: their exits cannot be waited for. */
-  private static final java.util.concurrent.ScheduledExecutorService ADOPTED_WATCH =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Threads.named("supervisor-adopted-watch", true));
-
   /** What an adopted process's exit future fails with once it has gone. */
   static final String ADOPTED_EXIT = "it was adopted from the previous supervisor, so its exit status cannot be read";
 
   /**
    * A live process a previous supervisor started, taken over (crash with ADOPT, or hand-over):
-   * empty if it is gone or its pid now names another process. Not our child, so its exit is
-   * polled (every 200 ms, against its start time), not awaited.
+   * empty if it is gone or its pid now names another process. Not our child, so its exit cannot be
+   * waited for: it is seen through a pidfd on JDK 22+, else polled every 200 ms ({@link AdoptedExits}).
    */
   @Override
   public Optional<LaunchedProcess> adopt(ProcessSignature process, Optional<String> cgroup) {
@@ -384,17 +380,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
   private static LaunchedProcess adopted(ProcessHandle handle, ProcessSignature signature, Optional<String> cgroup) {
     Containment c = new Containment(handle.pid(), handle, cgroup.flatMap(Cgroups::saved));
     CompletableFuture<Integer> exit = new CompletableFuture<>();
-    java.util.concurrent.ScheduledFuture<?>[] poll = new java.util.concurrent.ScheduledFuture<?>[1];
-    synchronized (poll) {
-      poll[0] = ADOPTED_WATCH.scheduleWithFixedDelay(() -> {
-        if (!signature.isAlive()) {
-          exit.completeExceptionally(new IllegalStateException(ADOPTED_EXIT));
-          synchronized (poll) {
-            poll[0].cancel(false);
-          }
-        }
-      }, 200, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
-    }
+    AdoptedExits.Watch watch = AdoptedExits.watch(signature, () -> exit.completeExceptionally(new IllegalStateException(ADOPTED_EXIT)));
     java.time.Instant started = handle.info().startInstant().orElse(null);
     return new LaunchedProcess() {
       @Override public long pid() { return handle.pid(); }
@@ -405,16 +391,10 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       @Override public Optional<ProcessSignature> signature() { return Optional.of(signature); }
       @Override public Optional<Path> cgroup() { return c.cgroup.map(ChildCgroup::dir); }
       @Override public Optional<java.time.Instant> startedAt() { return Optional.ofNullable(started); }
-      @Override public void stopWatching() { stopPolling(); }
+      @Override public void stopWatching() { watch.cancel(); }
       @Override public void release() {
-        stopPolling();
+        watch.cancel();
         c.release();
-      }
-
-      private void stopPolling() {
-        synchronized (poll) {
-          poll[0].cancel(false);
-        }
       }
     };
   }

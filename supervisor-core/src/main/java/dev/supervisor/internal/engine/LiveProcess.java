@@ -117,9 +117,9 @@ final class LiveProcess {
 
   /**
    * After a crash (not a requested stop): what is left of {@code p}'s group or cgroup is
-   * SIGKILLed, off the loop. An adopted process was seen gone by its start time, up to 200 ms
-   * late: its pid may name another process by now, so nothing is signalled by pid; release()
-   * still kills what is left in its own cgroup.
+   * SIGKILLed, off the loop. An adopted process was seen gone through its pidfd, or (polled by
+   * its start time) up to 200 ms late: its pid may name another process by now, so nothing is
+   * signalled by pid; release() still kills what is left in its own cgroup.
    */
   void reapCrashed(LaunchedProcess p) {
     if (adopted) {

@@ -1,0 +1,105 @@
+package dev.supervisor.internal;
+
+import dev.supervisor.persist.ProcessSignature;
+import java.io.IOException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The exits of processes this JVM did not start (adopted from a previous supervisor), which it
+ * cannot wait for. With the FFM process layer ({@link NativeSignals}, JDK 22+): a pidfd per
+ * process ({@code pidfd_open}, Linux 5.3+) in one epoll set read by one thread, so an exit is seen
+ * when it happens ({@code PidfdsFfm}). Otherwise (JDK 17, {@code -Dsupervisor.processLayer=jdk},
+ * or a kernel that refuses pidfds, said once at WARN): each process is polled every 200 ms against
+ * its start time.
+ */
+final class AdoptedExits {
+  private static final Logger log = LoggerFactory.getLogger(AdoptedExits.class);
+  /** How often an adopted process is looked at without pidfds. */
+  static final long POLL_MILLIS = 200;
+
+  /** The pidfd watch (FFM). */
+  interface Pidfds {
+    /**
+     * Runs {@code onGone} on the watch thread once {@code pid} has exited.
+     *
+     * @throws IOException if the kernel gives no pidfd for it
+     */
+    Watch watch(long pid, Runnable onGone) throws IOException;
+  }
+
+  /** A watch that can be ended before the exit (a hand-over, a release). Idempotent. */
+  interface Watch {
+    void cancel();
+  }
+
+  private static final AtomicLong PIDFD_EXITS = new AtomicLong();
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+  private AdoptedExits() {}
+
+  /** Loaded once, on first use. */
+  private static final class Holder {
+    static final Pidfds PIDFDS = load();
+    static final ScheduledExecutorService POLLER =
+        Executors.newSingleThreadScheduledExecutor(Threads.named("supervisor-adopted-poll", true));
+  }
+
+  private static Pidfds load() {
+    if (!NativeSignals.active()) {
+      return null;
+    }
+    try {
+      return (Pidfds) Class.forName("dev.supervisor.internal.PidfdsFfm").getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      log.warn("adopted children: no pidfd watch ({}); their exits are polled every {} ms", e.toString(), POLL_MILLIS);
+      return null;
+    }
+  }
+
+  /** How many adopted exits were seen through a pidfd in this JVM (for tests and benchmarks). */
+  static long pidfdExits() {
+    return PIDFD_EXITS.get();
+  }
+
+  /** Runs {@code onGone} (once, on a watch thread) when {@code process} has exited. */
+  static Watch watch(ProcessSignature process, Runnable onGone) {
+    AtomicBoolean done = new AtomicBoolean();
+    Runnable once = () -> {
+      if (done.compareAndSet(false, true)) {
+        onGone.run();
+      }
+    };
+    Pidfds pidfds = Holder.PIDFDS;
+    if (pidfds != null) {
+      try {
+        Watch w = pidfds.watch(process.pid(), () -> {
+          PIDFD_EXITS.incrementAndGet();
+          once.run();
+        });
+        if (!process.isAlive()) { // gone (or its pid reused) between the check and pidfd_open
+          w.cancel();
+          once.run();
+        }
+        return w;
+      } catch (IOException e) {
+        if (WARNED.compareAndSet(false, true)) {
+          log.warn("adopted children: {}; their exits are polled every {} ms", e.getMessage(), POLL_MILLIS);
+        }
+      }
+    }
+    ScheduledFuture<?> poll = Holder.POLLER.scheduleWithFixedDelay(() -> {
+      if (!process.isAlive()) {
+        once.run();
+        throw new IllegalStateException("gone"); // ends this poll (a periodic task that throws is not run again)
+      }
+    }, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
+    return () -> poll.cancel(false);
+  }
+}

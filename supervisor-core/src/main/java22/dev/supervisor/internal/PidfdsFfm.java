@@ -1,0 +1,157 @@
+package dev.supervisor.internal;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Adopted processes' exits through pidfds (JDK 22+, Linux 5.3+): {@code pidfd_open} per process,
+ * one {@code epoll} set, one thread in {@code epoll_wait} ({@code supervisor-adopted-watch}). A
+ * pidfd becomes readable when its process exits; the watch then closes it and runs the callback.
+ * Each watch has a key of its own in the event's data, so a stale event for a pidfd closed (and
+ * its number reused) meanwhile is ignored. Loaded by {@link AdoptedExits} only where the JDK has
+ * the API.
+ */
+final class PidfdsFfm implements AdoptedExits.Pidfds {
+  private static final Logger log = LoggerFactory.getLogger(AdoptedExits.class);
+  private static final long SYS_PIDFD_OPEN = 434; // the same number on every architecture
+  private static final int EPOLL_CLOEXEC = 02000000, EPOLL_CTL_ADD = 1, EPOLLIN = 1, EINTR = 4;
+  /** struct epoll_event: packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
+  private static final boolean PACKED = System.getProperty("os.arch", "").matches("amd64|x86_64");
+  private static final long EVENT_SIZE = PACKED ? 12 : 16;
+  private static final long DATA_OFFSET = PACKED ? 4 : 8;
+  private static final int BATCH = 64;
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+  private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
+  private static final MethodHandle SYSCALL = handle("syscall",
+      FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1), CAPTURE);
+  private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE);
+  private static final MethodHandle EPOLL_CTL = handle("epoll_ctl",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), CAPTURE);
+  private static final MethodHandle EPOLL_WAIT = handle("epoll_wait",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), CAPTURE);
+  private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+  private record Entry(int fd, Runnable onGone) {}
+
+  private final int epfd;
+  private final Map<Long, Entry> entries = new ConcurrentHashMap<>();
+  private final AtomicLong keys = new AtomicLong();
+
+  PidfdsFfm() throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      int fd = (int) EPOLL_CREATE1.invokeExact(state, EPOLL_CLOEXEC);
+      if (fd < 0) {
+        throw new IOException("epoll_create1 failed: errno " + errno(state));
+      }
+      epfd = fd;
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+    Thread t = new Thread(this::loop, "supervisor-adopted-watch");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  @Override
+  public AdoptedExits.Watch watch(long pid, Runnable onGone) throws IOException {
+    long key = keys.incrementAndGet();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      int fd = (int) (long) SYSCALL.invokeExact(state, SYS_PIDFD_OPEN, pid, 0L);
+      if (fd < 0) {
+        throw new IOException("pidfd_open(" + pid + ") failed: errno " + errno(state));
+      }
+      entries.put(key, new Entry(fd, onGone));
+      MemorySegment event = arena.allocate(EVENT_SIZE, 8);
+      event.set(JAVA_INT_UNALIGNED, 0, EPOLLIN);
+      event.set(JAVA_LONG_UNALIGNED, DATA_OFFSET, key);
+      int r = (int) EPOLL_CTL.invokeExact(state, epfd, EPOLL_CTL_ADD, fd, event);
+      if (r != 0) {
+        int errno = errno(state);
+        end(key);
+        throw new IOException("epoll_ctl(ADD) of the pidfd of " + pid + " failed: errno " + errno);
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+    return () -> end(key);
+  }
+
+  /** Removes the watch and closes its pidfd (which takes it out of the epoll set); true for whoever removed it. */
+  private Entry end(long key) {
+    Entry e = entries.remove(key);
+    if (e != null) {
+      try {
+        int ignored = (int) CLOSE.invokeExact(e.fd());
+      } catch (Throwable t) {
+        log.debug("close of pidfd {}: {}", e.fd(), t.toString());
+      }
+    }
+    return e;
+  }
+
+  private void loop() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      MemorySegment events = arena.allocate(EVENT_SIZE * BATCH, 8);
+      while (true) {
+        int n = (int) EPOLL_WAIT.invokeExact(state, epfd, events, BATCH, -1);
+        if (n < 0) {
+          if (errno(state) == EINTR) {
+            continue;
+          }
+          log.error("epoll_wait failed: errno {}; adopted children's exits are no longer seen", errno(state));
+          return;
+        }
+        for (int i = 0; i < n; i++) {
+          long key = events.get(JAVA_LONG_UNALIGNED, i * EVENT_SIZE + DATA_OFFSET);
+          Entry e = end(key);
+          if (e != null) {
+            try {
+              e.onGone().run();
+            } catch (RuntimeException ex) {
+              log.error("handling an adopted process's exit failed", ex);
+            }
+          }
+        }
+      }
+    } catch (Throwable t) {
+      log.error("the adopted-process watch ended", t);
+    }
+  }
+
+  private static MethodHandle handle(String name, FunctionDescriptor d, Linker.Option... options) {
+    MemorySegment addr = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+    return LINKER.downcallHandle(addr, d, options);
+  }
+
+  private static int errno(MemorySegment state) {
+    return (int) ERRNO.get(state, 0L);
+  }
+}
