@@ -396,6 +396,16 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
+   * How this supervisor's children are started and signalled, in words ({@link
+   * dev.supervisor.spi.ProcessLauncher#layer}): with the system launcher {@code ffm (kill(2)
+   * through the FFM API)} on JDK 22+, {@code jdk (kill command)} on JDK 17 or with {@code
+   * -Dsupervisor.processLayer=jdk}.
+   */
+  public String processLayer() {
+    return core.launcher().layer();
+  }
+
+  /**
    * The environment children inherit from ({@link Builder#hostEnvironment}, else this process's):
    * {@code spec.effectiveEnv(supervisor.hostEnvironment())} is what a child gets, before the
    * notify variables.

@@ -91,6 +91,12 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     return Cgroups.hierarchy(mode).isPresent();
   }
 
+  /** The JDK 22+ layer ({@code ffm (kill(2) through the FFM API)}) or the JDK 17 one ({@code jdk (kill command)}); see {@link NativeSignals}. */
+  @Override
+  public String layer() {
+    return NativeSignals.layer();
+  }
+
   @Override
   public LaunchedProcess launch(LaunchRequest r) throws IOException {
     Optional<String> refused = NativeSignals.refusal(); // a process layer forced by -Dsupervisor.processLayer that is not here

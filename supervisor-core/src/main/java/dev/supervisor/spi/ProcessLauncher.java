@@ -29,6 +29,14 @@ public interface ProcessLauncher {
   }
 
   /**
+   * How this launcher starts and signals processes, in words, for status and logs (agentd's
+   * {@code daemon status} shows it). The default is the launcher's class name.
+   */
+  default String layer() {
+    return getClass().getSimpleName();
+  }
+
+  /**
    * Re-attaches the live process of a child that a previous supervisor on the same home started
    * and left running (it crashed, with {@code OrphanPolicy.ADOPT}, or it handed over). Empty when
    * that process is gone, or its pid now names another process: the child is then recorded as

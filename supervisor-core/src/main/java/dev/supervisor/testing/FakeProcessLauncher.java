@@ -47,6 +47,11 @@ public final class FakeProcessLauncher implements ProcessLauncher {
   }
 
   @Override
+  public String layer() {
+    return "fake (test kit)";
+  }
+
+  @Override
   public LaunchedProcess launch(LaunchRequest request) throws IOException {
     String name = request.spec().name();
     String failure = failing.get(name);

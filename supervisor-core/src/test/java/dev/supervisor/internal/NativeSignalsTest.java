@@ -71,6 +71,8 @@ class NativeSignalsTest {
   void aGroupSignalReachesEveryMemberAndOnJdk22ItIsASystemCall() throws Exception {
     boolean ffm = Runtime.version().feature() >= 22 && System.getProperty(NativeSignals.PROPERTY, "auto").equals("auto");
     assertThat(NativeSignals.active()).as("layer %s on JDK %d", NativeSignals.layer(), Runtime.version().feature()).isEqualTo(ffm);
+    assertThat(SystemProcessLauncher.INSTANCE.layer()).isEqualTo(ffm ? "ffm (kill(2) through the FFM API)" : "jdk (kill command)");
+    assertThat(new dev.supervisor.testing.FakeProcessLauncher().layer()).isEqualTo("fake (test kit)");
     Path grandchild = dir.resolve("grandchild.pid");
     Process leader = TestProcesses.start(ProcessGroups.groupLeaderPrefix().get(0), "sh", "-c",
         "sleep 300 & echo $! > " + grandchild + "; exec sleep 300");

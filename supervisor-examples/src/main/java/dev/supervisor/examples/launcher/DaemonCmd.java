@@ -248,9 +248,13 @@ final class DaemonCmd {
         if (json) {
           return c.statusJson().toString() + System.lineSeparator();
         }
-        ControlClient.Pong p = c.ping();
-        SupervisorStatus s = c.status();
-        return String.format("agentd running (pid %d, up %ds), home %s%n", p.pid(), p.uptime().toSeconds(), h.root()) + s.toTable();
+        com.fasterxml.jackson.databind.JsonNode j = c.statusJson();
+        com.fasterxml.jackson.databind.JsonNode sup = j.path("supervisor");
+        SupervisorStatus s = dev.supervisor.ipc.control.StatusJson.fromJson(j);
+        String layer = sup.hasNonNull("processLayer") // an older daemon does not say
+            ? ", JDK " + sup.path("jdk").asInt() + ", process layer " + sup.path("processLayer").asText() : "";
+        return String.format("agentd running (pid %d, up %ds%s), home %s%n", sup.path("pid").asLong(),
+            sup.path("uptimeMs").asLong() / 1000, layer, h.root()) + s.toTable();
       });
       top.out().print(text);
       return 0;

@@ -120,6 +120,13 @@ class AgentdStatusE2ETest {
     assertThat(sup.path("state").asText()).isEqualTo("RUNNING");
     assertThat(sup.path("pid").asLong()).isEqualTo(daemon.pid());
     assertThat(sup.path("home").asText()).isEqualTo(home.toString());
+    int jdk = Runtime.version().feature();
+    String layer = jdk >= 22 ? "ffm (kill(2) through the FFM API)" : "jdk (kill command)";
+    assertThat(sup.path("jdk").asInt()).isEqualTo(jdk);
+    assertThat(sup.path("processLayer").asText()).isEqualTo(layer);
+    Run table = agentd("--home", home.toString(), "daemon", "status");
+    assertThat(table.out()).as(table.err()).startsWith("agentd running (pid " + daemon.pid() + ", up ")
+        .contains(", JDK " + jdk + ", process layer " + layer + "), home " + home);
     assertThat(s.path("children")).extracting(c -> c.path("name").asText()).containsExactly("alpha", "beta");
     for (JsonNode c : s.path("children")) {
       assertThat(c.fieldNames()).toIterable()

@@ -136,7 +136,8 @@ public final class ControlServer implements AutoCloseable {
         return list();
       case "status":
         need(type, Role.VIEWER, role, peer);
-        return StatusJson.toJson(sup.status(), ProcessHandle.current().pid(), sup.startedAt(), sup.home());
+        return StatusJson.toJson(sup.status(), ProcessHandle.current().pid(), sup.startedAt(), sup.home(),
+            sup.processLayer());
       case "logs":
         need(type, Role.VIEWER, role, peer);
         return logs(req);

@@ -23,6 +23,7 @@ import java.util.OptionalLong;
  * The wire form of a status, also printed by {@code status --json}:
  * <pre>
  * {"supervisor":{"running":true,"state":"RUNNING","pid":123,"uptimeMs":5000,"home":"...",
+ *               "jdk":25,"processLayer":"ffm (kill(2) through the FFM API)",
  *               "breaker":{"state":"CLOSED","settings":"stormBreaker(majority in 30s, probe 10s)","held":[]}},
  *  "children":[{"name":"validator","state":"RUNNING","pid":124,"uptimeMs":4900,"restarts":0,
  *               "lastExit":null,"cpuMs":350,"rssBytes":41000000,"runId":1,...,"processes":2,
@@ -32,7 +33,16 @@ import java.util.OptionalLong;
 public final class StatusJson {
   private StatusJson() {}
 
+  /** As {@link #toJson(SupervisorStatus, long, Optional, Path, String)} without a process layer (and the JDK it runs on). */
   public static ObjectNode toJson(SupervisorStatus status, long pid, Optional<Instant> startedAt, Path home) {
+    return toJson(status, pid, startedAt, home, null);
+  }
+
+  /**
+   * The status of the supervisor {@code pid} on {@code home}; with {@code processLayer} non-null,
+   * also the feature version of the JDK this process runs on ({@code jdk}) and the layer.
+   */
+  public static ObjectNode toJson(SupervisorStatus status, long pid, Optional<Instant> startedAt, Path home, String processLayer) {
     ObjectNode root = Json.MAPPER.createObjectNode();
     ObjectNode sup = root.putObject("supervisor");
     sup.put("running", status.state() == SupervisorState.RUNNING || status.state() == SupervisorState.STARTING);
@@ -45,6 +55,9 @@ public final class StatusJson {
     }
     sup.put("home", home.toString());
     sup.put("takenAt", status.takenAt().toString());
+    if (processLayer != null) {
+      sup.put("jdk", Runtime.version().feature()).put("processLayer", processLayer);
+    }
     StormBreaker.Status b = status.breaker();
     ObjectNode breaker = sup.putObject("breaker").put("state", b.open() ? "OPEN" : "CLOSED").put("settings", b.breaker());
     b.openedAt().ifPresent(t -> breaker.put("openedAt", t.toString()));

@@ -63,6 +63,8 @@ class ControlServerTest {
     assertThat(remote.children()).extracting(c -> c.name() + " " + c.state() + " " + c.pid())
         .isEqualTo(local.children().stream().map(c -> c.name() + " " + c.state() + " " + c.pid()).toList());
     assertThat(client.statusJson().path("supervisor").path("home").asText()).isEqualTo(home.toString());
+    assertThat(client.statusJson().path("supervisor").path("processLayer").asText()).isEqualTo(sup.processLayer()).isNotEmpty();
+    assertThat(client.statusJson().path("supervisor").path("jdk").asInt()).isEqualTo(Runtime.version().feature());
     assertThat(client.statusJson().path("children").get(0).fieldNames()).toIterable()
         .contains("name", "state", "pid", "uptimeMs", "restarts", "lastExit", "cpuMs", "rssBytes", "processes");
     assertThat(remote.child("quiet").orElseThrow().processes()).as("its process count, over the wire").hasValue(1);
