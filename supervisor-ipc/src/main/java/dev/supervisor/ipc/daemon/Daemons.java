@@ -110,8 +110,7 @@ public final class Daemons {
     }
     PidLock.Owner owner = holder.get();
     if (first == Ping.SILENT) {
-      throw notResponding(spec, owner, "its control socket accepts connections but did not answer within "
-          + spec.answerTimeout().toMillis() + " ms (hung or overloaded)");
+      throw notResponding(spec, owner, silentWhy(spec, owner));
     }
     // No socket, or nobody listening on it: starting (give it the start timeout from when it took the lock), or its socket
     // is gone (a supervisor binds a deleted socket again within a second or two).
@@ -132,13 +131,19 @@ public final class Daemons {
         return Optional.of(awaitReady(spec, null, owner.signature().pid()));
       }
       if (p == Ping.SILENT) {
-        throw notResponding(spec, owner, "its control socket accepts connections but did not answer within "
-            + spec.answerTimeout().toMillis() + " ms (hung or overloaded)");
+        throw notResponding(spec, owner, silentWhy(spec, owner));
       }
     }
     throw notResponding(spec, owner, "its control socket " + spec.controlSocket()
         + (Files.exists(spec.controlSocket(), java.nio.file.LinkOption.NOFOLLOW_LINKS) ? " refuses connections" : " is missing")
         + " and did not come back within " + spec.answerTimeout().toMillis() + " ms");
+  }
+
+  /** Why a holder whose socket accepted but gave no answer is silent: stopped since it was last looked at, or hung. */
+  private static String silentWhy(DaemonSpec spec, PidLock.Owner owner) {
+    return isStopped(owner.signature().pid()) ? "it is stopped (SIGSTOP or a debugger) and cannot answer"
+        : "its control socket accepts connections but did not answer within " + spec.answerTimeout().toMillis()
+            + " ms (hung or overloaded)";
   }
 
   private static DaemonStartException notResponding(DaemonSpec spec, PidLock.Owner owner, String why) {

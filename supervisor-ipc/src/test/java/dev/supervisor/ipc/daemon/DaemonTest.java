@@ -2,6 +2,7 @@ package dev.supervisor.ipc.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.supervisor.ipc.control.ControlClient;
 import dev.supervisor.testsupport.ProcessLeakGuard;
@@ -151,6 +152,8 @@ class DaemonTest {
     DaemonHandle d = ensure(home, "a=exec sleep 1000");
     TestProcesses.run("kill", "-STOP", Long.toString(d.pid()));
     try {
+      // kill returns once the signal is sent; the JVM's threads stop a moment later (a CI run once looked in between)
+      await().atMost(Duration.ofSeconds(5)).until(() -> dev.supervisor.persist.ProcessSignature.isStopped(d.pid()));
       long t0 = System.nanoTime();
       assertThatThrownBy(() -> Daemons.ensureRunning(spec(home).withAnswerTimeout(Duration.ofSeconds(5))))
           .isInstanceOf(DaemonStartException.class)
