@@ -39,6 +39,15 @@ final class AdoptedExits {
     void cancel();
   }
 
+  /** {@code pidfd_open} found no such process: it is gone already. */
+  static final class Gone extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    Gone(String message) {
+      super(message);
+    }
+  }
+
   private static final AtomicLong PIDFD_EXITS = new AtomicLong();
   private static final AtomicBoolean WARNED = new AtomicBoolean();
 
@@ -87,8 +96,14 @@ final class AdoptedExits {
           w.cancel();
           once.run();
         }
-        return w;
-      } catch (IOException e) {
+        return () -> {
+          done.set(true); // a callback already under way reports nothing after this
+          w.cancel();
+        };
+      } catch (Gone e) {
+        once.run();
+        return () -> done.set(true);
+      } catch (IOException | RuntimeException e) {
         if (WARNED.compareAndSet(false, true)) {
           log.warn("adopted children: {}; their exits are polled every {} ms", e.getMessage(), POLL_MILLIS);
         }
@@ -100,6 +115,9 @@ final class AdoptedExits {
         throw new IllegalStateException("gone"); // ends this poll (a periodic task that throws is not run again)
       }
     }, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
-    return () -> poll.cancel(false);
+    return () -> {
+      done.set(true);
+      poll.cancel(false);
+    };
   }
 }

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 final class PidfdsFfm implements AdoptedExits.Pidfds {
   private static final Logger log = LoggerFactory.getLogger(AdoptedExits.class);
   private static final long SYS_PIDFD_OPEN = 434; // the same number on every architecture
-  private static final int EPOLL_CLOEXEC = 02000000, EPOLL_CTL_ADD = 1, EPOLLIN = 1, EINTR = 4;
+  private static final int EPOLL_CLOEXEC = 02000000, EPOLL_CTL_ADD = 1, EPOLLIN = 1, EINTR = 4, ESRCH = 3;
   /** struct epoll_event: packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
   private static final boolean PACKED = System.getProperty("os.arch", "").matches("amd64|x86_64");
   private static final long EVENT_SIZE = PACKED ? 12 : 16;
@@ -57,6 +57,8 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
   private final int epfd;
   private final Map<Long, Entry> entries = new ConcurrentHashMap<>();
   private final AtomicLong keys = new AtomicLong();
+  /** Set if the watch thread ends (it should not): new watches are refused, so callers poll instead. */
+  private volatile boolean dead;
 
   PidfdsFfm() throws IOException {
     try (Arena arena = Arena.ofConfined()) {
@@ -78,12 +80,19 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
 
   @Override
   public AdoptedExits.Watch watch(long pid, Runnable onGone) throws IOException {
+    if (dead) {
+      throw new IOException("the pidfd watch thread has ended");
+    }
     long key = keys.incrementAndGet();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CALL_STATE);
       int fd = (int) (long) SYSCALL.invokeExact(state, SYS_PIDFD_OPEN, pid, 0L);
       if (fd < 0) {
-        throw new IOException("pidfd_open(" + pid + ") failed: errno " + errno(state));
+        int errno = errno(state);
+        if (errno == ESRCH) {
+          throw new AdoptedExits.Gone("process " + pid + " is gone");
+        }
+        throw new IOException("pidfd_open(" + pid + ") failed: errno " + errno);
       }
       entries.put(key, new Entry(fd, onGone));
       MemorySegment event = arena.allocate(EVENT_SIZE, 8);
@@ -120,29 +129,36 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CALL_STATE);
       MemorySegment events = arena.allocate(EVENT_SIZE * BATCH, 8);
+      boolean failing = false;
       while (true) {
         int n = (int) EPOLL_WAIT.invokeExact(state, epfd, events, BATCH, -1);
         if (n < 0) {
-          if (errno(state) == EINTR) {
-            continue;
+          int errno = errno(state);
+          if (errno != EINTR) {
+            if (!failing) { // said once per episode; tried again each second
+              log.error("epoll_wait failed: errno {}; adopted children's exits are seen late until it works again", errno);
+              failing = true;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000_000L);
           }
-          log.error("epoll_wait failed: errno {}; adopted children's exits are no longer seen", errno(state));
-          return;
+          continue;
         }
+        failing = false;
         for (int i = 0; i < n; i++) {
           long key = events.get(JAVA_LONG_UNALIGNED, i * EVENT_SIZE + DATA_OFFSET);
           Entry e = end(key);
           if (e != null) {
             try {
               e.onGone().run();
-            } catch (RuntimeException ex) {
+            } catch (Throwable ex) { // never the end of the thread: the other watches depend on it
               log.error("handling an adopted process's exit failed", ex);
             }
           }
         }
       }
     } catch (Throwable t) {
-      log.error("the adopted-process watch ended", t);
+      dead = true;
+      log.error("the adopted-process watch ended; adopted children from now on are polled", t);
     }
   }
 

@@ -65,6 +65,21 @@ class AdoptedExitsTest {
   }
 
   @Test
+  void aWatchOfAProcessGoneBeforeItsPidfdReportsItAtOnce() throws Exception {
+    Process p = TestProcesses.start("sleep", "300");
+    ProcessSignature sig = ProcessSignature.of(p.pid()).orElseThrow();
+    p.destroyForcibly();
+    p.onExit().get(); // reaped: pidfd_open finds no such process (ESRCH), which is an exit, not a refusal
+    java.util.concurrent.atomic.AtomicInteger gone = new java.util.concurrent.atomic.AtomicInteger();
+    AdoptedExits.watch(sig, gone::incrementAndGet);
+    if (PIDFD) {
+      assertThat(gone.get()).as("reported at once, not left to a poll").isEqualTo(1);
+    }
+    await().atMost(WAIT).until(() -> gone.get() == 1);
+    await().during(Duration.ofMillis(3 * AdoptedExits.POLL_MILLIS)).atMost(WAIT).until(() -> gone.get() == 1);
+  }
+
+  @Test
   void aProcessAlreadyGoneIsNotAdopted() throws Exception {
     Process p = TestProcesses.start("sleep", "300");
     ProcessSignature sig = ProcessSignature.of(p.pid()).orElseThrow();

@@ -1,5 +1,6 @@
 package dev.supervisor.internal.engine;
 
+import dev.supervisor.Supervisor;
 import dev.supervisor.SupervisorState;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -7,6 +8,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The supervisor's own end, on the loop: once begun, the children stop by dependency level, the
@@ -19,6 +22,7 @@ import java.util.Set;
  * too (volatile); the rest is loop-confined.
  */
 final class Shutdown {
+  private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
   /** What the engine does at the two turns of its end. */
   interface Ending {
     /** It has begun: STOPPING is published, the periodic timers end. */
@@ -89,8 +93,17 @@ final class Shutdown {
   private void next() {
     while (level < levels.size()) {
       for (ChildRunner r : levels.get(level)) {
-        if (r.stopForShutdown()) {
-          waiting.add(r); // settled() goes on once every one of them has no process left
+        try {
+          if (r.stopForShutdown()) {
+            waiting.add(r); // settled() goes on once every one of them has no process left
+          }
+        } catch (RuntimeException e) { // a bug: the rest of the level still stops, and this one is killed
+          log.error("stopping child '{}' failed; killing it", r.name(), e);
+          try {
+            r.forceKill();
+          } catch (RuntimeException e2) {
+            log.error("killing child '{}' failed too", r.name(), e2);
+          }
         }
       }
       if (!waiting.isEmpty()) {
@@ -102,7 +115,8 @@ final class Shutdown {
   }
 
   /** The children by dependency level, highest level first, each level in reverse start order. */
-  static List<List<ChildRunner>> levels(List<ChildRunner> children) {
+  static List<List<ChildRunner>> levels(List<ChildRunner> live) {
+    List<ChildRunner> children = List.copyOf(live); // one view of the table, which a reload may still change
     Map<String, ChildRunner> byName = new HashMap<>();
     for (ChildRunner r : children) {
       if (!r.retired) {
