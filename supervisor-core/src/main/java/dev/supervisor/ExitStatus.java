@@ -8,16 +8,21 @@ import java.util.OptionalInt;
  * How a run of a child ended: an exit code, a signal, a failed start, or unknown.
  *
  * <p>The JDK reports a death by signal as exit value {@code 128 + signal}; values 129..192 are
- * therefore read as signals ({@code 137} is {@code signal KILL}). A program that calls
- * {@code exit(137)} itself is indistinguishable from one killed by SIGKILL, as in any shell.
+ * therefore read as signals ({@code 137} is {@code signal KILL}) by the JDK 17 process layer, where
+ * a program that calls {@code exit(137)} itself is indistinguishable from one killed by SIGKILL, as
+ * in any shell. The JDK 22+ layer reads the exact wait status ({@code waitid}): there
+ * {@code exit(137)} is {@code exit code 137}, and a core dump is {@link #coreDumped}.
  *
  * @param kind what happened
  * @param code the exit code, when {@code kind == EXITED}
  * @param signal the signal name without {@code SIG} ({@code "KILL"}), when {@code kind == SIGNALED}
  * @param requested true when the supervisor asked the child to stop (never a failure)
  * @param reason a human explanation for failed starts and supervisor-initiated kills
+ * @param coreDumped true when the signal that ended it also dumped core (seen only by the JDK 22+
+ *     process layer, which reads the exact wait status; the JDK's exit value does not carry it)
  */
-public record ExitStatus(Kind kind, OptionalInt code, Optional<String> signal, boolean requested, Optional<String> reason) {
+public record ExitStatus(Kind kind, OptionalInt code, Optional<String> signal, boolean requested, Optional<String> reason,
+    boolean coreDumped) {
 
   /** What ended the run. */
   public enum Kind {
@@ -39,6 +44,14 @@ public record ExitStatus(Kind kind, OptionalInt code, Optional<String> signal, b
     Objects.requireNonNull(code, "code");
     Objects.requireNonNull(signal, "signal");
     Objects.requireNonNull(reason, "reason");
+    if (coreDumped && kind != Kind.SIGNALED) {
+      throw new IllegalArgumentException("only a death by signal dumps core, not " + kind);
+    }
+  }
+
+  /** A status without a core dump (every kind but a signal that dumped core). */
+  public ExitStatus(Kind kind, OptionalInt code, Optional<String> signal, boolean requested, Optional<String> reason) {
+    this(kind, code, signal, requested, reason, false);
   }
 
   /** A normal exit with {@code code}. */
@@ -49,6 +62,11 @@ public record ExitStatus(Kind kind, OptionalInt code, Optional<String> signal, b
   /** A death by the named signal ({@code "KILL"}, {@code "TERM"}, or {@code "SIG42"} for unnamed ones). */
   public static ExitStatus signaled(String signal) {
     return new ExitStatus(Kind.SIGNALED, OptionalInt.empty(), Optional.of(signal), false, Optional.empty());
+  }
+
+  /** A death by the named signal that also dumped core ({@code "SEGV"}, {@code "QUIT"}, {@code "ABRT"}...). */
+  public static ExitStatus dumped(String signal) {
+    return new ExitStatus(Kind.SIGNALED, OptionalInt.empty(), Optional.of(signal), false, Optional.empty(), true);
   }
 
   /** The process could not be started; {@code reason} says why and how to fix it. */
@@ -76,12 +94,12 @@ public record ExitStatus(Kind kind, OptionalInt code, Optional<String> signal, b
 
   /** A copy marked as requested by the supervisor (an operator stop, a strategy stop, a shutdown). */
   public ExitStatus asRequested() {
-    return new ExitStatus(kind, code, signal, true, reason);
+    return new ExitStatus(kind, code, signal, true, reason, coreDumped);
   }
 
   /** A copy carrying {@code reason} (for example why the supervisor killed the child). */
   public ExitStatus withReason(String reason) {
-    return new ExitStatus(kind, code, signal, requested, Optional.of(reason));
+    return new ExitStatus(kind, code, signal, requested, Optional.of(reason), coreDumped);
   }
 
   /** True unless the child exited with code 0 or was stopped on request. */
@@ -101,7 +119,7 @@ public record ExitStatus(Kind kind, OptionalInt code, Optional<String> signal, b
         text = "exit code " + code.getAsInt();
         break;
       case SIGNALED:
-        text = "signal " + signal.get();
+        text = "signal " + signal.get() + (coreDumped ? " (core dumped)" : "");
         break;
       case START_FAILED:
         return "start failed: " + reason.orElse("unknown reason");

@@ -397,9 +397,9 @@ public final class Supervisor implements AutoCloseable {
 
   /**
    * How this supervisor's children are started and signalled, in words ({@link
-   * dev.supervisor.spi.ProcessLauncher#layer}): with the system launcher {@code ffm (kill(2)
-   * through the FFM API)} on JDK 22+, {@code jdk (kill command)} on JDK 17 or with {@code
-   * -Dsupervisor.processLayer=jdk}.
+   * dev.supervisor.spi.ProcessLauncher#layer}): with the system launcher {@code ffm (posix_spawn,
+   * pidfd exits, kill(2))} on JDK 22+, {@code jdk (ProcessBuilder, kill command)} on JDK 17 or with
+   * {@code -Dsupervisor.processLayer=jdk}.
    */
   public String processLayer() {
     return core.launcher().layer();

@@ -14,62 +14,23 @@ import org.slf4j.LoggerFactory;
 /**
  * The exits of processes this JVM did not start (adopted from a previous supervisor), which it
  * cannot wait for. With the FFM process layer ({@link NativeSignals}, JDK 22+): a pidfd per
- * process ({@code pidfd_open}, Linux 5.3+) in one epoll set read by one thread, so an exit is seen
- * when it happens ({@code PidfdsFfm}). Otherwise (JDK 17, {@code -Dsupervisor.processLayer=jdk},
- * or a kernel that refuses pidfds, said once at WARN): each process is polled every 200 ms against
- * its start time.
+ * process in the one epoll set of {@link ExitWatch}, so an exit is seen when it happens.
+ * Otherwise (JDK 17, {@code -Dsupervisor.processLayer=jdk}, or a kernel that refuses pidfds, said
+ * once at WARN): each process is polled every 200 ms against its start time.
  */
 final class AdoptedExits {
   private static final Logger log = LoggerFactory.getLogger(AdoptedExits.class);
   /** How often an adopted process is looked at without pidfds. */
   static final long POLL_MILLIS = 200;
 
-  /** The pidfd watch (FFM). */
-  interface Pidfds {
-    /**
-     * Runs {@code onGone} on the watch thread once {@code pid} has exited.
-     *
-     * @throws IOException if the kernel gives no pidfd for it
-     */
-    Watch watch(long pid, Runnable onGone) throws IOException;
-  }
-
-  /** A watch that can be ended before the exit (a hand-over, a release). Idempotent. */
-  interface Watch {
-    void cancel();
-  }
-
-  /** {@code pidfd_open} found no such process: it is gone already. */
-  static final class Gone extends IOException {
-    private static final long serialVersionUID = 1L;
-
-    Gone(String message) {
-      super(message);
-    }
-  }
-
   private static final AtomicLong PIDFD_EXITS = new AtomicLong();
   private static final AtomicBoolean WARNED = new AtomicBoolean();
 
   private AdoptedExits() {}
 
-  /** Loaded once, on first use. */
   private static final class Holder {
-    static final Pidfds PIDFDS = load();
     static final ScheduledExecutorService POLLER =
         Executors.newSingleThreadScheduledExecutor(Threads.named("supervisor-adopted-poll", true));
-  }
-
-  private static Pidfds load() {
-    if (!NativeSignals.active()) {
-      return null;
-    }
-    try {
-      return (Pidfds) Class.forName("dev.supervisor.internal.PidfdsFfm").getDeclaredConstructor().newInstance();
-    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      log.warn("adopted children: no pidfd watch ({}); their exits are polled every {} ms", e.toString(), POLL_MILLIS);
-      return null;
-    }
   }
 
   /** How many adopted exits were seen through a pidfd in this JVM (for tests and benchmarks). */
@@ -78,17 +39,20 @@ final class AdoptedExits {
   }
 
   /** Runs {@code onGone} (once, on a watch thread) when {@code process} has exited. */
-  static Watch watch(ProcessSignature process, Runnable onGone) {
+  static ExitWatch.Watch watch(ProcessSignature process, Runnable onGone) {
     AtomicBoolean done = new AtomicBoolean();
     Runnable once = () -> {
       if (done.compareAndSet(false, true)) {
         onGone.run();
       }
     };
-    Pidfds pidfds = Holder.PIDFDS;
-    if (pidfds != null) {
+    java.util.Optional<ExitWatch.Pidfds> pidfds = ExitWatch.pidfds();
+    if (pidfds.isEmpty() && NativeSignals.active() && WARNED.compareAndSet(false, true)) {
+      log.warn("adopted children: {}; their exits are polled every {} ms", ExitWatch.whyNot(), POLL_MILLIS);
+    }
+    if (pidfds.isPresent()) {
       try {
-        Watch w = pidfds.watch(process.pid(), () -> {
+        ExitWatch.Watch w = pidfds.get().watch(process.pid(), () -> {
           PIDFD_EXITS.incrementAndGet();
           once.run();
         });
@@ -100,7 +64,7 @@ final class AdoptedExits {
           done.set(true); // a callback already under way reports nothing after this
           w.cancel();
         };
-      } catch (Gone e) {
+      } catch (ExitWatch.Gone e) {
         once.run();
         return () -> done.set(true);
       } catch (IOException | RuntimeException e) {

@@ -10,7 +10,7 @@ import java.util.OptionalInt;
 /**
  * The one JSON form of an {@link ExitStatus}, shared by the event log, the state file and the
  * control RPC: {@code {"kind":"EXITED","code":3,"requested":false,"text":"exit code 3"}}
- * ({@code signal} and {@code reason} when present; {@code text} is for people and ignored on read).
+ * ({@code signal}, {@code reason} and {@code "coreDumped":true} when present; {@code text} is for people and ignored on read).
  */
 public final class ExitStatusJson {
   private ExitStatusJson() {}
@@ -22,6 +22,9 @@ public final class ExitStatusJson {
     x.signal().ifPresent(s -> e.put("signal", s));
     e.put("requested", x.requested());
     x.reason().ifPresent(r -> e.put("reason", r));
+    if (x.coreDumped()) {
+      e.put("coreDumped", true);
+    }
     e.put("text", x.toString());
     return e;
   }
@@ -32,6 +35,7 @@ public final class ExitStatusJson {
         e.has("code") ? OptionalInt.of(e.get("code").asInt()) : OptionalInt.empty(),
         Optional.ofNullable(e.has("signal") ? e.get("signal").asText() : null),
         e.path("requested").asBoolean(false),
-        Optional.ofNullable(e.has("reason") ? e.get("reason").asText() : null));
+        Optional.ofNullable(e.has("reason") ? e.get("reason").asText() : null),
+        e.path("coreDumped").asBoolean(false));
   }
 }

@@ -38,6 +38,7 @@ public final class NativeSignals {
   private static final Choice CHOICE = choose(System.getProperty(PROPERTY, "auto"), Runtime.version().feature(),
       System.getProperty("os.arch", ""), NativeSignals::load);
   private static final AtomicLong SENT = new AtomicLong();
+  private static final boolean FORCED = System.getProperty(PROPERTY, "auto").trim().equalsIgnoreCase("ffm");
 
   static {
     CHOICE.warning().ifPresent(w -> log.warn("{}", w));
@@ -101,6 +102,11 @@ public final class NativeSignals {
   /** Why no child may be spawned: the layer forced by the property cannot be had here. */
   public static Optional<String> refusal() {
     return CHOICE.refusal();
+  }
+
+  /** Whether {@code -Dsupervisor.processLayer=ffm} asks for the FFM layer or nothing. */
+  static boolean forced() {
+    return FORCED;
   }
 
   /** How many signals went through {@code kill(2)} in this JVM (for tests and benchmarks). */

@@ -31,7 +31,7 @@ public final class PrivilegeReports {
     }
     Map<Path, String> granted = new LinkedHashMap<>();
     if (launcher instanceof SystemProcessLauncher && p.permissions().map(perm -> perm.restrictsFilesystem()).orElse(false)) {
-      List<String> command = PrivilegedCommand.command(p, parentDeathSignal, spec.argv());
+      List<String> command = PrivilegedCommand.command(p, parentDeathSignal, spec.argv(), !((SystemProcessLauncher) launcher).spawnsNatively());
       PrivilegedCommand.runtimeGrants(command, spec.effectiveEnv(hostEnv), spec.workingDirectory().orElse(null), logFile)
           .forEach((path, access) -> granted.put(path, words(access)));
     }

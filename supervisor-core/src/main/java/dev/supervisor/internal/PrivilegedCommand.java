@@ -30,8 +30,18 @@ public final class PrivilegedCommand {
 
   private PrivilegedCommand() {}
 
-  /** The full command: wrappers, then {@code argv}. */
+  /** The full command: wrappers, then {@code argv}, as the JDK's spawn runs it (with {@code setsid}). */
   public static List<String> command(Privileges p, boolean parentDeathSignal, List<String> argv) {
+    return command(p, parentDeathSignal, argv, true);
+  }
+
+  /**
+   * The full command: wrappers, then {@code argv}.
+   *
+   * @param setsid whether the command makes its own session ({@code setsid}); false where the
+   *     spawn does ({@code posix_spawn} with {@code POSIX_SPAWN_SETSID})
+   */
+  public static List<String> command(Privileges p, boolean parentDeathSignal, List<String> argv, boolean setsid) {
     List<String> cmd = new ArrayList<>();
     if (!p.limits().isEmpty()) {
       ProcessGroups.tool("prlimit").ifPresent(prlimit -> {
@@ -58,7 +68,9 @@ public final class PrivilegedCommand {
         cmd.addAll(ProcessGroups.parentDeathPrefix()); // logs the WARN once
       }
     }
-    cmd.addAll(ProcessGroups.groupLeaderPrefix());
+    if (setsid) {
+      cmd.addAll(ProcessGroups.groupLeaderPrefix());
+    }
     if (p.umask().isPresent() && ProcessGroups.tool("sh").isPresent()) {
       cmd.add(ProcessGroups.tool("sh").get());
       cmd.add("-c");

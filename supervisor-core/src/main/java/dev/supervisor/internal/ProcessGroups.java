@@ -75,9 +75,14 @@ public final class ProcessGroups {
     return List.of();
   }
 
-  /** Whether children lead their own process group (setsid was found) and a group can be signalled. */
+  /** Whether children lead their own process group (setsid was found, or posix_spawn makes them) and a group can be signalled. */
   public static boolean groupsSupported() {
-    return SETSID.isPresent() && (KILL.isPresent() || NativeSignals.active());
+    return leadersMade() && (KILL.isPresent() || NativeSignals.active());
+  }
+
+  /** Whether spawned children lead a group of their own: by {@code posix_spawn}'s SETSID, or the setsid command. */
+  private static boolean leadersMade() {
+    return SETSID.isPresent() || NativeSpawns.active();
   }
 
   /**
@@ -87,7 +92,7 @@ public final class ProcessGroups {
    * @param leader the leader's handle, signalled directly when the group cannot be
    */
   public static void signalGroup(long pgid, String signal, ProcessHandle leader) {
-    if (SETSID.isPresent() && NativeSignals.active()) {
+    if (NativeSignals.active() && leadersMade()) {
       signalGroupNatively(pgid, signal, leader);
       return;
     }
@@ -130,7 +135,7 @@ public final class ProcessGroups {
 
   /** Synchronous variant for shutdown paths: waits up to 2 s for the kill command (a system call with FFM). */
   public static void signalGroupAndWait(long pgid, String signal, ProcessHandle leader) {
-    if (SETSID.isPresent() && NativeSignals.active()) {
+    if (NativeSignals.active() && leadersMade()) {
       signalGroupNatively(pgid, signal, leader);
       return;
     }

@@ -1,6 +1,7 @@
 package dev.supervisor.internal;
 
 import dev.supervisor.Enforcement;
+import dev.supervisor.ExitStatus;
 import dev.supervisor.Permissions;
 import dev.supervisor.Privileges;
 import dev.supervisor.persist.ProcessSignature;
@@ -22,10 +23,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Real processes: {@code [sh -c JOIN cgroup.procs] [setpriv --pdeathsig KILL --] setsid argv}
+ * Real processes: {@code [sh -c JOIN cgroup.procs] [setpriv --pdeathsig KILL --] [setsid] argv}
  * (with the wrappers of {@link PrivilegedCommand} for a child with privileges, spawned on a
  * Landlock-restricted thread when it has permissions) with stdin from {@code /dev/null} and
- * stdout+stderr appended to the log file by the child itself.
+ * stdout+stderr appended to the log file. Two spawns: {@code posix_spawn} through the FFM API on
+ * JDK 22+ ({@link NativeSpawns}: the new session is made by the spawn, so no {@code setsid} exec,
+ * no {@code jspawnhelper}, exits reaped on one thread), else the JDK's {@link ProcessBuilder}
+ * ({@code jspawnhelper}, the {@code setsid} command, a reaper thread per child).
  *
  * <p>Containment: each run gets a cgroup of its own where one can be made ({@link Cgroups}); the
  * first step of the command line is a shell that writes its own pid into the cgroup's
@@ -40,11 +44,38 @@ public final class SystemProcessLauncher implements ProcessLauncher {
   public static final String CONTAINMENT_PROPERTY = "supervisor.containment";
   public static final SystemProcessLauncher INSTANCE = new SystemProcessLauncher(configuredMode());
 
+  /** How a launcher spawns: as the process layer decides ({@link NativeSpawns}), or one way for a test or a tool. */
+  public enum Spawn {
+    /** {@code posix_spawn} where the JDK 22+ layer is active, else the JDK's {@link ProcessBuilder}. */
+    AUTO,
+    /** The JDK's {@link ProcessBuilder}: a reaper thread per child, {@code setsid} as a command. */
+    JDK,
+    /** {@code posix_spawn} through the FFM API; every launch fails with the reason where it cannot be had. */
+    FFM
+  }
+
   private final Cgroups.Mode mode;
+  private final Spawn spawn;
   private final AtomicBoolean warned = new AtomicBoolean();
+  private final java.util.Set<String> quitWarned = ConcurrentHashMap.newKeySet();
+
+  private SystemProcessLauncher(Cgroups.Mode mode, Spawn spawn) {
+    this.mode = mode;
+    this.spawn = spawn;
+  }
 
   private SystemProcessLauncher(Cgroups.Mode mode) {
-    this.mode = mode;
+    this(mode, Spawn.AUTO);
+  }
+
+  /** The default launcher with its spawn forced to one way ({@link Spawn#JDK} or {@link Spawn#FFM}), for tests and tools. */
+  public static SystemProcessLauncher withSpawn(Spawn spawn) {
+    return new SystemProcessLauncher(configuredMode(), spawn);
+  }
+
+  /** Whether this launcher spawns through {@code posix_spawn} (its {@link Spawn}, and for AUTO the process layer). */
+  public boolean spawnsNatively() {
+    return spawn == Spawn.FFM || (spawn == Spawn.AUTO && NativeSpawns.active());
   }
 
   /**
@@ -91,18 +122,31 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     return Cgroups.hierarchy(mode).isPresent();
   }
 
-  /** The JDK 22+ layer ({@code ffm (kill(2) through the FFM API)}) or the JDK 17 one ({@code jdk (kill command)}); see {@link NativeSignals}. */
+  /**
+   * The JDK 22+ layer ({@code ffm (posix_spawn, pidfd exits, kill(2))}), the JDK 17 one
+   * ({@code jdk (ProcessBuilder, kill command)}), or the FFM signals with the JDK's spawn when the
+   * FFM spawn cannot be had ({@code ffm (ProcessBuilder, kill(2))}); see {@link NativeSignals} and
+   * {@link NativeSpawns}.
+   */
   @Override
   public String layer() {
-    return NativeSignals.layer();
+    if (!NativeSignals.active()) {
+      return NativeSignals.refusal().isPresent() ? "none" : "jdk (ProcessBuilder, kill command)";
+    }
+    return spawnsNatively() ? "ffm (posix_spawn, pidfd exits, kill(2))" : "ffm (ProcessBuilder, kill(2))";
   }
 
   @Override
   public LaunchedProcess launch(LaunchRequest r) throws IOException {
-    Optional<String> refused = NativeSignals.refusal(); // a process layer forced by -Dsupervisor.processLayer that is not here
+    Optional<String> refused = NativeSpawns.refusal(); // a process layer forced by -Dsupervisor.processLayer that is not here
+    if (refused.isEmpty() && spawn == Spawn.FFM && !NativeSpawns.active()) {
+      refused = Optional.of("this launcher spawns through posix_spawn, which cannot be had here: "
+          + NativeSpawns.whyNot().orElse("unknown"));
+    }
     if (refused.isPresent()) {
       throw new IOException(refused.get());
     }
+    boolean natively = spawnsNatively();
     Path dir = r.spec().workingDirectory().orElse(null);
     Optional<String> problem = Executables.problem(r.argv().get(0), r.env(), dir);
     if (problem.isPresent()) {
@@ -116,7 +160,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
             + "; or set \"enforce\": \"best-effort\"");
       }
     }
-    List<String> inner = PrivilegedCommand.command(priv, r.parentDeathSignal(), r.argv());
+    List<String> inner = PrivilegedCommand.command(priv, r.parentDeathSignal(), r.argv(), !natively);
     Optional<RestrictedSpawners.Profile> profile = landlockProfile(priv, inner, r, dir, Optional.empty());
     Optional<ChildCgroup> cgroup = Optional.empty();
     Optional<Cgroups.Hierarchy> h = hierarchy();
@@ -135,15 +179,23 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       }
     }
     try {
-      return spawn(r, dir, cgroup.map(g -> joining(g, r.parentDeathSignal(), inner)).orElse(inner), profile, cgroup);
+      List<String> command = cgroup.map(g -> joining(g, r.parentDeathSignal(), inner)).orElse(inner);
+      return natively ? spawnNatively(r, dir, command, profile, cgroup) : spawn(r, dir, command, profile, cgroup);
     } catch (IOException | RuntimeException e) {
       cgroup.ifPresent(ChildCgroup::remove);
       throw e;
     }
   }
 
-  private static LaunchedProcess spawn(LaunchRequest r, Path dir, List<String> command, Optional<RestrictedSpawners.Profile> profile,
+  private LaunchedProcess spawn(LaunchRequest r, Path dir, List<String> command, Optional<RestrictedSpawners.Profile> profile,
       Optional<ChildCgroup> cgroup) throws IOException {
+    if (r.spec().stopSignal() == dev.supervisor.StopSignal.QUIT && Runtime.version().feature() < 25
+        && quitWarned.add(r.spec().name())) {
+      log.warn("child '{}' stops on SIGQUIT, but the JDK's ProcessBuilder on JDK {} starts children with SIGQUIT blocked"
+          + " (the JVM's thread-dump signal): it will end only by SIGKILL after its grace; run the supervisor on JDK 22+,"
+          + " whose posix_spawn layer unblocks every signal, or stop it with another signal", r.spec().name(),
+          Runtime.version().feature());
+    }
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().clear();
     pb.environment().putAll(r.env());
@@ -167,7 +219,31 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     } catch (IOException | RuntimeException e) {
       throw new IOException("cannot start " + r.argv() + ": " + e.getMessage(), e);
     }
-    return new SystemProcess(p, new Containment(p.pid(), p.toHandle(), cgroup));
+    CompletableFuture<ExitStatus> exit = p.onExit().thenApply(x -> ExitStatus.fromExitValue(x.exitValue()));
+    return new SystemProcess(p.pid(), exit, new Containment(p.pid(), p.toHandle(), cgroup));
+  }
+
+  /** The JDK 22+ spawn: {@code posix_spawn} (on the Landlock-restricted thread when the child has permissions). */
+  private static LaunchedProcess spawnNatively(LaunchRequest r, Path dir, List<String> command,
+      Optional<RestrictedSpawners.Profile> profile, Optional<ChildCgroup> cgroup) throws IOException {
+    Path executable = Executables.resolve(command.get(0), r.env(), dir)
+        .orElseThrow(() -> new IOException("cannot start " + r.argv() + ": " + command.get(0) + " is not an executable on the"
+            + " child's PATH"));
+    if (r.logFile().isPresent()) {
+      PrivateFiles.createDirectories(r.logFile().get().toAbsolutePath().getParent());
+      PrivateFiles.createFile(r.logFile().get());
+    }
+    java.util.concurrent.Callable<NativeSpawns.Spawned> call = () -> NativeSpawns.get().spawn(executable, command, r.env(),
+        Optional.ofNullable(dir), r.logFile());
+    NativeSpawns.Spawned p;
+    try {
+      p = profile.isPresent() ? RestrictedSpawners.spawn(profile.get(), call) : call.call();
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("cannot start " + r.argv() + ": " + e.getMessage(), e);
+    } catch (Exception e) {
+      throw new IOException("cannot start " + r.argv() + ": " + e, e);
+    }
+    return new SystemProcess(p.pid(), p.exit(), new Containment(p.pid(), p.handle(), cgroup));
   }
 
   /**
@@ -313,26 +389,33 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     }
   }
 
-  /** A spawned child process. */
+  /** A spawned child process, by either spawn. */
   static final class SystemProcess implements LaunchedProcess {
-    private final Process process;
+    private final long pid;
+    private final CompletableFuture<ExitStatus> exit;
     private final Optional<ProcessSignature> signature;
     private final Containment containment;
 
-    SystemProcess(Process process, Containment containment) {
-      this.process = process;
+    SystemProcess(long pid, CompletableFuture<ExitStatus> exit, Containment containment) {
+      this.pid = pid;
+      this.exit = exit;
       this.containment = containment;
-      this.signature = ProcessSignature.of(process.pid());
+      this.signature = ProcessSignature.of(pid);
     }
 
     @Override
     public long pid() {
-      return process.pid();
+      return pid;
     }
 
     @Override
     public CompletableFuture<Integer> onExit() {
-      return process.onExit().thenApply(Process::exitValue);
+      return exit.thenApply(NativeSpawns::exitValue);
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> onExitStatus() {
+      return exit.copy();
     }
 
     @Override
@@ -386,7 +469,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
   private static LaunchedProcess adopted(ProcessHandle handle, ProcessSignature signature, Optional<String> cgroup) {
     Containment c = new Containment(handle.pid(), handle, cgroup.flatMap(Cgroups::saved));
     CompletableFuture<Integer> exit = new CompletableFuture<>();
-    AdoptedExits.Watch watch = AdoptedExits.watch(signature, () -> exit.completeExceptionally(new IllegalStateException(ADOPTED_EXIT)));
+    ExitWatch.Watch watch = AdoptedExits.watch(signature, () -> exit.completeExceptionally(new IllegalStateException(ADOPTED_EXIT)));
     java.time.Instant started = handle.info().startInstant().orElse(null);
     return new LaunchedProcess() {
       @Override public long pid() { return handle.pid(); }

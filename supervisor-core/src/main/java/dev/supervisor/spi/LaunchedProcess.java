@@ -1,5 +1,6 @@
 package dev.supervisor.spi;
 
+import dev.supervisor.ExitStatus;
 import dev.supervisor.persist.ProcessSignature;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,6 +18,15 @@ public interface LaunchedProcess {
    * number when a signal ended it.
    */
   CompletableFuture<Integer> onExit();
+
+  /**
+   * Completes when it has exited, with how it ended. The default reads {@link #onExit()}'s exit
+   * value ({@link ExitStatus#fromExitValue}); a launcher that reads the exact wait status (the
+   * JDK 22+ layer: {@code exit(137)} apart from SIGKILL, core dumps) gives that.
+   */
+  default CompletableFuture<ExitStatus> onExitStatus() {
+    return onExit().thenApply(ExitStatus::fromExitValue);
+  }
 
   /**
    * Sends {@code signal} ({@code "TERM"}, {@code "KILL"}, ...) to its whole process group, and to

@@ -54,9 +54,12 @@ public interface ProcessLauncher {
   }
 
   /**
-   * Real processes: {@code [sh -c 'join cgroup'] setpriv --pdeathsig KILL -- setsid argv}, output
+   * Real processes: {@code [sh -c 'join cgroup'] setpriv --pdeathsig KILL -- [setsid] argv}, output
    * appended to the log file; each run in a cgroup of its own where one can be made
-   * ({@code -Dsupervisor.containment=process-group} turns that off).
+   * ({@code -Dsupervisor.containment=process-group} turns that off). On JDK 22+ started by
+   * {@code posix_spawn} through the FFM API (the session made by the spawn, no {@code setsid}) and
+   * reaped by one exit-watch thread for all children; on JDK 17 by {@link ProcessBuilder}, a
+   * reaper thread each ({@link #layer()} says which; {@code -Dsupervisor.processLayer}).
    */
   static ProcessLauncher system() {
     return SystemProcessLauncher.INSTANCE;

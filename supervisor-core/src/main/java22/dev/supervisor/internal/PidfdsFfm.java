@@ -22,17 +22,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Adopted processes' exits through pidfds (JDK 22+, Linux 5.3+): {@code pidfd_open} per process,
- * one {@code epoll} set, one thread in {@code epoll_wait} ({@code supervisor-adopted-watch}). A
- * pidfd becomes readable when its process exits; the watch then closes it and runs the callback.
- * Each watch has a key of its own in the event's data, so a stale event for a pidfd closed (and
- * its number reused) meanwhile is ignored. Loaded by {@link AdoptedExits} only where the JDK has
- * the API.
+ * Exits through pidfds (JDK 22+, Linux 5.3+): {@code pidfd_open} per process, one {@code epoll}
+ * set, one thread in {@code epoll_wait} ({@code supervisor-exit-watch}). A pidfd becomes readable
+ * when its process exits; the watch then reaps it with {@code waitid(P_PIDFD)} if it is this JVM's
+ * child, closes the pidfd and runs the callback. Each watch has a key of its own in the event's
+ * data, so a stale event for a pidfd closed (and its number reused) meanwhile is ignored. Loaded by
+ * {@link ExitWatch} only where the JDK has the API; refuses to load on a kernel without
+ * {@code waitid(P_PIDFD)} (before 5.4).
  */
-final class PidfdsFfm implements AdoptedExits.Pidfds {
-  private static final Logger log = LoggerFactory.getLogger(AdoptedExits.class);
+final class PidfdsFfm implements ExitWatch.Pidfds {
+  private static final Logger log = LoggerFactory.getLogger(ExitWatch.class);
   private static final long SYS_PIDFD_OPEN = 434; // the same number on every architecture
-  private static final int EPOLL_CLOEXEC = 02000000, EPOLL_CTL_ADD = 1, EPOLLIN = 1, EINTR = 4, ESRCH = 3;
+  private static final int EPOLL_CLOEXEC = 02000000, EPOLL_CTL_ADD = 1, EPOLLIN = 1, EINTR = 4, ESRCH = 3, EBADF = 9;
+  private static final int P_PIDFD = 3, WEXITED = 4, WNOHANG = 1;
+  /** siginfo_t: 128 bytes; si_code at 8, si_pid at 16, si_status at 24 (64-bit Linux). */
+  private static final long SIGINFO_SIZE = 128, SI_CODE = 8, SI_PID = 16, SI_STATUS = 24;
   /** struct epoll_event: packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
   private static final boolean PACKED = System.getProperty("os.arch", "").matches("amd64|x86_64");
   private static final long EVENT_SIZE = PACKED ? 12 : 16;
@@ -51,8 +55,11 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
   private static final MethodHandle EPOLL_WAIT = handle("epoll_wait",
       FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), CAPTURE);
   private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+  private static final MethodHandle WAITID = handle("waitid",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
 
-  private record Entry(int fd, Runnable onGone) {}
+  /** A watch: {@code onGone} for an adopted process, {@code reaped} for a child of this JVM. */
+  private record Entry(int fd, long pid, Runnable onGone, ExitWatch.Reaped reaped) {}
 
   private final int epfd;
   private final Map<Long, Entry> entries = new ConcurrentHashMap<>();
@@ -68,18 +75,35 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
         throw new IOException("epoll_create1 failed: errno " + errno(state));
       }
       epfd = fd;
+      // waitid(P_PIDFD) came in Linux 5.4: an older kernel says EINVAL for the idtype, a newer one EBADF for the fd
+      MemorySegment info = arena.allocate(SIGINFO_SIZE, 8);
+      int r = (int) WAITID.invokeExact(state, P_PIDFD, Integer.MAX_VALUE, info, WEXITED | WNOHANG); // no such fd
+      if (r == 0 || errno(state) != EBADF) {
+        int ignored = (int) CLOSE.invokeExact(fd);
+        throw new IOException("this kernel has no waitid(P_PIDFD) (Linux 5.4+): errno " + errno(state));
+      }
     } catch (IOException | RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     }
-    Thread t = new Thread(this::loop, "supervisor-adopted-watch");
+    Thread t = new Thread(this::loop, "supervisor-exit-watch");
     t.setDaemon(true);
     t.start();
   }
 
   @Override
-  public AdoptedExits.Watch watch(long pid, Runnable onGone) throws IOException {
+  public ExitWatch.Watch watch(long pid, Runnable onGone) throws IOException {
+    long key = add(pid, onGone, null);
+    return () -> end(key);
+  }
+
+  @Override
+  public void reap(long pid, ExitWatch.Reaped onExit) throws IOException {
+    add(pid, null, onExit);
+  }
+
+  private long add(long pid, Runnable onGone, ExitWatch.Reaped reaped) throws IOException {
     if (dead) {
       throw new IOException("the pidfd watch thread has ended");
     }
@@ -90,11 +114,11 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
       if (fd < 0) {
         int errno = errno(state);
         if (errno == ESRCH) {
-          throw new AdoptedExits.Gone("process " + pid + " is gone");
+          throw new ExitWatch.Gone("process " + pid + " is gone");
         }
         throw new IOException("pidfd_open(" + pid + ") failed: errno " + errno);
       }
-      entries.put(key, new Entry(fd, onGone));
+      entries.put(key, new Entry(fd, pid, onGone, reaped));
       MemorySegment event = arena.allocate(EVENT_SIZE, 8);
       event.set(JAVA_INT_UNALIGNED, 0, EPOLLIN);
       event.set(JAVA_LONG_UNALIGNED, DATA_OFFSET, key);
@@ -109,7 +133,7 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     }
-    return () -> end(key);
+    return key;
   }
 
   /** Removes the watch and closes its pidfd (which takes it out of the epoll set); true for whoever removed it. */
@@ -129,6 +153,7 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CALL_STATE);
       MemorySegment events = arena.allocate(EVENT_SIZE * BATCH, 8);
+      MemorySegment info = arena.allocate(SIGINFO_SIZE, 8);
       boolean failing = false;
       while (true) {
         int n = (int) EPOLL_WAIT.invokeExact(state, epfd, events, BATCH, -1);
@@ -136,7 +161,7 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
           int errno = errno(state);
           if (errno != EINTR) {
             if (!failing) { // said once per episode; tried again each second
-              log.error("epoll_wait failed: errno {}; adopted children's exits are seen late until it works again", errno);
+              log.error("epoll_wait failed: errno {}; children's exits are seen late until it works again", errno);
               failing = true;
             }
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000_000L);
@@ -146,19 +171,38 @@ final class PidfdsFfm implements AdoptedExits.Pidfds {
         failing = false;
         for (int i = 0; i < n; i++) {
           long key = events.get(JAVA_LONG_UNALIGNED, i * EVENT_SIZE + DATA_OFFSET);
-          Entry e = end(key);
-          if (e != null) {
-            try {
-              e.onGone().run();
-            } catch (Throwable ex) { // never the end of the thread: the other watches depend on it
-              log.error("handling an adopted process's exit failed", ex);
+          Entry e = entries.get(key);
+          if (e == null) {
+            continue;
+          }
+          int code = 0, status = 0;
+          if (e.reaped() != null) { // our child: read its status, which reaps it, while the pidfd is still open
+            info.fill((byte) 0);
+            int r = (int) WAITID.invokeExact(state, P_PIDFD, e.fd(), info, WEXITED | WNOHANG);
+            if (r == 0 && info.get(JAVA_INT, SI_PID) == 0) {
+              continue; // not exited after all: the pidfd stays in the set
             }
+            code = r == 0 ? info.get(JAVA_INT, SI_CODE) : -errno(state);
+            status = r == 0 ? info.get(JAVA_INT, SI_STATUS) : 0;
+          }
+          if (end(key) == null) {
+            continue;
+          }
+          try {
+            if (e.reaped() != null) {
+              e.reaped().exited(code, status);
+            } else {
+              e.onGone().run();
+            }
+          } catch (Throwable ex) { // never the end of the thread: the other watches depend on it
+            log.error("handling the exit of process {} failed", e.pid(), ex);
           }
         }
       }
     } catch (Throwable t) {
       dead = true;
-      log.error("the adopted-process watch ended; adopted children from now on are polled", t);
+      log.error("the exit watch ended: exits of children spawned from now on go unseen until the supervisor restarts;"
+          + " adopted children from now on are polled", t);
     }
   }
 

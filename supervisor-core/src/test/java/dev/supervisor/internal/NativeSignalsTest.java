@@ -71,7 +71,7 @@ class NativeSignalsTest {
   void aGroupSignalReachesEveryMemberAndOnJdk22ItIsASystemCall() throws Exception {
     boolean ffm = Runtime.version().feature() >= 22 && System.getProperty(NativeSignals.PROPERTY, "auto").equals("auto");
     assertThat(NativeSignals.active()).as("layer %s on JDK %d", NativeSignals.layer(), Runtime.version().feature()).isEqualTo(ffm);
-    assertThat(SystemProcessLauncher.INSTANCE.layer()).isEqualTo(ffm ? "ffm (kill(2) through the FFM API)" : "jdk (kill command)");
+    assertThat(SystemProcessLauncher.INSTANCE.layer()).isEqualTo(ffm ? "ffm (posix_spawn, pidfd exits, kill(2))" : "jdk (ProcessBuilder, kill command)");
     assertThat(new dev.supervisor.testing.FakeProcessLauncher().layer()).isEqualTo("fake (test kit)");
     Path grandchild = dir.resolve("grandchild.pid");
     Process leader = TestProcesses.start(ProcessGroups.groupLeaderPrefix().get(0), "sh", "-c",

@@ -51,7 +51,7 @@ final class LiveProcess {
     handle = p;
     signature = p.signature().orElse(null);
     this.adopted = adopted;
-    p.onExit().whenCompleteAsync((value, err) -> onExit.accept(p, value != null ? ExitStatus.fromExitValue(value)
+    p.onExitStatus().whenCompleteAsync((status, err) -> onExit.accept(p, status != null ? status
         : ExitStatus.unknown("its exit could not be observed: " + unobserved(err))), engine.loop());
   }
 

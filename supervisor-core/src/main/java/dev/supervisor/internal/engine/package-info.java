@@ -21,8 +21,9 @@
  *     is a loop task</td></tr>
  * <tr><td>state writer ({@code supervisor-N-state})</td><td>reads published snapshots and writes
  *     the state file; emits {@code StateStoreWriteFailed}</td></tr>
- * <tr><td>adopted-process watch (pidfds in epoll on JDK 22+, else a 200 ms poll), notify
- *     receivers, file watcher, socket watch</td><td>hand each exit, datagram or file event to the
+ * <tr><td>exit watch ({@code supervisor-exit-watch}: pidfds in epoll on JDK 22+, reaping spawned
+ *     children and seeing adopted ones go; else a JDK reaper thread per child and a 200 ms poll
+ *     for adopted ones), notify receivers, file watcher, socket watch</td><td>hand each exit, datagram or file event to the
  *     loop</td></tr>
  * <tr><td>callers, the shutdown hook</td><td>read snapshots and the volatile state; commands are
  *     loop tasks; the blocking operations ({@code Reloader}, {@code RollingRestart}, hand-over)

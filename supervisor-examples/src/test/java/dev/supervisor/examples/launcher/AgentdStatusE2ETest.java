@@ -121,7 +121,7 @@ class AgentdStatusE2ETest {
     assertThat(sup.path("pid").asLong()).isEqualTo(daemon.pid());
     assertThat(sup.path("home").asText()).isEqualTo(home.toString());
     int jdk = Runtime.version().feature();
-    String layer = jdk >= 22 ? "ffm (kill(2) through the FFM API)" : "jdk (kill command)";
+    String layer = jdk >= 22 ? "ffm (posix_spawn, pidfd exits, kill(2))" : "jdk (ProcessBuilder, kill command)";
     assertThat(sup.path("jdk").asInt()).isEqualTo(jdk);
     assertThat(sup.path("processLayer").asText()).isEqualTo(layer);
     Run table = agentd("--home", home.toString(), "daemon", "status");

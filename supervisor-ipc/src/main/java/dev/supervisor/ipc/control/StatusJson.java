@@ -23,7 +23,7 @@ import java.util.OptionalLong;
  * The wire form of a status, also printed by {@code status --json}:
  * <pre>
  * {"supervisor":{"running":true,"state":"RUNNING","pid":123,"uptimeMs":5000,"home":"...",
- *               "jdk":25,"processLayer":"ffm (kill(2) through the FFM API)",
+ *               "jdk":25,"processLayer":"ffm (posix_spawn, pidfd exits, kill(2))",
  *               "breaker":{"state":"CLOSED","settings":"stormBreaker(majority in 30s, probe 10s)","held":[]}},
  *  "children":[{"name":"validator","state":"RUNNING","pid":124,"uptimeMs":4900,"restarts":0,
  *               "lastExit":null,"cpuMs":350,"rssBytes":41000000,"runId":1,...,"processes":2,
