@@ -63,7 +63,8 @@ public final class SupervisorMain {
     return start(home, cmd);
   }
 
-  private static List<String> command(Path home, String... args) {
+  /** The command {@link #launch} runs: this JVM's java with the test class path, for a test that wraps it (unshare...). */
+  public static List<String> command(Path home, String... args) {
     List<String> cmd = new ArrayList<>(TestProcesses.java("-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
         SupervisorMain.class.getName(), home.toString()));
     cmd.addAll(List.of(args));

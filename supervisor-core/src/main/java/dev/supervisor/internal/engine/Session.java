@@ -1,6 +1,7 @@
 package dev.supervisor.internal.engine;
 
 import dev.supervisor.internal.EventLog;
+import dev.supervisor.internal.OrphanReaper;
 import dev.supervisor.internal.OwnedDirectories;
 import dev.supervisor.internal.PrivateFiles;
 import dev.supervisor.persist.PersistedState;
@@ -128,6 +129,7 @@ final class Session {
    * the real world, looked at in real time; the flush is the engine's own timer.
    */
   void begin() {
+    OrphanReaper.startIfReaper(); // PID 1 or a subreaper: orphans re-parented here are reaped
     rotationTimer = loop.everyRealTime(() -> rotation.run(false), settings.logCheckInterval());
     sampleTimer = loop.everyRealTime(this::sampleChildren, Duration.ofSeconds(1));
     flushTimer = loop.every(stateWriter::markDirty, settings.stateFlushInterval());
