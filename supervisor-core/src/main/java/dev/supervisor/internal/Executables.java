@@ -35,10 +35,8 @@ public final class Executables {
       return Optional.of("executable '" + command + "' cannot be found: the child's PATH is empty; give an absolute path or inherit PATH");
     }
     for (String dir : path.split(":")) {
-      Path p = Path.of(dir.isEmpty() ? "." : dir, command);
-      if (!dir.isEmpty() && !Path.of(dir).isAbsolute() && workingDir != null) {
-        p = workingDir.resolve(p);
-      }
+      dir = dir.isEmpty() ? "." : dir; // an empty entry is the child's working directory, as for execvp
+      Path p = Path.of(dir).isAbsolute() || workingDir == null ? Path.of(dir, command) : workingDir.resolve(dir).resolve(command);
       if (Files.isRegularFile(p) && Files.isExecutable(p)) {
         return Optional.empty();
       }
@@ -76,9 +74,7 @@ public final class Executables {
     }
     String path = env.getOrDefault("PATH", "");
     for (String dir : path.split(":")) {
-      if (dir.isEmpty()) {
-        continue;
-      }
+      dir = dir.isEmpty() ? "." : dir; // an empty entry is the working directory, as for execvp and problem()
       Path p = Path.of(dir).isAbsolute() || workingDir == null ? Path.of(dir, command) : workingDir.resolve(dir).resolve(command);
       if (Files.isRegularFile(p) && Files.isExecutable(p)) {
         return Optional.of(p.toAbsolutePath().normalize());

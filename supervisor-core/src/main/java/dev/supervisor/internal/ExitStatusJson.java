@@ -36,6 +36,6 @@ public final class ExitStatusJson {
         Optional.ofNullable(e.has("signal") ? e.get("signal").asText() : null),
         e.path("requested").asBoolean(false),
         Optional.ofNullable(e.has("reason") ? e.get("reason").asText() : null),
-        e.path("coreDumped").asBoolean(false));
+        e.path("coreDumped").asBoolean(false) && "SIGNALED".equals(e.path("kind").asText())); // lenient with a hand-edited file
   }
 }

@@ -166,10 +166,21 @@ public final class ProcessGroups {
     }
     if (signal.equals("KILL")) {
       leader.destroyForcibly();
-    } else if (signal.equals("TERM") || !NativeSignals.active()) {
-      leader.destroy(); // SIGTERM: the JDK offers no other signal
-    } else if (leader.isAlive()) {
+    } else if (signal.equals("TERM")) {
+      leader.destroy();
+    } else if (!leader.isAlive()) {
+      return;
+    } else if (NativeSignals.active()) {
       NativeSignals.kill(leader.pid(), signal);
+    } else if (KILL.isPresent()) { // never another signal in its place: a SIGTERM for a SIGHUP would stop a child asked to reload
+      try {
+        new ProcessBuilder(KILL.get(), "-s", signal, "--", Long.toString(leader.pid())).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      } catch (IOException e) {
+        log.warn("cannot run {} to send SIG{} to pid {}: {}", KILL.get(), signal, leader.pid(), e.getMessage());
+      }
+    } else {
+      log.warn("no kill binary: SIG{} cannot be sent to pid {} (the JDK sends only TERM and KILL)", signal, leader.pid());
     }
   }
 

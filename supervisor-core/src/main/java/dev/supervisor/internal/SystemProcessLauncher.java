@@ -73,6 +73,11 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     return new SystemProcessLauncher(configuredMode(), spawn);
   }
 
+  /** A launcher with both its containment and its spawn chosen, for tests and tools. */
+  public static SystemProcessLauncher withSpawn(Spawn spawn, Cgroups.Mode mode) {
+    return new SystemProcessLauncher(mode, spawn);
+  }
+
   /** Whether this launcher spawns through {@code posix_spawn} (its {@link Spawn}, and for AUTO the process layer). */
   public boolean spawnsNatively() {
     return spawn == Spawn.FFM || (spawn == Spawn.AUTO && NativeSpawns.active());
@@ -133,7 +138,10 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     if (!NativeSignals.active()) {
       return NativeSignals.refusal().isPresent() ? "none" : "jdk (ProcessBuilder, kill command)";
     }
-    return spawnsNatively() ? "ffm (posix_spawn, pidfd exits, kill(2))" : "ffm (ProcessBuilder, kill(2))";
+    if (spawnsNatively()) {
+      return "ffm (posix_spawn, pidfd exits, kill(2))";
+    }
+    return NativeSignals.forced() || spawn == Spawn.FFM ? "none" : "ffm (ProcessBuilder, kill(2))"; // forced and refusing: none
   }
 
   @Override
@@ -195,6 +203,11 @@ public final class SystemProcessLauncher implements ProcessLauncher {
           + " (the JVM's thread-dump signal): it will end only by SIGKILL after its grace; run the supervisor on JDK 22+,"
           + " whose posix_spawn layer unblocks every signal, or stop it with another signal", r.spec().name(),
           Runtime.version().feature());
+    }
+    if (!command.get(0).contains("/")) {
+      // the JDK would search the supervisor's PATH; the check above (and every wrapper's exec) uses the child's
+      command = new ArrayList<>(command);
+      command.set(0, Executables.resolve(command.get(0), r.env(), dir).map(Path::toString).orElse(command.get(0)));
     }
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().clear();

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 final class PidfdsFfm implements ExitWatch.Pidfds {
   private static final Logger log = LoggerFactory.getLogger(ExitWatch.class);
   private static final long SYS_PIDFD_OPEN = 434; // the same number on every architecture
-  private static final int EPOLL_CLOEXEC = 02000000, EPOLL_CTL_ADD = 1, EPOLLIN = 1, EINTR = 4, ESRCH = 3, EBADF = 9;
+  private static final int EPOLL_CLOEXEC = 02000000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLLIN = 1, EINTR = 4, ESRCH = 3, EBADF = 9;
   private static final int P_PIDFD = 3, WEXITED = 4, WNOHANG = 1;
   /** siginfo_t: 128 bytes; si_code at 8, si_pid at 16, si_status at 24 (64-bit Linux). */
   private static final long SIGINFO_SIZE = 128, SI_CODE = 8, SI_PID = 16, SI_STATUS = 24;
@@ -64,8 +64,9 @@ final class PidfdsFfm implements ExitWatch.Pidfds {
   private final int epfd;
   private final Map<Long, Entry> entries = new ConcurrentHashMap<>();
   private final AtomicLong keys = new AtomicLong();
-  /** Set if the watch thread ends (it should not): new watches are refused, so callers poll instead. */
-  private volatile boolean dead;
+  /** Reap watches out of the set until a deadline (nanoTime): readable but not yet waitable. Watch thread only. */
+  private final Map<Long, Long> deferred = new java.util.HashMap<>();
+  private static final long DEFER_MILLIS = 50;
 
   PidfdsFfm() throws IOException {
     try (Arena arena = Arena.ofConfined()) {
@@ -81,6 +82,22 @@ final class PidfdsFfm implements ExitWatch.Pidfds {
       if (r == 0 || errno(state) != EBADF) {
         int ignored = (int) CLOSE.invokeExact(fd);
         throw new IOException("this kernel has no waitid(P_PIDFD) (Linux 5.4+): errno " + errno(state));
+      }
+      // pidfd_open of ourselves, into the set and out: a seccomp profile that refuses it (older container runtimes) shows here
+      int self = (int) (long) SYSCALL.invokeExact(state, SYS_PIDFD_OPEN, ProcessHandle.current().pid(), 0L);
+      if (self < 0) {
+        int errno = errno(state);
+        int ignored = (int) CLOSE.invokeExact(fd);
+        throw new IOException("pidfd_open is refused here (errno " + errno + "; Linux 5.3+, and a seccomp profile that allows it)");
+      }
+      MemorySegment probe = arena.allocate(EVENT_SIZE, 8);
+      probe.set(JAVA_INT_UNALIGNED, 0, EPOLLIN);
+      int added = (int) EPOLL_CTL.invokeExact(state, fd, EPOLL_CTL_ADD, self, probe);
+      int addErrno = errno(state);
+      int closedSelf = (int) CLOSE.invokeExact(self);
+      if (added != 0) {
+        int ignored = (int) CLOSE.invokeExact(fd);
+        throw new IOException("a pidfd cannot be watched by epoll here: errno " + addErrno);
       }
     } catch (IOException | RuntimeException | Error e) {
       throw e;
@@ -104,9 +121,6 @@ final class PidfdsFfm implements ExitWatch.Pidfds {
   }
 
   private long add(long pid, Runnable onGone, ExitWatch.Reaped reaped) throws IOException {
-    if (dead) {
-      throw new IOException("the pidfd watch thread has ended");
-    }
     long key = keys.incrementAndGet();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CALL_STATE);
@@ -154,55 +168,86 @@ final class PidfdsFfm implements ExitWatch.Pidfds {
       MemorySegment state = arena.allocate(CALL_STATE);
       MemorySegment events = arena.allocate(EVENT_SIZE * BATCH, 8);
       MemorySegment info = arena.allocate(SIGINFO_SIZE, 8);
+      MemorySegment event = arena.allocate(EVENT_SIZE, 8);
       boolean failing = false;
       while (true) {
-        int n = (int) EPOLL_WAIT.invokeExact(state, epfd, events, BATCH, -1);
-        if (n < 0) {
-          int errno = errno(state);
-          if (errno != EINTR) {
-            if (!failing) { // said once per episode; tried again each second
-              log.error("epoll_wait failed: errno {}; children's exits are seen late until it works again", errno);
-              failing = true;
+        try {
+          rearm(state, event);
+          int n = (int) EPOLL_WAIT.invokeExact(state, epfd, events, BATCH, deferred.isEmpty() ? -1 : (int) DEFER_MILLIS);
+          if (n < 0) {
+            int errno = errno(state);
+            if (errno != EINTR) {
+              if (!failing) { // said once per episode; tried again each second
+                log.error("epoll_wait failed: errno {}; children's exits are seen late until it works again", errno);
+                failing = true;
+              }
+              java.util.concurrent.locks.LockSupport.parkNanos(1_000_000_000L);
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000_000L);
-          }
-          continue;
-        }
-        failing = false;
-        for (int i = 0; i < n; i++) {
-          long key = events.get(JAVA_LONG_UNALIGNED, i * EVENT_SIZE + DATA_OFFSET);
-          Entry e = entries.get(key);
-          if (e == null) {
             continue;
           }
-          int code = 0, status = 0;
-          if (e.reaped() != null) { // our child: read its status, which reaps it, while the pidfd is still open
-            info.fill((byte) 0);
-            int r = (int) WAITID.invokeExact(state, P_PIDFD, e.fd(), info, WEXITED | WNOHANG);
-            if (r == 0 && info.get(JAVA_INT, SI_PID) == 0) {
-              continue; // not exited after all: the pidfd stays in the set
-            }
-            code = r == 0 ? info.get(JAVA_INT, SI_CODE) : -errno(state);
-            status = r == 0 ? info.get(JAVA_INT, SI_STATUS) : 0;
+          failing = false;
+          for (int i = 0; i < n; i++) {
+            handle(events.get(JAVA_LONG_UNALIGNED, i * EVENT_SIZE + DATA_OFFSET), state, info);
           }
-          if (end(key) == null) {
-            continue;
-          }
-          try {
-            if (e.reaped() != null) {
-              e.reaped().exited(code, status);
-            } else {
-              e.onGone().run();
-            }
-          } catch (Throwable ex) { // never the end of the thread: the other watches depend on it
-            log.error("handling the exit of process {} failed", e.pid(), ex);
-          }
+        } catch (Throwable t) { // never the end of the thread: every child's exit depends on it
+          log.error("the exit watch failed (it goes on)", t);
+          java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
         }
       }
-    } catch (Throwable t) {
-      dead = true;
-      log.error("the exit watch ended: exits of children spawned from now on go unseen until the supervisor restarts;"
-          + " adopted children from now on are polled", t);
+    }
+  }
+
+  /** One readable pidfd: reaps our child (or sees an adopted process gone), closes it, runs the callback. */
+  private void handle(long key, MemorySegment state, MemorySegment info) throws Throwable {
+    Entry e = entries.get(key);
+    if (e == null) {
+      return;
+    }
+    int code = 0, status = 0;
+    if (e.reaped() != null) { // our child: read its status, which reaps it, while the pidfd is still open
+      info.fill((byte) 0);
+      int r = (int) WAITID.invokeExact(state, P_PIDFD, e.fd(), info, WEXITED | WNOHANG);
+      if (r == 0 && info.get(JAVA_INT, SI_PID) == 0) {
+        // readable, yet not waitable: a tracer holds it at its exit. Out of the set for a while, so the loop does not spin.
+        int ignored = (int) EPOLL_CTL.invokeExact(state, epfd, EPOLL_CTL_DEL, e.fd(), MemorySegment.NULL);
+        deferred.put(key, System.nanoTime() + DEFER_MILLIS * 1_000_000L);
+        return;
+      }
+      code = r == 0 ? info.get(JAVA_INT, SI_CODE) : -errno(state);
+      status = r == 0 ? info.get(JAVA_INT, SI_STATUS) : 0;
+    }
+    if (end(key) == null) {
+      return;
+    }
+    try {
+      if (e.reaped() != null) {
+        e.reaped().exited(code, status);
+      } else {
+        e.onGone().run();
+      }
+    } catch (Throwable ex) { // the other watches depend on this thread
+      log.error("handling the exit of process {} failed", e.pid(), ex);
+    }
+  }
+
+  /** Puts the deferred pidfds whose time has come back into the set. Watch thread only. */
+  private void rearm(MemorySegment state, MemorySegment event) throws Throwable {
+    if (deferred.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (java.util.Iterator<Map.Entry<Long, Long>> it = deferred.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Long, Long> d = it.next();
+      if (now - d.getValue() < 0) {
+        continue;
+      }
+      it.remove();
+      Entry e = entries.get(d.getKey());
+      if (e != null) {
+        event.set(JAVA_INT_UNALIGNED, 0, EPOLLIN);
+        event.set(JAVA_LONG_UNALIGNED, DATA_OFFSET, d.getKey());
+        int ignored = (int) EPOLL_CTL.invokeExact(state, epfd, EPOLL_CTL_ADD, e.fd(), event);
+      }
     }
   }
 

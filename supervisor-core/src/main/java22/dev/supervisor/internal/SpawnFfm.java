@@ -29,7 +29,7 @@ import java.util.concurrent.CompletableFuture;
 final class SpawnFfm implements NativeSpawns.Spawn {
   private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
   private static final int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0100, O_APPEND = 02000, O_CLOEXEC = 02000000;
-  private static final int SIGKILL = 9, P_PID = 1, WEXITED = 4;
+  private static final int SIGKILL = 9, P_PID = 1, WEXITED = 4, ENOEXEC = 8, F_DUPFD_CLOEXEC = 1030;
   /** glibc's posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80, sigset_t 128 (64-bit): room to spare. */
   private static final long ATTR_SIZE = 1024, ACTIONS_SIZE = 512, SIGSET_SIZE = 256;
 
@@ -60,6 +60,8 @@ final class SpawnFfm implements NativeSpawns.Spawn {
   private final MethodHandle open = handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
       Linker.Option.firstVariadicArg(2), CAPTURE);
   private final MethodHandle close = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+  private final MethodHandle fcntl = handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+      Linker.Option.firstVariadicArg(2));
   private final MethodHandle kill = handle("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
   private final MethodHandle waitid = handle("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
   private final MethodHandle strerror = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
@@ -73,6 +75,17 @@ final class SpawnFfm implements NativeSpawns.Spawn {
   @Override
   public NativeSpawns.Spawned spawn(Path executable, List<String> argv, Map<String, String> env, Optional<Path> dir,
       Optional<Path> output) throws IOException {
+    for (String a : argv) {
+      if (a.indexOf('\0') >= 0) {
+        throw new IOException("an argument contains a NUL byte, which no program can receive: " + a.replace('\0', '?'));
+      }
+    }
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      if (e.getKey().indexOf('\0') >= 0 || e.getValue().indexOf('\0') >= 0 || e.getKey().indexOf('=') >= 0) {
+        throw new IOException("environment variable '" + e.getKey().replace('\0', '?') + "' has a NUL byte or '=' in its name,"
+            + " or a NUL byte in its value");
+      }
+    }
     try {
       return doSpawn(executable, argv, env, dir, output);
     } catch (IOException | RuntimeException | Error e) {
@@ -111,6 +124,14 @@ final class SpawnFfm implements NativeSpawns.Spawn {
               int errno = (int) ERRNO.get(state, 0L);
               throw new IOException("cannot open the log file " + file + ": " + describe(errno));
             }
+            if (outFd < 3) { // the JVM runs with a standard stream closed: keep the log clear of the child's 0, 1 and 2
+              int moved = (int) fcntl.invokeExact(outFd, F_DUPFD_CLOEXEC, 3);
+              int closed = (int) close.invokeExact(outFd);
+              outFd = moved;
+              if (outFd < 0) {
+                throw new IOException("cannot move the log file's descriptor above 2");
+              }
+            }
             check((int) addDup2.invokeExact(actions, outFd, 1), "adddup2 stdout");
             check((int) addDup2.invokeExact(actions, outFd, 2), "adddup2 stderr");
           } else {
@@ -122,8 +143,13 @@ final class SpawnFfm implements NativeSpawns.Spawn {
           }
           check((int) addCloseFrom.invokeExact(actions, 3), "addclosefrom_np"); // the JVM's descriptors, sockets, locks
           MemorySegment pidOut = arena.allocate(JAVA_INT);
-          int r = (int) spawn.invokeExact(pidOut, arena.allocateFrom(executable.toString()), actions, attr,
-              strings(arena, argv), strings(arena, env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+          MemorySegment envp = strings(arena, env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+          int r = (int) spawn.invokeExact(pidOut, arena.allocateFrom(executable.toString()), actions, attr, strings(arena, argv), envp);
+          if (r == ENOEXEC) { // a script without #!: run it with sh, as execvp (and so the JDK's spawn) does
+            List<String> sh = new java.util.ArrayList<>(List.of("sh", executable.toString()));
+            sh.addAll(argv.subList(1, argv.size()));
+            r = (int) spawn.invokeExact(pidOut, arena.allocateFrom("/bin/sh"), actions, attr, strings(arena, sh), envp);
+          }
           if (r != 0) {
             throw new IOException("posix_spawn of " + executable + dir.map(d -> " in " + d).orElse("") + " failed: " + describe(r));
           }
@@ -141,15 +167,17 @@ final class SpawnFfm implements NativeSpawns.Spawn {
     NativeSpawns.counted();
     // Nothing reaps the child before the watch below, so its handle is there even if it has exited already.
     Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+    if (handle.isEmpty()) { // no /proc, or SIGCHLD ignored (the kernel reaps at once): it cannot be supervised
+      reapNow(pid);
+      throw new IOException("process " + pid + " cannot be seen in /proc right after its start (is /proc mounted, and SIGCHLD"
+          + " not ignored?); it was killed");
+    }
     CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     try {
       pidfds.reap(pid, (code, status) -> exit.complete(NativeSpawns.decode(code, status)));
     } catch (IOException | RuntimeException e) {
       reapNow(pid);
       throw new IOException("cannot watch the exit of process " + pid + " (" + e.getMessage() + "); it was killed", e);
-    }
-    if (handle.isEmpty()) {
-      throw new IllegalStateException("process " + pid + " was reaped before its exit was watched");
     }
     return new NativeSpawns.Spawned(pid, handle.get(), exit);
   }

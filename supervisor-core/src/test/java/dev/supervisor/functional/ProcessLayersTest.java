@@ -222,4 +222,33 @@ class ProcessLayersTest extends SupervisorFixture {
     boolean blocked = spawn == Spawn.JDK && Runtime.version().feature() < 25; // JDK 17 leaves SIGQUIT blocked: the grace runs out
     assertThat(child(s, "graceful").lastExit()).contains(ExitStatus.signaled(blocked ? "KILL" : "QUIT").asRequested());
   }
+
+  @ParameterizedTest
+  @EnumSource(value = Spawn.class, names = {"JDK", "FFM"})
+  void aScriptWithoutAShebangRunsWithShAndAnEmptyPathEntryIsTheWorkingDirectory(Spawn spawn) throws Exception {
+    launcher(spawn); // the assumption
+    Path dir = Files.createDirectories(home.resolve("bin"));
+    Path script = dir.resolve("plain");
+    Files.writeString(script, "echo \"plain $1\"\n");
+    Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Path log = home.resolve("plain.log");
+    // no wrapper in front (no cgroup join, no parent-death signal): the program itself is what the spawn execs
+    SystemProcessLauncher bare = SystemProcessLauncher.withSpawn(spawn, dev.supervisor.internal.Cgroups.Mode.PROCESS_GROUP);
+    ChildSpec spec = ChildSpec.builder("plain").argv("plain", "one").workingDirectory(dir)
+        .env(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark()).build();
+    LaunchedProcess p = bare.launch(new LaunchRequest(spec, 1, Map.of("PATH", ":/usr/bin:/bin", ProcessLeakGuard.MARK_VAR,
+        ProcessLeakGuard.mark()), Optional.of(log), false));
+    launched.add(p);
+    assertThat(p.onExitStatus().get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+    assertThat(Files.readAllLines(log)).containsExactly("plain one");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Spawn.class, names = {"JDK", "FFM"})
+  void anArgumentWithANulByteIsAStartFailure(Spawn spawn) {
+    SystemProcessLauncher l = launcher(spawn);
+    ChildSpec withNul = ChildSpec.builder("nul").argv("sh", "-c", "echo a\0b").build();
+    assertThatThrownBy(() -> l.launch(new LaunchRequest(withNul, 1, Map.of("PATH", "/usr/bin:/bin"), Optional.empty(), true)))
+        .isInstanceOf(IOException.class).hasMessageContaining("cannot start");
+  }
 }
