@@ -8,6 +8,7 @@ module dev.supervisor.ipc {
   requires transitive com.fasterxml.jackson.databind;
   requires org.newsclub.net.unix;
   requires org.slf4j;
+  requires java.management;
 
   exports dev.supervisor.ipc;
   exports dev.supervisor.ipc.control;

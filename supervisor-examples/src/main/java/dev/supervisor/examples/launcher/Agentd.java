@@ -116,8 +116,22 @@ public final class Agentd {
   }
 
   public static void main(String[] args) {
+    if (foregroundSupervisor(args)) { // started by hand or by a unit with the JVM's defaults: relaunched lean (JDK 22+)
+      dev.supervisor.ipc.daemon.LeanJvm.relaunch(Agentd.class, args).ifPresent(why -> System.err.println("agentd: WARN " + why));
+    }
     FastStatus.Request fast = FastStatus.matches(args);
     System.exit(fast != null ? FastStatus.run(fast) : run(args));
+  }
+
+  /** Whether {@code args} run a supervisor in this JVM: {@code daemon run}, or {@code daemon serve} without {@code -d}. */
+  static boolean foregroundSupervisor(String... args) {
+    List<String> a = List.of(args);
+    int i = a.indexOf("daemon");
+    if (i < 0 || i + 1 >= a.size()) {
+      return false;
+    }
+    String sub = a.get(i + 1);
+    return sub.equals("run") || sub.equals("serve") && !a.contains("-d");
   }
 
   /** Runs the CLI and returns its exit code (used by tests and {@code main}). */

@@ -26,8 +26,7 @@ public final class Trio {
    * small code cache and no perf-data file keep the daemon's own RSS near 50 MiB; the rest is
    * the JDK's one reaper thread per child (~0.1 MiB each).
    */
-  public static final List<String> DAEMON_JVM_FLAGS = List.of("-Xms8m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-      "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-XX:MaxMetaspaceSize=64m");
+  public static final List<String> DAEMON_JVM_FLAGS = dev.supervisor.ipc.daemon.LeanJvm.FLAGS;
 
   /** Flags for short CLI invocations: start fast, no JIT beyond C1, no perf data. */
   public static final List<String> CLI_JVM_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto");

@@ -119,6 +119,15 @@ class AgentdStatusE2ETest {
     JsonNode sup = s.path("supervisor");
     assertThat(sup.path("state").asText()).isEqualTo("RUNNING");
     assertThat(sup.path("pid").asLong()).isEqualTo(daemon.pid());
+    // started with the JVM's defaults, `daemon run` took the daemon's flags: relaunched in place on JDK 22+ (same pid)
+    List<String> jvmLine = List.of(Files.readString(Path.of("/proc", Long.toString(daemon.pid()), "cmdline")).split("\0"));
+    if (Runtime.version().feature() >= 22) {
+      assertThat(jvmLine).contains("-Xmx64m", "-XX:+UseSerialGC", "-Dsupervisor.leanJvm=true");
+      assertThat(jvmLine.indexOf("-Xmx64m")).isLessThan(jvmLine.indexOf(Agentd.class.getName()));
+    } else {
+      assertThat(jvmLine).doesNotContain("-Xmx64m");
+      assertThat(Files.readString(dir.resolve("daemon.log"))).contains("agentd: WARN this JVM runs with its default heap");
+    }
     assertThat(sup.path("home").asText()).isEqualTo(home.toString());
     int jdk = Runtime.version().feature();
     String layer = jdk >= 22 ? "ffm (posix_spawn, pidfd exits, kill(2))" : "jdk (ProcessBuilder, kill command)";
