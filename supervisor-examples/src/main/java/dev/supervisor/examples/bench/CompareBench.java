@@ -54,6 +54,10 @@ final class CompareBench {
     for (Tool t : tools) {
       t.check();
     }
+    if (tools.stream().anyMatch(t -> t instanceof Tool.Agentd)) {
+      System.out.println("agentd runs on Java " + Tool.Agentd.NEWEST.version() + " (" + Tool.Agentd.NEWEST.java()
+          + "), the newest JDK installed here");
+    }
 
     // restart and control at N=1: all four tools up at once, kills alternating between tools
     Map<Tool, List<Long>> restart = new LinkedHashMap<>();

@@ -78,7 +78,59 @@ abstract class Tool {
 
     @Override String name() { return "agentd"; }
 
-    @Override String version() { return "supervisor 0.1.0-SNAPSHOT on Java " + Runtime.version(); }
+    @Override String version() {
+      return "supervisor 0.1.0-SNAPSHOT on Java " + NEWEST.version() + " (" + NEWEST.java() + ", the newest JDK installed here"
+          + (NEWEST.feature() >= 22 ? "; process layer ffm when the jar was built on JDK 22+" : "") + ")";
+    }
+
+    /** A JDK: its java binary, its version string and feature number. */
+    record Jdk(Path java, String version, int feature) {}
+
+    /** The JDK agentd runs on here: the newest installed ({@code /usr/lib/jvm/*}, {@code $JAVA_HOME}, this JVM's own). */
+    static final Jdk NEWEST = newestJdk();
+
+    static Jdk newestJdk() {
+      Jdk best = new Jdk(Path.of(System.getProperty("java.home"), "bin", "java"), Runtime.version().toString(), Runtime.version().feature());
+      List<Path> homes = new ArrayList<>();
+      try (java.util.stream.Stream<Path> s = Files.list(Path.of("/usr/lib/jvm"))) {
+        s.forEach(homes::add);
+      } catch (java.io.IOException e) {
+        // none there
+      }
+      if (System.getenv("JAVA_HOME") != null) {
+        homes.add(Path.of(System.getenv("JAVA_HOME")));
+      }
+      for (Path home : homes) {
+        Path java = home.resolve("bin/java");
+        if (!Files.isExecutable(java)) {
+          continue;
+        }
+        try {
+          for (String line : Files.readAllLines(home.resolve("release"))) {
+            if (line.startsWith("JAVA_VERSION=")) {
+              String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+              int feature = Integer.parseInt(v.split("[.+-]")[0]);
+              if (feature > best.feature()) {
+                best = new Jdk(java.toRealPath(), v, feature);
+              }
+            }
+          }
+        } catch (java.io.IOException | RuntimeException e) {
+          // not a JDK with a release file
+        }
+      }
+      return best;
+    }
+
+    /** {@code Trio.javaCommand} with the newest JDK's java in place of this JVM's. */
+    static List<String> onNewest(List<String> cmd) {
+      List<String> out = new ArrayList<>(cmd);
+      out.set(0, NEWEST.java().toString());
+      if (NEWEST.feature() >= 22 && out.stream().noneMatch(a -> a.startsWith("--enable-native-access"))) {
+        out.add(1, "--enable-native-access=ALL-UNNAMED");
+      }
+      return out;
+    }
 
     @Override String configuration() {
       return "`agentd --config children.json daemon run`, JVM flags `" + String.join(" ", DAEMON_FLAGS)
@@ -95,7 +147,7 @@ abstract class Tool {
             .append(c[1]).append("\"],\"restart\":\"always\",\"backoff\":{\"initial\":\"0s\",\"max\":\"0s\"},\"maxRestarts\":0}");
       }
       Files.writeString(dir.resolve("children.json"), sb.append("]}").toString());
-      List<String> cmd = new ArrayList<>(Trio.javaCommand(dev.supervisor.examples.launcher.Agentd.class, DAEMON_FLAGS.toArray(String[]::new)));
+      List<String> cmd = onNewest(Trio.javaCommand(dev.supervisor.examples.launcher.Agentd.class, DAEMON_FLAGS.toArray(String[]::new)));
       cmd.addAll(List.of("--home", dir.toString(), "--config", dir.resolve("children.json").toString(), "daemon", "run"));
       launch(cmd);
     }
@@ -103,7 +155,7 @@ abstract class Tool {
     @Override List<Long> supervisorPids() { return List.of(main.pid()); }
 
     @Override List<String> statusCommand() {
-      List<String> cmd = new ArrayList<>(Trio.javaCommand(dev.supervisor.examples.launcher.Agentd.class, Trio.CLI_JVM_FLAGS.toArray(String[]::new)));
+      List<String> cmd = onNewest(Trio.javaCommand(dev.supervisor.examples.launcher.Agentd.class, Trio.CLI_JVM_FLAGS.toArray(String[]::new)));
       cmd.addAll(List.of("--home", dir.toString(), "daemon", "status", "--json"));
       return cmd;
     }
