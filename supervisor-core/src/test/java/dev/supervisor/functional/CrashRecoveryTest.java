@@ -89,6 +89,8 @@ class CrashRecoveryTest {
         "b=echo x >> " + crashes + "; [ $(wc -l < " + crashes + ") -gt 2 ] && exec sleep 1000; exit 1",
         "c=(exec sleep 1000) & echo $! > " + gcPid + "; wait"};
     Process first = supervisor(home, children);
+    // b is RUNNING for a moment in each of its two crashing runs too: wait for the run that stays
+    await().atMost(WAIT).until(() -> state(home).child("b").map(c -> c.restarts() >= 2 && c.state().equals("RUNNING")).orElse(false));
     Map<String, Long> before = runningPids(home, first, 3);
     assertThat(state(home).child("b").orElseThrow().restarts()).isEqualTo(2);
     long grandchild = Pids.readPid(gcPid);

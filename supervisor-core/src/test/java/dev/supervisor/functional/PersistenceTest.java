@@ -120,7 +120,8 @@ class PersistenceTest extends SupervisorFixture {
       storm[i] = exitsWithCode("crash-" + i, 1).restartPolicy(zero).build();
     }
     Supervisor s = start(b -> b.stormBreaker(dev.supervisor.StormBreaker.off()), storm); // the storm is the point
-    await().atMost(WAIT).until(() -> s.status().children().stream().mapToInt(c -> c.restarts()).sum() >= 1000);
+    // how fast the storm runs is the machine's business (a JDK 17 spawn is four execs); how often it writes is ours
+    await().atMost(Duration.ofSeconds(60)).until(() -> s.status().children().stream().mapToInt(c -> c.restarts()).sum() >= 500);
     long transitions = eventsOf(dev.supervisor.event.ChildStateChanged.class).size();
     assertThat(s.stateWrites()).as("writes for %d transitions", transitions).isLessThan(transitions / 5);
   }
