@@ -63,6 +63,25 @@ final class ExitWatch {
     }
   }
 
+  /**
+   * Children spawned by this layer whose status nobody has read yet: from the moment
+   * {@code posix_spawn} returns until the watch (or the failure path) reaps them. The orphan reaper
+   * leaves these alone, however long the watch takes.
+   */
+  private static final java.util.Set<Long> PENDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static void pending(long pid) {
+    PENDING.add(pid);
+  }
+
+  static void reaped(long pid) {
+    PENDING.remove(pid);
+  }
+
+  static boolean isPending(long pid) {
+    return PENDING.contains(pid);
+  }
+
   /** Why there is no watch (set while {@link Holder} loads it). */
   private static volatile String why = "";
 

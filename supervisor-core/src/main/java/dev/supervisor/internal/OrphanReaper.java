@@ -101,6 +101,9 @@ public final class OrphanReaper {
   static void scan(Calls calls) {
     Map<Long, Long> now = new HashMap<>();
     for (long pid : children()) {
+      if (ExitWatch.isPending(pid)) {
+        continue; // a child of the FFM spawn: the exit watch reaps it
+      }
       Optional<ProcStat> st = ProcStat.read(pid);
       if (st.isEmpty() || st.get().state() != 'Z') {
         continue;
@@ -121,11 +124,22 @@ public final class OrphanReaper {
     LAST_SEEN.putAll(now);
   }
 
-  /** This process's children: the union of its threads' {@code children} lists. */
+  private static final AtomicBoolean NO_CHILDREN_FILE = new AtomicBoolean();
+
+  /**
+   * This process's children: the union of its threads' {@code children} lists; where the kernel
+   * has none ({@code CONFIG_PROC_CHILDREN} off, some sandboxes), a scan of {@code /proc} for its
+   * pid as parent, said once at INFO.
+   */
   private static java.util.Set<Long> children() {
     java.util.Set<Long> out = new java.util.HashSet<>();
+    boolean read = false;
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
       for (Path task : tasks) {
+        if (!Files.exists(task.resolve("children"))) {
+          continue;
+        }
+        read = true;
         try {
           for (String p : Files.readString(task.resolve("children")).trim().split("\\s+")) {
             if (!p.isEmpty()) {
@@ -138,6 +152,21 @@ public final class OrphanReaper {
       }
     } catch (IOException e) {
       log.debug("cannot list children: {}", e.toString());
+    }
+    if (!read) {
+      if (NO_CHILDREN_FILE.compareAndSet(false, true)) {
+        log.info("no /proc/<pid>/task/<tid>/children here: orphans are found by a scan of /proc");
+      }
+      long self = ProcessHandle.current().pid();
+      try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString()
+          .chars().allMatch(Character::isDigit))) {
+        for (Path p : procs) {
+          long pid = Long.parseLong(p.getFileName().toString());
+          ProcStat.read(pid).filter(st -> st.ppid() == self).ifPresent(st -> out.add(pid));
+        }
+      } catch (IOException | RuntimeException e) {
+        log.debug("cannot scan /proc: {}", e.toString());
+      }
     }
     return out;
   }

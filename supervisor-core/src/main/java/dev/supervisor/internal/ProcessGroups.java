@@ -179,8 +179,9 @@ public final class ProcessGroups {
       } catch (IOException e) {
         log.warn("cannot run {} to send SIG{} to pid {}: {}", KILL.get(), signal, leader.pid(), e.getMessage());
       }
-    } else {
-      log.warn("no kill binary: SIG{} cannot be sent to pid {} (the JDK sends only TERM and KILL)", signal, leader.pid());
+    } else if (warnedKill.compareAndSet(false, true)) {
+      log.warn("no kill binary: SIG{} cannot be sent to pid {} (the JDK sends only TERM and KILL); install procps", signal,
+          leader.pid());
     }
   }
 

@@ -154,6 +154,7 @@ final class SpawnFfm implements NativeSpawns.Spawn {
             throw new IOException("posix_spawn of " + executable + dir.map(d -> " in " + d).orElse("") + " failed: " + describe(r));
           }
           pid = pidOut.get(JAVA_INT, 0);
+          ExitWatch.pending(pid); // ours to reap: the orphan reaper keeps off
         } finally {
           int ignored = (int) actionsDestroy.invokeExact(actions);
         }
@@ -174,7 +175,10 @@ final class SpawnFfm implements NativeSpawns.Spawn {
     }
     CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     try {
-      pidfds.reap(pid, (code, status) -> exit.complete(NativeSpawns.decode(code, status)));
+      pidfds.reap(pid, (code, status) -> {
+        ExitWatch.reaped(pid);
+        exit.complete(NativeSpawns.decode(code, status));
+      });
     } catch (IOException | RuntimeException e) {
       reapNow(pid);
       throw new IOException("cannot watch the exit of process " + pid + " (" + e.getMessage() + "); it was killed", e);
@@ -188,6 +192,7 @@ final class SpawnFfm implements NativeSpawns.Spawn {
     try (Arena arena = Arena.ofConfined()) {
       int waited = (int) waitid.invokeExact(P_PID, pid, arena.allocate(128, 8), WEXITED);
     }
+    ExitWatch.reaped(pid);
   }
 
   private static MemorySegment strings(Arena arena, List<String> values) {

@@ -126,12 +126,26 @@ public final class Agentd {
   /** Whether {@code args} run a supervisor in this JVM: {@code daemon run}, or {@code daemon serve} without {@code -d}. */
   static boolean foregroundSupervisor(String... args) {
     List<String> a = List.of(args);
-    int i = a.indexOf("daemon");
-    if (i < 0 || i + 1 >= a.size()) {
-      return false;
+    for (int i = 0; i + 1 < a.size(); i++) {
+      String sub = a.get(i + 1);
+      if (a.get(i).equals("daemon") && (sub.equals("run") || sub.equals("serve") && !a.subList(i + 2, a.size()).contains("-d"))
+          && onlyOptionsBefore(a.subList(0, i))) {
+        return true;
+      }
     }
-    String sub = a.get(i + 1);
-    return sub.equals("run") || sub.equals("serve") && !a.contains("-d");
+    return false;
+  }
+
+  /** Whether {@code a} is top-level options only: each token an option, or the value right after one ({@code --home H}). */
+  private static boolean onlyOptionsBefore(List<String> a) {
+    for (int i = 0; i < a.size(); i++) {
+      boolean option = a.get(i).startsWith("-") && !a.get(i).equals("--");
+      boolean value = i > 0 && a.get(i - 1).startsWith("--") && !a.get(i - 1).contains("=") && !a.get(i).startsWith("-");
+      if (!option && !value) {
+        return false; // a subcommand (tool, jobs...): daemon run is its argument, not ours
+      }
+    }
+    return true;
   }
 
   /** Runs the CLI and returns its exit code (used by tests and {@code main}). */

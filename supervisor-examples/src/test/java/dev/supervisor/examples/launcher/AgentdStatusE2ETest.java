@@ -39,8 +39,14 @@ class AgentdStatusE2ETest {
   record Run(int code, String out, String err) {}
 
   private ProcessBuilder java(String... args) {
+    return java(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"), args);
+  }
+
+  /** {@code args} in a JVM with {@code jvmFlags} only (none: the JVM's defaults, as a hand-written unit has). */
+  private ProcessBuilder java(List<String> jvmFlags, String... args) {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-Xshare:auto"));
+        "-cp", System.getProperty("java.class.path")));
+    cmd.addAll(jvmFlags);
     if (Runtime.version().feature() >= 22) {
       cmd.add("--enable-native-access=ALL-UNNAMED"); // what agentd.jar's manifest grants (junixsocket), else JDK 24+ warns
     }
@@ -103,7 +109,7 @@ class AgentdStatusE2ETest {
     assertThat(none.path("supervisor").path("running").asBoolean(true)).isFalse();
     assertThat(none.path("children")).isEmpty();
 
-    daemon = java("--home", home.toString(), "--config", config.toString(), "daemon", "run")
+    daemon = java(List.of("-Xshare:auto"), "--home", home.toString(), "--config", config.toString(), "daemon", "run")
         .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile()).start();
 
     await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> {

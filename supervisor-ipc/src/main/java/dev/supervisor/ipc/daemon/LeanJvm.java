@@ -21,22 +21,29 @@ public final class LeanJvm {
   /** Set on the relaunched JVM: it is never relaunched again. */
   public static final String RELAUNCHED = "supervisor.leanJvm";
 
-  /** The flags by which a JVM's user chose its heap or collector: any of them, and it is left as it is. */
-  private static final List<String> SIZING = List.of("-Xmx", "-XX:MaxHeapSize=", "-XX:MaxRAM=", "-XX:MaxRAMPercentage=",
-      "-XX:MaxRAMFraction=", "-XX:+UseSerialGC", "-XX:+UseParallelGC", "-XX:+UseG1GC", "-XX:+UseZGC", "-XX:+UseShenandoahGC",
-      "-XX:+UseEpsilonGC");
+  /**
+   * The JVM options a relaunch passes on as they are: properties, module and assertion switches.
+   * Anything else (any {@code -X} or {@code -XX} option, an agent, a debugger) is the user tuning
+   * the JVM, which is then left as it is: the daemon's flags could clash with it ({@code -Xms512m}
+   * against {@code -Xmx64m}), and an agent or a debug port started twice fails.
+   */
+  private static final List<String> PASSED_ON = List.of("-D", "--enable-native-access", "--add-opens", "--add-exports",
+      "--add-reads", "--add-modules", "--illegal-native-access", "-ea", "-da", "-esa", "-dsa", "-enableassertions",
+      "-disableassertions", "-Xshare:");
+  /** Where the launcher and the JVM read more options from: set, and the relaunch would apply them twice. */
+  private static final List<String> OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
 
   /** execv(2) through the FFM API (JDK 22+). */
   interface Exec {
-    /** Replaces this process; returns only on failure, with the errno. */
+    /** Replaces this process; returns only on failure: the errno, or -1 when nothing was tried (descriptors not markable). */
     int exec(String path, List<String> argv);
   }
 
   private LeanJvm() {}
 
-  /** Whether {@code jvmArgs} size the heap or pick a collector. */
+  /** Whether {@code jvmArgs} tune the JVM (any option but properties, module and assertion switches). */
   public static boolean sizedByUser(List<String> jvmArgs) {
-    return jvmArgs.stream().anyMatch(a -> SIZING.stream().anyMatch(a::startsWith));
+    return jvmArgs.stream().anyMatch(a -> PASSED_ON.stream().noneMatch(a::startsWith));
   }
 
   /**
@@ -50,12 +57,18 @@ public final class LeanJvm {
    */
   public static Optional<String> relaunch(Class<?> main, String... args) {
     List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
-    if (Boolean.getBoolean(RELAUNCHED) || sizedByUser(jvmArgs)) {
+    if (System.getProperty(RELAUNCHED) != null || sizedByUser(jvmArgs)) {
       return Optional.empty();
     }
     long maxMiB = Runtime.getRuntime().maxMemory() >> 20;
     String why = "this JVM runs with its default heap (up to " + maxMiB + " MiB) and collector; start it with "
         + String.join(" ", FLAGS) + " (as daemon start does) to keep the supervisor near 50 MiB";
+    Optional<String> variable = OPTION_VARIABLES.stream().filter(v -> System.getenv(v) != null && !System.getenv(v).isBlank())
+        .findFirst();
+    if (variable.isPresent()) {
+      return Optional.of(why + " (it does not relaunch itself while " + variable.get() + " adds options, which would be applied"
+          + " twice)");
+    }
     if (Runtime.version().feature() < 22) {
       return Optional.of(why + " (on JDK 22+ it relaunches itself so)");
     }
@@ -69,11 +82,11 @@ public final class LeanJvm {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     argv.add(java);
     argv.addAll(FLAGS);
-    argv.add("-D" + RELAUNCHED + "=true");
     if (jvmArgs.stream().noneMatch(a -> a.startsWith("--enable-native-access"))) {
       argv.add("--enable-native-access=ALL-UNNAMED"); // what a -jar manifest granted
     }
     argv.addAll(jvmArgs);
+    argv.add("-D" + RELAUNCHED + "=true"); // last, so no option before it can undo the guard against a second relaunch
     argv.add("-cp");
     argv.add(System.getProperty("java.class.path"));
     argv.add(main.getName());
@@ -81,6 +94,7 @@ public final class LeanJvm {
     System.out.flush();
     System.err.flush();
     int errno = exec.exec(java, argv);
-    return Optional.of(why + " (relaunching it failed: errno " + errno + ")");
+    return Optional.of(why + " (relaunching it failed: " + (errno < 0 ? "descriptors could not be marked close-on-exec"
+        + " (Linux 5.11+)" : "errno " + errno) + ")");
   }
 }

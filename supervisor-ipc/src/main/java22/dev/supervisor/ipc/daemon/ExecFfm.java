@@ -18,10 +18,13 @@ import java.util.List;
  * {@code execv(2)} through the FFM API, for {@link LeanJvm#relaunch}: first the calling thread's
  * signal mask is emptied (a mask survives exec, and the new JVM must get SIGTERM and SIGHUP), and
  * every descriptor above 2 is marked close-on-exec ({@code close_range(3, ~0, CLOSE_RANGE_CLOEXEC)},
- * Linux 5.11+; older kernels keep them, which costs a few descriptors and nothing else).
+ * Linux 5.11+; where that fails nothing is exec'd: a listening socket carried over would clash
+ * with the new JVM's own).
  */
 final class ExecFfm implements LeanJvm.Exec {
   private static final int SIG_SETMASK = 2;
+  /** The charset the JVM decoded its own arguments with: the same bytes go to the new one. */
+  private static final java.nio.charset.Charset JNU = charset(System.getProperty("sun.jnu.encoding", "UTF-8"));
   private static final long SYS_CLOSE_RANGE = 436, CLOSE_RANGE_CLOEXEC = 4;
   private static final Linker LINKER = Linker.nativeLinker();
   private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
@@ -39,14 +42,17 @@ final class ExecFfm implements LeanJvm.Exec {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment array = arena.allocate(ADDRESS, argv.size() + 1L);
       for (int i = 0; i < argv.size(); i++) {
-        array.setAtIndex(ADDRESS, i, arena.allocateFrom(argv.get(i)));
+        array.setAtIndex(ADDRESS, i, arena.allocateFrom(argv.get(i), JNU));
       }
       array.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
-      MemorySegment file = arena.allocateFrom(path);
+      MemorySegment file = arena.allocateFrom(path, JNU);
       MemorySegment empty = arena.allocate(256, 16);
       int emptied = (int) SIGEMPTYSET.invokeExact(empty);
       int masked = (int) PTHREAD_SIGMASK.invokeExact(SIG_SETMASK, empty, MemorySegment.NULL);
       long marked = (long) SYSCALL.invokeExact(SYS_CLOSE_RANGE, 3L, 0xffffffffL, CLOSE_RANGE_CLOEXEC);
+      if (marked != 0) { // a listening socket (a debug or JMX port) would survive into the new JVM and clash with it there
+        return -1;
+      }
       MemorySegment state = arena.allocate(CALL_STATE);
       int r = (int) EXECV.invokeExact(state, file, array);
       return r == 0 ? 0 : (int) ERRNO.get(state, 0L);
@@ -54,6 +60,14 @@ final class ExecFfm implements LeanJvm.Exec {
       throw e;
     } catch (Throwable t) {
       throw new IllegalStateException(t);
+    }
+  }
+
+  private static java.nio.charset.Charset charset(String name) {
+    try {
+      return java.nio.charset.Charset.forName(name);
+    } catch (RuntimeException e) {
+      return java.nio.charset.StandardCharsets.UTF_8;
     }
   }
 
