@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -144,7 +145,11 @@ final class NotifyProtocol {
       return;
     }
     boolean changed = false;
-    for (String line : message.split("\n")) {
+    // STATUS= first: a READY=1 in the same datagram publishes the new state at once, and a reader must
+    // never see READY without the status text that came with it
+    List<String> lines = new java.util.ArrayList<>(List.of(message.split("\n")));
+    lines.sort(java.util.Comparator.comparing(l -> !l.startsWith("STATUS=")));
+    for (String line : lines) {
       int eq = line.indexOf('=');
       if (eq <= 0) {
         continue;
