@@ -92,6 +92,15 @@ final class DaemonCmd {
     while (PidLock.liveOwner(PidLock.fileOf(h.root())).isPresent() && System.nanoTime() < deadline) {
       Thread.sleep(20); // waiting for another process to exit
     }
+    // the lock goes with the supervisor's close, a little before its JVM exits: "stopped" means the process is gone
+    java.util.Optional<ProcessHandle> jvm = ProcessHandle.of(pid);
+    while (jvm.isPresent() && jvm.get().isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    if (jvm.isPresent() && jvm.get().isAlive()) {
+      top.err().println("agentd: pid " + pid + " released its home but has not exited within 30s; 'agentd daemon kill' forces it");
+      return 1;
+    }
     top.out().println("agentd stopped (pid " + pid + ")");
     return 0;
   }
