@@ -187,6 +187,10 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       }
     }
     try {
+      if (r.logFile().isPresent()) { // opened with O_APPEND by either spawn, with the umask's mode: made ours, 0600, first
+        PrivateFiles.createDirectories(r.logFile().get().toAbsolutePath().getParent());
+        PrivateFiles.createFile(r.logFile().get());
+      }
       List<String> command = cgroup.map(g -> joining(g, r.parentDeathSignal(), inner)).orElse(inner);
       return natively ? spawnNatively(r, dir, command, profile, cgroup) : spawn(r, dir, command, profile, cgroup);
     } catch (IOException | RuntimeException e) {
@@ -217,9 +221,6 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     }
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     if (r.logFile().isPresent()) {
-      // The child opens the file itself (O_APPEND, with the umask's mode): make it ours, 0600, first.
-      PrivateFiles.createDirectories(r.logFile().get().toAbsolutePath().getParent());
-      PrivateFiles.createFile(r.logFile().get());
       pb.redirectErrorStream(true);
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(r.logFile().get().toFile()));
     } else {
@@ -242,10 +243,6 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     Path executable = Executables.resolve(command.get(0), r.env(), dir)
         .orElseThrow(() -> new IOException("cannot start " + r.argv() + ": " + command.get(0) + " is not an executable on the"
             + " child's PATH"));
-    if (r.logFile().isPresent()) {
-      PrivateFiles.createDirectories(r.logFile().get().toAbsolutePath().getParent());
-      PrivateFiles.createFile(r.logFile().get());
-    }
     java.util.concurrent.Callable<NativeSpawns.Spawned> call = () -> NativeSpawns.get().spawn(executable, command, r.env(),
         Optional.ofNullable(dir), r.logFile());
     NativeSpawns.Spawned p;
