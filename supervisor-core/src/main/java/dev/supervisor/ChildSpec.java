@@ -35,6 +35,8 @@ public final class ChildSpec {
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   /** The longest child name, instance names ({@code web-999}) included. */
   public static final int MAX_NAME_LENGTH = 64;
+  /** The most sockets a child may declare ({@link Builder#sockets(String...)}). */
+  public static final int MAX_SOCKETS = 64;
   /** The most instances a spec may ask for ({@link Builder#instances(int)}, {@code Supervisor.scale}). */
   public static final int MAX_INSTANCES = 1000;
   /**
@@ -114,6 +116,7 @@ public final class ChildSpec {
   private final LogConfig logs;
   private final List<String> dependsOn;
   private final Privileges privileges;
+  private final List<String> sockets;
 
   private ChildSpec(Builder b) {
     this.name = b.name;
@@ -134,6 +137,7 @@ public final class ChildSpec {
     this.logs = b.logs;
     this.dependsOn = List.copyOf(b.dependsOn);
     this.privileges = b.privileges;
+    this.sockets = List.copyOf(b.sockets);
   }
 
   /**
@@ -174,6 +178,7 @@ public final class ChildSpec {
     b.logs = logs;
     b.dependsOn = new ArrayList<>(dependsOn);
     b.privileges = privileges;
+    b.sockets = new ArrayList<>(sockets);
     return b;
   }
 
@@ -252,7 +257,7 @@ public final class ChildSpec {
 
   /**
    * Field by field: two specs are equal when every setting is. What a config file gives
-   * (argv, env, restart policy, stop, notify, watch, logs, privileges, dependencies, instances)
+   * (argv, env, restart policy, stop, notify, watch, logs, privileges, dependencies, instances, sockets)
    * compares by value, so a config read twice gives equal specs; readiness probes and health
    * checks given as Java objects compare as their records do, their {@link HealthCheck} by
    * identity unless it defines equals. {@code Supervisor.reload} restarts a child whose spec is
@@ -264,7 +269,7 @@ public final class ChildSpec {
         && env.equals(c.env) && inheritEnv.equals(c.inheritEnv) && restartPolicy.equals(c.restartPolicy)
         && stopSignal == c.stopSignal && stopGrace.equals(c.stopGrace) && readiness.equals(c.readiness) && health.equals(c.health)
         && notify.equals(c.notify) && watch.equals(c.watch) && instances == c.instances && instanceOf.equals(c.instanceOf)
-        && logs.equals(c.logs) && dependsOn.equals(c.dependsOn) && privileges.equals(c.privileges);
+        && logs.equals(c.logs) && dependsOn.equals(c.dependsOn) && privileges.equals(c.privileges) && sockets.equals(c.sockets);
   }
 
   @Override
@@ -297,6 +302,9 @@ public final class ChildSpec {
   private static String abbreviate(String name) {
     return name.length() <= 32 ? name : name.substring(0, 32) + "...";
   }
+
+  /** The listening sockets passed to every run ({@link Builder#sockets(String...)}); empty for most children. */
+  public List<String> sockets() { return sockets; }
 
   /** The names this spec runs as: its own, or {@code name-0 .. name-(n-1)} with instances. */
   public List<String> runNames() {
@@ -331,6 +339,7 @@ public final class ChildSpec {
     private LogConfig logs = LogConfig.defaults();
     private List<String> dependsOn = new ArrayList<>();
     private Privileges privileges = Privileges.none();
+    private List<String> sockets = new ArrayList<>();
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -592,6 +601,49 @@ public final class ChildSpec {
      *
      * @throws IllegalStateException if no argv was given
      */
+    /**
+     * Socket activation, as systemd does it: listening sockets the supervisor binds before the
+     * first run and keeps until the child is removed or the supervisor stops, passed to every run
+     * and every instance as descriptors 3, 4, ... in this order, with {@code LISTEN_FDS},
+     * {@code LISTEN_PID} and {@code LISTEN_FDNAMES} set ({@code sd_listen_fds(3)} reads them).
+     * Connections that arrive during a restart wait in the backlog instead of being refused.
+     * Each is {@code [NAME=]tcp:IP:PORT} ({@code tcp:127.0.0.1:8080}, {@code tcp:[::1]:8080},
+     * {@code tcp:localhost:8080}) or {@code [NAME=]unix:/absolute/path} (made 0600, owned by the
+     * supervisor's user); NAME defaults to {@code tcp-PORT} or the socket file's name. Needs the
+     * JDK 22+ process layer (the JDK's own spawn closes every inherited descriptor): elsewhere a
+     * run of this child fails to start, saying so. No names clears the list.
+     *
+     * @throws IllegalArgumentException for an address that cannot be listened on as written, or
+     *     two sockets with the same address or name
+     */
+    public Builder sockets(String... addresses) {
+      return sockets(Arrays.asList(Objects.requireNonNull(addresses, "addresses")));
+    }
+
+    /** As {@link #sockets(String...)}. */
+    public Builder sockets(List<String> addresses) {
+      Objects.requireNonNull(addresses, "addresses");
+      if (addresses.size() > MAX_SOCKETS) {
+        throw new IllegalArgumentException("child '" + name + "' declares " + addresses.size() + " sockets: the limit is "
+            + MAX_SOCKETS);
+      }
+      java.util.Set<String> seenNames = new java.util.HashSet<>();
+      java.util.Set<String> seenAddresses = new java.util.HashSet<>();
+      for (String a : addresses) {
+        dev.supervisor.internal.ListenAddress parsed = dev.supervisor.internal.ListenAddress.parse(
+            Objects.requireNonNull(a, "addresses"), Optional.empty());
+        if (!seenAddresses.add(parsed.address())) {
+          throw new IllegalArgumentException("child '" + name + "' declares " + parsed.address() + " twice");
+        }
+        if (!seenNames.add(parsed.name())) {
+          throw new IllegalArgumentException("child '" + name + "' has two sockets named '" + parsed.name() + "': give one"
+              + " a name of its own, like \"admin=" + parsed.address() + "\"");
+        }
+      }
+      this.sockets = new ArrayList<>(addresses);
+      return this;
+    }
+
     public ChildSpec build() {
       if (argv.isEmpty()) {
         throw new IllegalStateException("child '" + name + "' has no command: call argv(...)");

@@ -55,7 +55,10 @@ public final class SupervisorConfig {
    * least-privilege fields {@code "user"}, {@code "group"}, {@code "umask"}, {@code "noNewPrivileges"},
    * {@code "capabilities"}, {@code "limits"}, {@code "permissions"} and {@code "enforce"} (see
    * {@link Privileges}; a control this host cannot enforce is an error unless {@code "enforce"} is
-   * {@code "best-effort"}). Durations are strings such
+   * {@code "best-effort"}), and {@code "sockets"} (socket activation: listening sockets passed as
+   * descriptors 3, 4, ..., like {@code ["tcp:127.0.0.1:8080", "admin=unix:run/admin.sock"]}; see
+   * {@link ChildSpec.Builder#sockets(String...)}; a relative unix path resolves as
+   * {@code "workingDir"} does). Durations are strings such
    * as {@code "250ms"}, {@code "1.5s"}, {@code "5m"}, {@code "2h"}, {@code "1d"}. Unknown members
    * and duplicate keys are errors.
    *

@@ -317,7 +317,7 @@ class SupervisorConfigTest {
         "config.json: children[0].stopgrace: unknown field; did you mean 'stopGrace'? (allowed: name, command, workingDir,"
             + " env, inheritEnv, restart, backoff, resetAfter, maxRestarts, window, stopSignal, stopGrace, dependsOn, logs,"
             + " readiness, readyTimeout, watchdog, instances, user, group, umask, noNewPrivileges, capabilities, limits,"
-            + " permissions, enforce)");
+            + " permissions, enforce, sockets)");
   }
 
   @Test

@@ -41,10 +41,11 @@ public final class NativeSpawns {
      * @param env the complete environment
      * @param dir its working directory; empty for the supervisor's
      * @param output the file its stdout and stderr are appended to (created 0600 if missing); empty for {@code /dev/null}
+     * @param passFds descriptors of this process the child gets as 3, 4, ... (socket activation); every other one is closed
      * @throws IOException naming the command and the system's reason when it cannot be started
      */
-    Spawned spawn(Path executable, List<String> argv, Map<String, String> env, Optional<Path> dir, Optional<Path> output)
-        throws IOException;
+    Spawned spawn(Path executable, List<String> argv, Map<String, String> env, Optional<Path> dir, Optional<Path> output,
+        List<Integer> passFds) throws IOException;
   }
 
   /** The spawn, or why there is none. */

@@ -83,10 +83,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
     return spawn == Spawn.FFM || (spawn == Spawn.AUTO && NativeSpawns.active());
   }
 
-  /**
-   * A launcher with containment {@code mode}: one kind of cgroup, or none (the fallback), for a
-   * test or a tool; it announces its containment once, as {@link #INSTANCE} does.
-   */
+  /** A launcher with containment {@code mode} (a kind of cgroup, or none), for a test or a tool; announced once. */
   public static SystemProcessLauncher withContainment(Cgroups.Mode mode) {
     return new SystemProcessLauncher(mode);
   }
@@ -128,10 +125,8 @@ public final class SystemProcessLauncher implements ProcessLauncher {
   }
 
   /**
-   * The JDK 22+ layer ({@code ffm (posix_spawn, pidfd exits, kill(2))}), the JDK 17 one
-   * ({@code jdk (ProcessBuilder, kill command)}), or the FFM signals with the JDK's spawn when the
-   * FFM spawn cannot be had ({@code ffm (ProcessBuilder, kill(2))}); see {@link NativeSignals} and
-   * {@link NativeSpawns}.
+   * {@code ffm (posix_spawn, pidfd exits, kill(2))} (JDK 22+), {@code jdk (ProcessBuilder, kill command)} (JDK 17), or
+   * {@code ffm (ProcessBuilder, kill(2))} when the FFM spawn cannot be had; see {@link NativeSignals}, {@link NativeSpawns}.
    */
   @Override
   public String layer() {
@@ -155,6 +150,10 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       throw new IOException(refused.get());
     }
     boolean natively = spawnsNatively();
+    if (!r.listenFds().isEmpty() && !natively) {
+      throw new IOException(ListenSockets.needsNativeSpawn(r.spec().name(), NativeSpawns.whyNot().orElse("this launcher spawns"
+          + " through the JDK")));
+    }
     Path dir = r.spec().workingDirectory().orElse(null);
     Optional<String> problem = Executables.problem(r.argv().get(0), r.env(), dir);
     if (problem.isPresent()) {
@@ -168,7 +167,8 @@ public final class SystemProcessLauncher implements ProcessLauncher {
             + "; or set \"enforce\": \"best-effort\"");
       }
     }
-    List<String> inner = PrivilegedCommand.command(priv, r.parentDeathSignal(), r.argv(), !natively);
+    List<String> inner = PrivilegedCommand.command(priv, r.parentDeathSignal(), ListenSockets.withListenPid(r.argv(), r.listenFds()),
+        !natively);
     Optional<RestrictedSpawners.Profile> profile = landlockProfile(priv, inner, r, dir, Optional.empty());
     Optional<ChildCgroup> cgroup = Optional.empty();
     Optional<Cgroups.Hierarchy> h = hierarchy();
@@ -244,7 +244,7 @@ public final class SystemProcessLauncher implements ProcessLauncher {
         .orElseThrow(() -> new IOException("cannot start " + r.argv() + ": " + command.get(0) + " is not an executable on the"
             + " child's PATH"));
     java.util.concurrent.Callable<NativeSpawns.Spawned> call = () -> NativeSpawns.get().spawn(executable, command, r.env(),
-        Optional.ofNullable(dir), r.logFile());
+        Optional.ofNullable(dir), r.logFile(), r.listenFds());
     NativeSpawns.Spawned p;
     try {
       p = profile.isPresent() ? RestrictedSpawners.spawn(profile.get(), call) : call.call();

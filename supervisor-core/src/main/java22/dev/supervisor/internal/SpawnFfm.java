@@ -74,7 +74,7 @@ final class SpawnFfm implements NativeSpawns.Spawn {
 
   @Override
   public NativeSpawns.Spawned spawn(Path executable, List<String> argv, Map<String, String> env, Optional<Path> dir,
-      Optional<Path> output) throws IOException {
+      Optional<Path> output, List<Integer> passFds) throws IOException {
     for (String a : argv) {
       if (a.indexOf('\0') >= 0) {
         throw new IOException("an argument contains a NUL byte, which no program can receive: " + a.replace('\0', '?'));
@@ -87,7 +87,7 @@ final class SpawnFfm implements NativeSpawns.Spawn {
       }
     }
     try {
-      return doSpawn(executable, argv, env, dir, output);
+      return doSpawn(executable, argv, env, dir, output, passFds);
     } catch (IOException | RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
@@ -96,7 +96,7 @@ final class SpawnFfm implements NativeSpawns.Spawn {
   }
 
   private NativeSpawns.Spawned doSpawn(Path executable, List<String> argv, Map<String, String> env, Optional<Path> dir,
-      Optional<Path> output) throws Throwable {
+      Optional<Path> output, List<Integer> passFds) throws Throwable {
     int pid;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment attr = arena.allocate(ATTR_SIZE, 16);
@@ -141,7 +141,17 @@ final class SpawnFfm implements NativeSpawns.Spawn {
           if (dir.isPresent()) {
             check((int) addChdir.invokeExact(actions, arena.allocateFrom(dir.get().toString())), "addchdir_np");
           }
-          check((int) addCloseFrom.invokeExact(actions, 3), "addclosefrom_np"); // the JVM's descriptors, sockets, locks
+          int n = passFds.size();
+          if (n > 0) { // 3, 4, ...: each first above every source (no source is overwritten), then down into place
+            int above = Math.max(Math.max(outFd, 2 + n), passFds.stream().mapToInt(Integer::intValue).max().getAsInt()) + 1;
+            for (int i = 0; i < n; i++) {
+              check((int) addDup2.invokeExact(actions, passFds.get(i).intValue(), above + i), "adddup2 socket " + i);
+            }
+            for (int i = 0; i < n; i++) {
+              check((int) addDup2.invokeExact(actions, above + i, 3 + i), "adddup2 socket " + i); // dup2 clears close-on-exec
+            }
+          }
+          check((int) addCloseFrom.invokeExact(actions, 3 + n), "addclosefrom_np"); // the JVM's descriptors, sockets, locks
           MemorySegment pidOut = arena.allocate(JAVA_INT);
           MemorySegment envp = strings(arena, env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
           int r = (int) spawn.invokeExact(pidOut, arena.allocateFrom(executable.toString()), actions, attr, strings(arena, argv), envp);

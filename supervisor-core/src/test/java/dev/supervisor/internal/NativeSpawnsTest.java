@@ -60,7 +60,7 @@ class NativeSpawnsTest {
 
   @Test
   void theSpawnIsChosenOnlyWithTheFfmSignalsAndAnExitWatchAndSaysWhyNot() {
-    NativeSpawns.Spawn fake = (exe, argv, env, dir, out) -> {
+    NativeSpawns.Spawn fake = (exe, argv, env, dir, out, fds) -> {
       throw new IOException("fake");
     };
     assertThat(NativeSpawns.choose(true, Optional.of(PIDFDS), p -> fake).spawn()).containsSame(fake);

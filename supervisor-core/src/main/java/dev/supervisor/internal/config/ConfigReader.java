@@ -53,7 +53,7 @@ public final class ConfigReader {
   private static final List<String> CHILD_FIELDS = List.of("name", "command", "workingDir", "env", "inheritEnv",
       "restart", "backoff", "resetAfter", "maxRestarts", "window", "stopSignal", "stopGrace", "dependsOn", "logs",
       "readiness", "readyTimeout", "watchdog", "instances", "user", "group", "umask", "noNewPrivileges", "capabilities",
-      "limits", "permissions", "enforce");
+      "limits", "permissions", "enforce", "sockets");
   private static final List<String> BACKOFF_FIELDS = List.of("initial", "max", "multiplier", "jitter");
   private static final List<String> LOGS_FIELDS = List.of("maxBytes", "keep", "gzip");
 
@@ -260,6 +260,25 @@ public final class ConfigReader {
       if (notify != null) {
         Duration t = readyTimeout != null ? readyTimeout : Duration.ofSeconds(30);
         apply(path + ".readyTimeout", () -> b.readinessNotify(t));
+      }
+      JsonNode socks = node.get("sockets");
+      if (!absent(socks)) {
+        String socksPath = path + ".sockets";
+        if (!socks.isArray()) {
+          throw fail(socksPath, "must be an array of addresses like [\"tcp:127.0.0.1:8080\", \"unix:run/web.sock\"], got "
+              + describe(socks));
+        }
+        List<String> written = strings(socks, socksPath);
+        List<String> resolved = new ArrayList<>(written.size());
+        for (int i = 0; i < written.size(); i++) { // a relative unix path is the config file's, as workingDir is
+          String w = written.get(i);
+          int at = w.indexOf("unix:");
+          String file = at < 0 ? "" : w.substring(at + 5);
+          boolean relativeUnix = at >= 0 && (at == 0 || w.charAt(at - 1) == '=') && !file.isEmpty() && !file.startsWith("/")
+              && file.indexOf('\0') < 0;
+          resolved.add(relativeUnix ? w.substring(0, at + 5) + baseDir.resolve(file).normalize() : w);
+        }
+        apply(socksPath, () -> b.sockets(resolved));
       }
       JsonNode inst = node.get("instances");
       if (!absent(inst)) {

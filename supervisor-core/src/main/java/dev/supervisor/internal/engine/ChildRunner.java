@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -188,10 +189,17 @@ final class ChildRunner extends ChildMachine {
       startFailed(unusable);
       return;
     }
-    Map<String, String> env = notify.environment(spec.effectiveEnv(engine.hostEnv()));
+    List<Integer> listenFds;
+    try {
+      listenFds = engine.listenFds(this);
+    } catch (IOException | RuntimeException e) {
+      startFailed(e.getMessage() == null ? e.toString() : e.getMessage());
+      return;
+    }
+    Map<String, String> env = ChildSockets.environment(notify.environment(spec.effectiveEnv(engine.hostEnv())), spec);
     LaunchedProcess p;
     try {
-      p = engine.launcher().launch(new LaunchRequest(spec, runId, env, logFile(), engine.parentDeathSignal()));
+      p = engine.launcher().launch(new LaunchRequest(spec, runId, env, logFile(), engine.parentDeathSignal(), listenFds));
     } catch (IOException | RuntimeException e) {
       startFailed(e.getMessage() == null ? e.toString() : e.getMessage());
       return;

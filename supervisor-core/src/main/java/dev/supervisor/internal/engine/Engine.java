@@ -83,6 +83,14 @@ interface Engine {
   /** Binds the child's notify socket again when its file went away (before a spawn, on the loop). */
   void ensureNotifySocket(ChildRunner r) throws IOException;
 
+  /**
+   * The listening sockets to pass to the next run of {@code r} (socket activation), bound now if
+   * they are not yet; empty for a child without sockets. On the loop, before a spawn.
+   *
+   * @throws IOException naming the address that cannot be listened on, and why
+   */
+  List<Integer> listenFds(ChildRunner r) throws IOException;
+
   /** {@code up} became up: the children waiting for it may start. */
   void childUp(ChildRunner up);
 

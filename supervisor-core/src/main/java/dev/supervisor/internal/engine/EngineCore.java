@@ -75,6 +75,8 @@ public final class EngineCore implements Engine, Commands {
   private final Instances instances = new Instances();
   private final Breaker breaker;
   private final NotifySockets notifySockets;
+  /** The listening sockets of socket activation, by declaring spec. */
+  private final ChildSockets listenSockets = new ChildSockets();
   private final Session session;
   private final Shutdown shutdown;
   private final HandOff handOff;
@@ -118,7 +120,7 @@ public final class EngineCore implements Engine, Commands {
         cause -> closeDown(SupervisorState.TERMINATED, cause, false));
     this.incidents = new IncidentRecorder(home.resolve("incidents"), settings.incidentsKept(), engine.io());
     this.control = new ChildControl(engine, table, life, shutdown, incidents);
-    this.reloader = new Reloader(engine, this, table, instances, notifySockets);
+    this.reloader = new Reloader(engine, this, table, instances, notifySockets, listenSockets);
     this.scaler = new Scaler(this, table, instances, notifySockets);
     settings.listeners().forEach(listeners::add);
   }
@@ -234,6 +236,7 @@ public final class EngineCore implements Engine, Commands {
   private void closeDown(SupervisorState to, String cause, boolean children) {
     emit(new SupervisorStateChanged(now(), life.state(), to, Optional.ofNullable(cause)));
     session.close();
+    listenSockets.closeAll(children); // after the last child stopped (connections queued until then); kept at a hand-over
     life.publish(to, cause);
     loop.end(!children); // at once for a hand-over: the last statement, it interrupts this thread
   }
@@ -451,6 +454,17 @@ public final class EngineCore implements Engine, Commands {
   @Override
   public void ensureNotifySocket(ChildRunner r) throws IOException {
     notifySockets.ensure(r);
+  }
+
+  @Override
+  public List<Integer> listenFds(ChildRunner r) throws IOException {
+    if (r.spec.sockets().isEmpty()) {
+      return List.of();
+    }
+    String owner = ChildSockets.owner(r.spec);
+    List<Long> siblings = table.live().stream().filter(o -> o != r && ChildSockets.owner(o.spec).equals(owner))
+        .map(o -> o.snapshot.pid()).filter(java.util.OptionalLong::isPresent).map(java.util.OptionalLong::getAsLong).toList();
+    return listenSockets.fds(r.spec, siblings);
   }
 
   /** A child became up: start the children waiting for it. */

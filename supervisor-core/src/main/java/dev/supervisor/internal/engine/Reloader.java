@@ -33,8 +33,11 @@ final class Reloader {
   private final ChildTable table;
   private final Instances instances;
   private final NotifySockets notifySockets;
+  private final ChildSockets listenSockets;
 
-  Reloader(Engine engine, Commands commands, ChildTable table, Instances instances, NotifySockets notifySockets) {
+  Reloader(Engine engine, Commands commands, ChildTable table, Instances instances, NotifySockets notifySockets,
+      ChildSockets listenSockets) {
+    this.listenSockets = listenSockets;
     this.engine = engine;
     this.commands = commands;
     this.table = table;
@@ -70,6 +73,9 @@ final class Reloader {
       awaitStopped(r, perChild, "stopping removed child", done, plan);
       r.retired = true;
       done.add("removed " + r.name());
+    }
+    if (!removed.isEmpty()) { // a removed child's port is free again; the instances of a kept one share theirs
+      listenSockets.retain(table.live().stream().map(r -> ChildSockets.owner(r.spec)).toList());
     }
     // 2. the new start order: runners for the added ones (a name removed before is reused), renumbered
     synchronized (commands.monitor()) {

@@ -379,6 +379,9 @@ public final class ControlServer implements AutoCloseable {
         .put("readiness", spec.readiness().isPresent() ? "probe" : spec.hasReadiness() ? "notify" : "none");
     spec.notifySettings().flatMap(ChildSpec.Notify::watchdog).ifPresent(w -> out.put("watchdogMs", w.toMillis()));
     spec.dependsOn().forEach(out.putArray("dependsOn")::add);
+    if (!spec.sockets().isEmpty()) {
+      spec.sockets().forEach(out.putArray("sockets")::add);
+    }
     spec.watch().ifPresent(w -> {
       ObjectNode wn = out.putObject("watch").put("enabled", sup.isWatching(name)).put("debounceMs", w.debounce().toMillis());
       w.paths().forEach(p -> wn.withArray("paths").add(p.toString()));

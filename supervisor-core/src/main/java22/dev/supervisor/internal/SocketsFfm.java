@@ -1,0 +1,226 @@
+package dev.supervisor.internal;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.net.Inet6Address;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code socket(2)}, {@code setsockopt(2)}, {@code bind(2)}, {@code listen(2)} and
+ * {@code close(2)} of libc through the FFM API (JDK 22+), for {@link ListenSockets}; x86_64 and
+ * aarch64 Linux share every constant used here.
+ */
+final class SocketsFfm implements ListenSockets.Binder {
+  private static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_CLOEXEC = 02000000;
+  private static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_ACCEPTCONN = 30, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
+  private static final long SYS_PIDFD_OPEN = 434, SYS_PIDFD_GETFD = 438; // the same numbers on every architecture
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+  private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
+
+  private final MethodHandle socket = handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
+  private final MethodHandle setsockopt = handle("setsockopt",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
+  private final MethodHandle bind = handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
+  private final MethodHandle listen = handle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
+  private final MethodHandle close = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+  private final MethodHandle getsockname = handle("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+      CAPTURE);
+  private final MethodHandle getsockopt = handle("getsockopt",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), CAPTURE);
+  private final MethodHandle syscall = handle("syscall",
+      FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1), CAPTURE);
+  private final MethodHandle strerror = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+  @Override
+  public int bind(ListenAddress a) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      boolean v6 = a.host() instanceof Inet6Address;
+      int family = a.unix() ? AF_UNIX : v6 ? AF_INET6 : AF_INET;
+      int fd = (int) socket.invokeExact(state, family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        throw failed(a, "socket", state);
+      }
+      boolean ok = false;
+      try {
+        MemorySegment one = arena.allocate(JAVA_INT);
+        one.set(JAVA_INT, 0, 1);
+        if (!a.unix() && (int) setsockopt.invokeExact(state, fd, SOL_SOCKET, SO_REUSEADDR, one, 4) != 0) {
+          throw failed(a, "setsockopt SO_REUSEADDR", state);
+        }
+        if (v6 && (int) setsockopt.invokeExact(state, fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4) != 0) {
+          throw failed(a, "setsockopt IPV6_V6ONLY", state);
+        }
+        MemorySegment addr = sockaddr(arena, a, family);
+        if ((int) bind.invokeExact(state, fd, addr, (int) addr.byteSize()) != 0) {
+          throw failed(a, "bind", state);
+        }
+        ok = true;
+        return fd;
+      } finally {
+        if (!ok) {
+          close(fd);
+        }
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /** sockaddr_un, sockaddr_in or sockaddr_in6, the port in network byte order. */
+  private static MemorySegment sockaddr(Arena arena, ListenAddress a, int family) {
+    if (a.unix()) {
+      byte[] path = a.path().toString().getBytes(StandardCharsets.UTF_8);
+      MemorySegment s = arena.allocate(2 + path.length + 1L, 2);
+      s.set(JAVA_SHORT, 0, (short) family);
+      MemorySegment.copy(path, 0, s, JAVA_BYTE, 2, path.length);
+      return s; // the NUL is there: arena memory is zeroed
+    }
+    byte[] ip = a.host().getAddress();
+    MemorySegment s = arena.allocate(family == AF_INET6 ? 28 : 16, 4);
+    s.set(JAVA_SHORT, 0, (short) family);
+    s.set(JAVA_BYTE, 2, (byte) (a.port() >> 8));
+    s.set(JAVA_BYTE, 3, (byte) a.port());
+    MemorySegment.copy(ip, 0, s, JAVA_BYTE, family == AF_INET6 ? 8 : 4, ip.length);
+    return s;
+  }
+
+  /**
+   * Copies of descriptors 3, 4, ... of process {@code pid} ({@code pidfd_getfd(2)}, Linux 5.6+,
+   * the right to ptrace it), each checked to be a listening socket bound to the address in
+   * {@code addresses} at its place; close-on-exec here.
+   *
+   * @throws IOException saying which descriptor cannot be had or is not the socket expected; nothing is left open
+   */
+  @Override
+  public List<Integer> take(long pid, List<ListenAddress> addresses) throws IOException {
+    List<Integer> taken = new ArrayList<>();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      int pidfd = (int) (long) syscall.invokeExact(state, SYS_PIDFD_OPEN, pid, 0L, 0L);
+      if (pidfd < 0) {
+        throw new IOException("pidfd_open(" + pid + ") failed: " + describe((int) ERRNO.get(state, 0L)));
+      }
+      try {
+        for (int i = 0; i < addresses.size(); i++) {
+          ListenAddress a = addresses.get(i);
+          int fd = (int) (long) syscall.invokeExact(state, SYS_PIDFD_GETFD, (long) pidfd, 3L + i, 0L);
+          if (fd < 0) {
+            throw new IOException("pidfd_getfd(" + pid + ", " + (3 + i) + ") failed: " + describe((int) ERRNO.get(state, 0L)));
+          }
+          taken.add(fd);
+          MemorySegment len = arena.allocate(JAVA_INT);
+          MemorySegment value = arena.allocate(JAVA_INT);
+          len.set(JAVA_INT, 0, 4);
+          if ((int) getsockopt.invokeExact(state, fd, SOL_SOCKET, SO_ACCEPTCONN, value, len) != 0 || value.get(JAVA_INT, 0) != 1) {
+            throw new IOException("descriptor " + (3 + i) + " of process " + pid + " is not a listening socket");
+          }
+          MemorySegment want = sockaddr(arena, a, a.unix() ? AF_UNIX : a.host() instanceof Inet6Address ? AF_INET6 : AF_INET);
+          MemorySegment got = arena.allocate(128, 8);
+          len.set(JAVA_INT, 0, 128);
+          if ((int) getsockname.invokeExact(state, fd, got, len) != 0 || !sameAddress(want, got, len.get(JAVA_INT, 0))) {
+            throw new IOException("descriptor " + (3 + i) + " of process " + pid + " is not bound to " + a.address());
+          }
+        }
+      } finally {
+        close(pidfd);
+      }
+      return List.copyOf(taken);
+    } catch (IOException | RuntimeException | Error e) {
+      taken.forEach(this::close);
+      throw e;
+    } catch (Throwable t) {
+      taken.forEach(this::close);
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /** Family, port and address (IPv4, IPv6) or path (unix): what bind was given, as getsockname gives it back. */
+  private static boolean sameAddress(MemorySegment want, MemorySegment got, int gotLength) {
+    short family = want.get(JAVA_SHORT, 0);
+    if (got.get(JAVA_SHORT, 0) != family) {
+      return false;
+    }
+    if (family == AF_UNIX) {
+      String wanted = want.getString(2);
+      return gotLength > 2 && got.getString(2).equals(wanted);
+    }
+    int addrOffset = family == AF_INET6 ? 8 : 4, addrLength = family == AF_INET6 ? 16 : 4;
+    return want.get(JAVA_BYTE, 2) == got.get(JAVA_BYTE, 2) && want.get(JAVA_BYTE, 3) == got.get(JAVA_BYTE, 3)
+        && Arrays.equals(want.asSlice(addrOffset, addrLength).toArray(JAVA_BYTE), got.asSlice(addrOffset, addrLength).toArray(JAVA_BYTE));
+  }
+
+  @Override
+  public void listen(int fd, int backlog) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      if ((int) listen.invokeExact(state, fd, backlog) != 0) {
+        throw new IOException("listen failed: " + describe((int) ERRNO.get(state, 0L)));
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  @Override
+  public void close(int fd) {
+    try {
+      int ignored = (int) close.invokeExact(fd);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  private IOException failed(ListenAddress a, String call, MemorySegment state) {
+    int errno = (int) ERRNO.get(state, 0L);
+    String hint = switch (errno) {
+      case 98 -> ": another process (or another child's socket) holds it";
+      case 13 -> a.unix() ? ": the directory is not writable by the supervisor" : ": ports below 1024 need root or"
+          + " CAP_NET_BIND_SERVICE";
+      case 99 -> ": no interface of this machine has that address";
+      case 2 -> ": its directory does not exist";
+      default -> "";
+    };
+    return new IOException("cannot listen on " + a.address() + ": " + call + " failed: " + describe(errno) + hint);
+  }
+
+  /** {@code "Address already in use (errno 98)"}. */
+  private String describe(int errno) {
+    try {
+      MemorySegment s = (MemorySegment) strerror.invokeExact(errno);
+      return s.reinterpret(256).getString(0) + " (errno " + errno + ")";
+    } catch (Throwable t) {
+      return "errno " + errno;
+    }
+  }
+
+  private static MethodHandle handle(String name, FunctionDescriptor d, Linker.Option... options) {
+    MemorySegment addr = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+    return LINKER.downcallHandle(addr, d, options);
+  }
+}
