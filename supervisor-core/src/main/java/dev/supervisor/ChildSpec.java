@@ -597,13 +597,8 @@ public final class ChildSpec {
     }
 
     /**
-     * Builds the spec.
-     *
-     * @throws IllegalStateException if no argv was given
-     */
-    /**
      * Socket activation, as systemd does it: listening sockets the supervisor binds before the
-     * first run and keeps until the child is removed or the supervisor stops, passed to every run
+     * first run and keeps while any child declares their address, passed to every run
      * and every instance as descriptors 3, 4, ... in this order, with {@code LISTEN_FDS},
      * {@code LISTEN_PID} and {@code LISTEN_FDNAMES} set ({@code sd_listen_fds(3)} reads them).
      * Connections that arrive during a restart wait in the backlog instead of being refused.
@@ -644,6 +639,11 @@ public final class ChildSpec {
       return this;
     }
 
+    /**
+     * Builds the spec.
+     *
+     * @throws IllegalStateException if no argv was given
+     */
     public ChildSpec build() {
       if (argv.isEmpty()) {
         throw new IllegalStateException("child '" + name + "' has no command: call argv(...)");

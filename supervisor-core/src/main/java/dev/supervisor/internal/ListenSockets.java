@@ -1,16 +1,13 @@
 package dev.supervisor.internal;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -19,23 +16,26 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * run of the child that accepts on them. The socket is made with {@code socket(2)},
  * {@code bind(2)} and {@code listen(2)} through the FFM API ({@code SocketsFfm}, JDK 22+): the
  * JDK's own channels hide their descriptor, and a descriptor number is what {@code posix_spawn}
- * passes to the child as 3, 4, ... Each is close-on-exec here, so no other child inherits it.
+ * passes to the child as 3, 4, ... Each is close-on-exec here and numbered 3 or above, so no
+ * other child inherits it and the spawn's standard streams never overwrite it.
  *
  * <p>TCP sockets get {@code SO_REUSEADDR} (a restarted supervisor binds again at once while old
  * connections linger in TIME_WAIT) and IPv6 ones {@code IPV6_V6ONLY}. A unix socket's file is
- * made 0600 before it listens, so nobody else can connect in between; a stale file of a socket
- * nobody listens on any more is replaced, anything else at that path is an error. The backlog is
+ * created 0600 by the bind itself ({@code fchmod} of the socket first: no window, and no chmod
+ * of a path someone could swap); its directory must be the supervisor's user's or root's, and
+ * sticky if others may write it; a stale file of a socket nobody listens on any more, owned by
+ * the supervisor's user, is replaced; anything else at that path is an error. The backlog is
  * {@link #BACKLOG} (the kernel caps it at {@code net.core.somaxconn}): connections that arrive
  * while no instance accepts (a restart) wait there, none is refused.
  */
 public final class ListenSockets {
   /** The listen backlog asked for. */
   public static final int BACKLOG = 4096;
-  private static final int S_IFMT = 0170000, S_IFSOCK = 0140000;
+  private static final int S_IFMT = 0170000, S_IFSOCK = 0140000, S_ISVTX = 01000, GROUP_OR_OTHER_WRITE = 022;
 
   /** {@code socket/bind/listen/close} as this class uses them. */
   interface Binder {
-    /** A socket of the address's family, bound to it, close-on-exec, not listening yet. */
+    /** A socket of the address's family, numbered 3 or above, close-on-exec, bound (a unix one 0600), not listening yet. */
     int bind(ListenAddress address) throws IOException;
 
     /** Starts listening with {@code backlog}. */
@@ -43,8 +43,11 @@ public final class ListenSockets {
 
     void close(int fd);
 
-    /** Copies of descriptors 3, 4, ... of {@code pid}, checked to be listening on {@code addresses}. */
-    java.util.List<Integer> take(long pid, java.util.List<ListenAddress> addresses) throws IOException;
+    /** A copy (3 or above, close-on-exec) of descriptor {@code fd} of {@code pid}, checked to listen on {@code address}. */
+    int take(long pid, int fd, ListenAddress address) throws IOException;
+
+    /** Whether a process listens on the unix socket at {@code path} (a non-blocking connect: never waits). */
+    boolean listening(Path path) throws IOException;
   }
 
   /** One socket the supervisor holds. Threadsafe; {@link #close} once. */
@@ -85,14 +88,7 @@ public final class ListenSockets {
       }
       binder().ifPresent(b -> b.close(fd));
       if (removeFile && address.unix() && fileKey != null) {
-        try {
-          Object now = Files.readAttributes(address.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-          if (fileKey.equals(now)) {
-            Files.deleteIfExists(address.path());
-          }
-        } catch (IOException gone) {
-          // removed already, or its directory went away: nothing of ours is left there
-        }
+        removeIfOurs(address.path(), fileKey);
       }
     }
 
@@ -138,35 +134,61 @@ public final class ListenSockets {
    * Binds and listens on {@code address}.
    *
    * @throws IOException naming the address and the system's reason (in use, no permission for a
-   *     port below 1024, no such address here, a file in the way)
+   *     port below 1024, no such address here, a file or an unsafe directory in the way)
    */
   public static Bound listen(ListenAddress address) throws IOException {
     Binder b = binder().orElseThrow(() -> new IOException("cannot listen on " + address.address() + ": " + Holder.CHOICE.why()));
     if (address.unix()) {
-      clearStale(address.path());
+      checkDirectory(address);
+      clearStale(b, address);
     }
     int fd = b.bind(address);
+    Object key = null;
     try {
-      Object key = null;
       if (address.unix()) {
-        Files.setPosixFilePermissions(address.path(), PosixFilePermissions.fromString("rw-------"));
-        key = Files.readAttributes(address.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        key = socketFileKey(address.path());
       }
       b.listen(fd, BACKLOG);
       return new Bound(address, fd, key);
     } catch (IOException | RuntimeException e) {
       b.close(fd);
-      throw e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("cannot listen")
-          ? io : new IOException("cannot listen on " + address.address() + ": " + e.getMessage(), e);
+      if (key != null) {
+        removeIfOurs(address.path(), key);
+      }
+      if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("cannot listen")) {
+        throw io;
+      }
+      throw new IOException("cannot listen on " + address.address() + ": " + e.getMessage(), e);
     }
   }
 
+  /**
+   * The socket a live process got from an earlier supervisor (a hand-over, or a crash with its
+   * children adopted) as descriptor {@code fd}, taken back with {@code pidfd_getfd(2)} so that it
+   * outlives that process, as if this supervisor had bound it.
+   *
+   * @throws IOException why it cannot be had (another kernel, no right to ptrace it, not the socket expected)
+   */
+  public static Bound takeFrom(long pid, int fd, ListenAddress address) throws IOException {
+    Binder b = binder().orElseThrow(() -> new IOException(Holder.CHOICE.why()));
+    int copy = b.take(pid, fd, address);
+    Object key = null;
+    if (address.unix()) {
+      try {
+        key = socketFileKey(address.path());
+      } catch (IOException notASocket) {
+        // removed, or something else is there now: not ours to remove at the end
+      }
+    }
+    return new Bound(address, copy, key);
+  }
+
   /** {@code sh -c 'LISTEN_PID=$$ ...; exec "$@"'}, the same pid as the program, before it when there are sockets to pass. */
-  static java.util.List<String> withListenPid(java.util.List<String> argv, java.util.List<Integer> fds) {
+  static List<String> withListenPid(List<String> argv, List<Integer> fds) {
     if (fds.isEmpty()) {
       return argv;
     }
-    java.util.List<String> out = new java.util.ArrayList<>(argv.size() + 4);
+    List<String> out = new ArrayList<>(argv.size() + 4);
     out.add(ProcessGroups.tool("sh").orElse("/bin/sh"));
     out.add("-c");
     out.add(LISTEN_PID_SCRIPT);
@@ -186,49 +208,73 @@ public final class ListenSockets {
   }
 
   /**
-   * The sockets a live process got from an earlier supervisor (a hand-over, or a crash with its
-   * children adopted), taken back from it with {@code pidfd_getfd(2)} so that this supervisor's
-   * new runs share them instead of binding again (which would fail: the port is held).
-   *
-   * @throws IOException why they cannot be had (another kernel, no right to ptrace it, not the sockets expected)
+   * The socket's directory must be the supervisor's user's or root's, and sticky if group or
+   * others may write it: elsewhere another user could swap the file between two steps here.
    */
-  public static java.util.List<Bound> takeFrom(long pid, java.util.List<ListenAddress> addresses) throws IOException {
-    Binder b = binder().orElseThrow(() -> new IOException(Holder.CHOICE.why()));
-    java.util.List<Integer> fds = b.take(pid, addresses);
-    java.util.List<Bound> out = new java.util.ArrayList<>();
-    for (int i = 0; i < fds.size(); i++) {
-      ListenAddress a = addresses.get(i);
-      Object key = null;
-      if (a.unix()) {
-        try {
-          key = Files.readAttributes(a.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-        } catch (IOException gone) {
-          // its file was removed: the socket still listens, reachable only by the children that hold it
-        }
-      }
-      out.add(new Bound(a, fds.get(i), key));
+  private static void checkDirectory(ListenAddress a) throws IOException {
+    Path dir = a.path().getParent();
+    int uid;
+    int mode;
+    try {
+      uid = (Integer) Files.getAttribute(dir, "unix:uid");
+      mode = (Integer) Files.getAttribute(dir, "unix:mode");
+    } catch (NoSuchFileException e) {
+      throw new IOException("cannot listen on " + a.address() + ": its directory " + dir + " does not exist; create it");
     }
-    return java.util.List.copyOf(out);
+    long me = Capabilities.self().uid();
+    if (uid != 0 && uid != me) {
+      throw new IOException("cannot listen on " + a.address() + ": its directory " + dir + " belongs to uid " + uid
+          + ", who could replace the socket; use a directory of uid " + me + " or root");
+    }
+    if ((mode & GROUP_OR_OTHER_WRITE) != 0 && (mode & S_ISVTX) == 0) {
+      throw new IOException("cannot listen on " + a.address() + ": its directory " + dir + " is writable by others and not"
+          + " sticky (mode " + Integer.toOctalString(mode & 07777) + "), so anyone could replace the socket; use a private"
+          + " directory");
+    }
   }
 
-  /** A socket file nobody listens on is removed; anything else in the way is an error that names it. */
-  private static void clearStale(Path path) throws IOException {
-    BasicFileAttributes attrs;
+  /** A socket file nobody listens on, left by a process of ours, is removed; anything else in the way is an error. */
+  private static void clearStale(Binder b, ListenAddress a) throws IOException {
+    Path path = a.path();
+    int mode;
+    int owner;
     try {
-      attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      owner = (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
       return;
     }
-    int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
     if ((mode & S_IFMT) != S_IFSOCK) {
-      throw new IOException("cannot listen on unix:" + path + ": a " + (attrs.isDirectory() ? "directory" : attrs.isSymbolicLink()
+      BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      throw new IOException("cannot listen on " + a.address() + ": a " + (attrs.isDirectory() ? "directory" : attrs.isSymbolicLink()
           ? "symbolic link" : attrs.isOther() ? "special file" : "file") + " is in the way; remove it or choose another path");
     }
-    try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      c.connect(UnixDomainSocketAddress.of(path));
-      throw new IOException("cannot listen on unix:" + path + ": another process listens there; stop it or choose another path");
-    } catch (ConnectException stale) {
-      Files.deleteIfExists(path); // bound once, nobody listens: the file a dead process left
+    if (b.listening(path)) {
+      throw new IOException("cannot listen on " + a.address() + ": another process listens there; stop it or choose another path");
+    }
+    if (owner != Capabilities.self().uid()) {
+      throw new IOException("cannot listen on " + a.address() + ": a stale socket of uid " + owner + " is in the way; remove"
+          + " it or choose another path");
+    }
+    Files.deleteIfExists(path); // bound once, nobody listens: the file a process of ours left
+  }
+
+  /** The file key of the socket file at {@code path}; an error if it is not a socket. */
+  private static Object socketFileKey(Path path) throws IOException {
+    int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    if ((mode & S_IFMT) != S_IFSOCK) {
+      throw new IOException(path + " is not a socket");
+    }
+    return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+  }
+
+  private static void removeIfOurs(Path path, Object key) {
+    try {
+      if (key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
+        Files.deleteIfExists(path);
+      }
+    } catch (IOException gone) {
+      // removed already, or its directory went away: nothing of ours is left there
     }
   }
 }

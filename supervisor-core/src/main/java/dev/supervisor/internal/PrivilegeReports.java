@@ -31,7 +31,8 @@ public final class PrivilegeReports {
     }
     Map<Path, String> granted = new LinkedHashMap<>();
     if (launcher instanceof SystemProcessLauncher && p.permissions().map(perm -> perm.restrictsFilesystem()).orElse(false)) {
-      List<String> command = PrivilegedCommand.command(p, parentDeathSignal, spec.argv(), !((SystemProcessLauncher) launcher).spawnsNatively());
+      List<String> argv = ListenSockets.withListenPid(spec.argv(), spec.sockets().isEmpty() ? List.of() : List.of(3)); // as launched
+      List<String> command = PrivilegedCommand.command(p, parentDeathSignal, argv, !((SystemProcessLauncher) launcher).spawnsNatively());
       PrivilegedCommand.runtimeGrants(command, spec.effectiveEnv(hostEnv), spec.workingDirectory().orElse(null), logFile)
           .forEach((path, access) -> granted.put(path, words(access)));
     }

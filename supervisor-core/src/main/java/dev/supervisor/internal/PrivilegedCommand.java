@@ -199,6 +199,9 @@ public final class PrivilegedCommand {
       } else if (c.startsWith("/") && base.equals("sh") && i + 2 < command.size() && command.get(i + 1).equals("-c")
           && command.get(i + 2).startsWith("umask ")) {
         i += 3;
+      } else if (c.startsWith("/") && base.equals("sh") && i + 3 < command.size() && command.get(i + 1).equals("-c")
+          && command.get(i + 2).equals(ListenSockets.LISTEN_PID_SCRIPT)) {
+        i += 4; // sh -c SCRIPT sh program...
       } else {
         return i;
       }

@@ -17,9 +17,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.net.Inet6Address;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * {@code socket(2)}, {@code setsockopt(2)}, {@code bind(2)}, {@code listen(2)} and
@@ -27,7 +25,8 @@ import java.util.List;
  * aarch64 Linux share every constant used here.
  */
 final class SocketsFfm implements ListenSockets.Binder {
-  private static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_CLOEXEC = 02000000;
+  private static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
+  private static final int F_DUPFD_CLOEXEC = 1030, ECONNREFUSED = 111, ENOENT = 2;
   private static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_ACCEPTCONN = 30, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
   private static final long SYS_PIDFD_OPEN = 434, SYS_PIDFD_GETFD = 438; // the same numbers on every architecture
 
@@ -42,6 +41,10 @@ final class SocketsFfm implements ListenSockets.Binder {
   private final MethodHandle bind = handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
   private final MethodHandle listen = handle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
   private final MethodHandle close = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+  private final MethodHandle fchmod = handle("fchmod", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
+  private final MethodHandle connect = handle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
+  private final MethodHandle fcntl = handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+      Linker.Option.firstVariadicArg(2), CAPTURE);
   private final MethodHandle getsockname = handle("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
       CAPTURE);
   private final MethodHandle getsockopt = handle("getsockopt",
@@ -60,6 +63,7 @@ final class SocketsFfm implements ListenSockets.Binder {
       if (fd < 0) {
         throw failed(a, "socket", state);
       }
+      fd = aboveStandardStreams(fd, a.address(), state);
       boolean ok = false;
       try {
         MemorySegment one = arena.allocate(JAVA_INT);
@@ -69,6 +73,10 @@ final class SocketsFfm implements ListenSockets.Binder {
         }
         if (v6 && (int) setsockopt.invokeExact(state, fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4) != 0) {
           throw failed(a, "setsockopt IPV6_V6ONLY", state);
+        }
+        // a unix socket's file takes the socket's mode at bind (less the umask): made 0600 with no window and no path
+        if (a.unix() && (int) fchmod.invokeExact(state, fd, 0600) != 0) {
+          throw failed(a, "fchmod", state);
         }
         MemorySegment addr = sockaddr(arena, a, family);
         if ((int) bind.invokeExact(state, fd, addr, (int) addr.byteSize()) != 0) {
@@ -107,15 +115,15 @@ final class SocketsFfm implements ListenSockets.Binder {
   }
 
   /**
-   * Copies of descriptors 3, 4, ... of process {@code pid} ({@code pidfd_getfd(2)}, Linux 5.6+,
-   * the right to ptrace it), each checked to be a listening socket bound to the address in
-   * {@code addresses} at its place; close-on-exec here.
+   * A copy of descriptor {@code target} of process {@code pid} ({@code pidfd_getfd(2)}, Linux 5.6+,
+   * the right to ptrace it), checked to be a listening socket bound to {@code a}; close-on-exec,
+   * 3 or above.
    *
-   * @throws IOException saying which descriptor cannot be had or is not the socket expected; nothing is left open
+   * @throws IOException saying why it cannot be had or is not the socket expected; nothing is left open
    */
   @Override
-  public List<Integer> take(long pid, List<ListenAddress> addresses) throws IOException {
-    List<Integer> taken = new ArrayList<>();
+  public int take(long pid, int target, ListenAddress a) throws IOException {
+    int fd = -1;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CALL_STATE);
       int pidfd = (int) (long) syscall.invokeExact(state, SYS_PIDFD_OPEN, pid, 0L, 0L);
@@ -123,37 +131,90 @@ final class SocketsFfm implements ListenSockets.Binder {
         throw new IOException("pidfd_open(" + pid + ") failed: " + describe((int) ERRNO.get(state, 0L)));
       }
       try {
-        for (int i = 0; i < addresses.size(); i++) {
-          ListenAddress a = addresses.get(i);
-          int fd = (int) (long) syscall.invokeExact(state, SYS_PIDFD_GETFD, (long) pidfd, 3L + i, 0L);
-          if (fd < 0) {
-            throw new IOException("pidfd_getfd(" + pid + ", " + (3 + i) + ") failed: " + describe((int) ERRNO.get(state, 0L)));
-          }
-          taken.add(fd);
-          MemorySegment len = arena.allocate(JAVA_INT);
-          MemorySegment value = arena.allocate(JAVA_INT);
-          len.set(JAVA_INT, 0, 4);
-          if ((int) getsockopt.invokeExact(state, fd, SOL_SOCKET, SO_ACCEPTCONN, value, len) != 0 || value.get(JAVA_INT, 0) != 1) {
-            throw new IOException("descriptor " + (3 + i) + " of process " + pid + " is not a listening socket");
-          }
-          MemorySegment want = sockaddr(arena, a, a.unix() ? AF_UNIX : a.host() instanceof Inet6Address ? AF_INET6 : AF_INET);
-          MemorySegment got = arena.allocate(128, 8);
-          len.set(JAVA_INT, 0, 128);
-          if ((int) getsockname.invokeExact(state, fd, got, len) != 0 || !sameAddress(want, got, len.get(JAVA_INT, 0))) {
-            throw new IOException("descriptor " + (3 + i) + " of process " + pid + " is not bound to " + a.address());
-          }
+        fd = (int) (long) syscall.invokeExact(state, SYS_PIDFD_GETFD, (long) pidfd, (long) target, 0L);
+        if (fd < 0) {
+          int errno = (int) ERRNO.get(state, 0L);
+          throw new IOException("pidfd_getfd(" + pid + ", " + target + ") failed: " + describe(errno) + (errno == 1
+              ? " (taking a descriptor from another process needs the right to ptrace it: the same user and, under Yama's"
+              + " ptrace_scope 1, CAP_SYS_PTRACE; see /proc/sys/kernel/yama/ptrace_scope)" : ""));
         }
       } finally {
         close(pidfd);
       }
-      return List.copyOf(taken);
+      fd = aboveStandardStreams(fd, a.address(), state);
+      MemorySegment len = arena.allocate(JAVA_INT);
+      MemorySegment value = arena.allocate(JAVA_INT);
+      len.set(JAVA_INT, 0, 4);
+      if ((int) getsockopt.invokeExact(state, fd, SOL_SOCKET, SO_ACCEPTCONN, value, len) != 0) {
+        throw new IOException("descriptor " + target + " of process " + pid + " is not a socket: "
+            + describe((int) ERRNO.get(state, 0L)));
+      }
+      if (value.get(JAVA_INT, 0) != 1) {
+        throw new IOException("descriptor " + target + " of process " + pid + " is a socket that does not listen");
+      }
+      MemorySegment want = sockaddr(arena, a, a.unix() ? AF_UNIX : a.host() instanceof Inet6Address ? AF_INET6 : AF_INET);
+      MemorySegment got = arena.allocate(128, 8);
+      len.set(JAVA_INT, 0, 128);
+      if ((int) getsockname.invokeExact(state, fd, got, len) != 0) {
+        throw new IOException("getsockname of descriptor " + target + " of process " + pid + " failed: "
+            + describe((int) ERRNO.get(state, 0L)));
+      }
+      if (!sameAddress(want, got, len.get(JAVA_INT, 0))) {
+        throw new IOException("descriptor " + target + " of process " + pid + " is not bound to " + a.address());
+      }
+      int taken = fd;
+      fd = -1;
+      return taken;
     } catch (IOException | RuntimeException | Error e) {
-      taken.forEach(this::close);
       throw e;
     } catch (Throwable t) {
-      taken.forEach(this::close);
+      throw new IllegalStateException(t);
+    } finally {
+      if (fd >= 0) {
+        close(fd);
+      }
+    }
+  }
+
+  /** A non-blocking connect: refused or no file is nobody; connected or a full backlog (EAGAIN) is someone. */
+  @Override
+  public boolean listening(java.nio.file.Path path) throws IOException {
+    ListenAddress a = new ListenAddress("probe", null, 0, path);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      int fd = (int) socket.invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      if (fd < 0) {
+        throw failed(a, "socket", state);
+      }
+      try {
+        MemorySegment addr = sockaddr(arena, a, AF_UNIX);
+        if ((int) connect.invokeExact(state, fd, addr, (int) addr.byteSize()) == 0) {
+          return true;
+        }
+        int errno = (int) ERRNO.get(state, 0L);
+        return errno != ECONNREFUSED && errno != ENOENT;
+      } finally {
+        close(fd);
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
       throw new IllegalStateException(t);
     }
+  }
+
+  /** {@code fd} itself if it is 3 or above, else a close-on-exec copy there (the spawn puts its own stdio on 0, 1 and 2). */
+  private int aboveStandardStreams(int fd, String what, MemorySegment state) throws Throwable {
+    if (fd >= 3) {
+      return fd;
+    }
+    int moved = (int) fcntl.invokeExact(state, fd, F_DUPFD_CLOEXEC, 3);
+    int errno = (int) ERRNO.get(state, 0L);
+    close(fd);
+    if (moved < 0) {
+      throw new IOException("cannot listen on " + what + ": cannot move its descriptor above 2: " + describe(errno));
+    }
+    return moved;
   }
 
   /** Family, port and address (IPv4, IPv6) or path (unix): what bind was given, as getsockname gives it back. */

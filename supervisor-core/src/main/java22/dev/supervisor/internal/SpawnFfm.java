@@ -75,6 +75,11 @@ final class SpawnFfm implements NativeSpawns.Spawn {
   @Override
   public NativeSpawns.Spawned spawn(Path executable, List<String> argv, Map<String, String> env, Optional<Path> dir,
       Optional<Path> output, List<Integer> passFds) throws IOException {
+    for (int fd : passFds) {
+      if (fd < 3) { // the standard streams are set up first: a descriptor there would be passed as /dev/null or the log
+        throw new IOException("descriptor " + fd + " cannot be passed on: only descriptors 3 and above can");
+      }
+    }
     for (String a : argv) {
       if (a.indexOf('\0') >= 0) {
         throw new IOException("an argument contains a NUL byte, which no program can receive: " + a.replace('\0', '?'));

@@ -47,14 +47,19 @@ import org.junit.jupiter.api.Test;
  * connection with its pid and what it was given.
  */
 class SocketActivationTest extends SupervisorFixture {
-  /** Accepts on every LISTEN_FDS descriptor; answers "pid=P listen_pid=L fds=N names=A:B". */
+  /**
+   * Accepts on every LISTEN_FDS descriptor; answers "pid=P listen_pid=L fds=N names=A:B". On
+   * SIGTERM it answers the connection in hand and exits, as a well-behaved server does; a SIGKILL
+   * can still drop one it had accepted.
+   */
   static final String SERVER = String.join("\n",
-      "use strict; my @s; my $bits = '';",
+      "use strict; my @s; my $bits = ''; my $stop = 0; $SIG{TERM} = sub { $stop = 1 };",
       "for my $i (0 .. $ENV{LISTEN_FDS} - 1) { open(my $h, '+<&=', 3 + $i) or die 'fd ' . (3 + $i) . \": $!\";"
           + " push @s, $h; vec($bits, 3 + $i, 1) = 1; }",
-      "while (1) { my $r = $bits; select($r, undef, undef, undef) > 0 or next;",
+      "while (!$stop) { my $r = $bits; select($r, undef, undef, undef) > 0 or next;",
       "  for my $h (@s) { next unless vec($r, fileno($h), 1); if (accept(my $c, $h)) {",
-      "    print $c \"pid=$$ listen_pid=$ENV{LISTEN_PID} fds=$ENV{LISTEN_FDS} names=$ENV{LISTEN_FDNAMES}\\n\"; close $c; } } }");
+      "    print $c \"pid=$$ listen_pid=$ENV{LISTEN_PID} fds=$ENV{LISTEN_FDS} names=$ENV{LISTEN_FDNAMES}\\n\"; close $c; } } }",
+      "exit 0;");
 
   private static ChildSpec.Builder server(String name, String... sockets) {
     return ChildSpec.builder(name).argv("perl", "-e", SERVER).env(ProcessLeakGuard.MARK_VAR, ProcessLeakGuard.mark())
@@ -121,6 +126,8 @@ class SocketActivationTest extends SupervisorFixture {
     final AtomicBoolean running = new AtomicBoolean(true);
     final AtomicInteger answered = new AtomicInteger();
     final AtomicInteger refused = new AtomicInteger();
+    /** Accepted, then closed unanswered: only a SIGKILLed run does that. */
+    final AtomicInteger dropped = new AtomicInteger();
     final Set<String> servedBy = ConcurrentHashMap.newKeySet();
     final List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
     final Thread thread;
@@ -131,7 +138,7 @@ class SocketActivationTest extends SupervisorFixture {
           try {
             String line = askTcp(port);
             if (line == null) {
-              failures.add("a connection was closed without an answer");
+              dropped.incrementAndGet();
             } else {
               servedBy.add(line.substring(0, line.indexOf(' ')));
               answered.incrementAndGet();
@@ -189,6 +196,7 @@ class SocketActivationTest extends SupervisorFixture {
     }
     assertThat(client.refused.get()).as("connections refused during the restarts").isZero();
     assertThat(client.failures).isEmpty();
+    assertThat(client.dropped.get()).as("connections the SIGKILLed run had accepted").isLessThanOrEqualTo(1);
     assertThat(client.servedBy.size()).as("runs that answered: %s", client.servedBy).isGreaterThanOrEqualTo(4);
   }
 
@@ -219,6 +227,7 @@ class SocketActivationTest extends SupervisorFixture {
     }
     assertThat(client.refused.get()).as("connections refused across the hand-over and the restarts").isZero();
     assertThat(client.failures).isEmpty();
+    assertThat(client.dropped.get()).as("connections closed unanswered").isZero();
   }
 
   @Test
@@ -240,6 +249,68 @@ class SocketActivationTest extends SupervisorFixture {
   }
 
   @Test
+  void aReloadKeepsTheSocketsWhoseAddressStaysAndFreesTheOnesNoChildDeclares() throws Exception {
+    assumeNativeSpawn();
+    int p1 = freePort();
+    int p2 = freePort();
+    Supervisor s = start(server("web", "tcp:127.0.0.1:" + p1).instances(2).build());
+    await().atMost(WAIT).until(() -> s.status().children().stream().allMatch(c -> c.state() == ChildState.RUNNING));
+    ClientLoop client = new ClientLoop(p1);
+    try (client) {
+      client.answers(10);
+      // one more socket, and the first renamed: web-1 keeps serving p1 on the old spec while web-0 starts on the new one
+      s.reload(List.of(server("web", "front=tcp:127.0.0.1:" + p1, "tcp:127.0.0.1:" + p2).instances(2).build()), WAIT);
+      assertThat(askTcp(p2)).contains(" fds=2 names=front:tcp-" + p2);
+      client.answers(10);
+    }
+    assertThat(client.refused.get()).as("connections to the kept address refused during the reload").isZero();
+    assertThat(client.dropped.get()).isZero();
+    s.reload(List.of(server("web", "tcp:127.0.0.1:" + p2).instances(2).build()), WAIT); // p1 no longer declared
+    try (ServerSocket freed = new ServerSocket(p1, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      assertThat(freed.getLocalPort()).isEqualTo(p1);
+    }
+    s.reload(List.of(sleeps("web").build()), WAIT); // no sockets at all
+    try (ServerSocket freed = new ServerSocket(p2, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      assertThat(freed.getLocalPort()).isEqualTo(p2);
+    }
+  }
+
+  @Test
+  void afterAHandOverASingleChildsSocketOutlivesItsFirstStopUnderTheNextSupervisor() throws Exception {
+    assumeNativeSpawn();
+    int port = freePort();
+    ChildSpec web = server("web", "tcp:127.0.0.1:" + port).build();
+    Supervisor first = start(b -> b.recovery(dev.supervisor.OrphanPolicy.ADOPT), web);
+    await().atMost(WAIT).until(() -> child(first, "web").state() == ChildState.RUNNING);
+    long adopted = pid(first, "web");
+    first.handOver(WAIT);
+    first.close();
+    Supervisor second = start(web);
+    await().atMost(WAIT).until(() -> child(second, "web").state() == ChildState.RUNNING);
+    assertThat(pid(second, "web")).isEqualTo(adopted);
+    second.stop("web"); // the only process that held the socket ends: the supervisor took it back at the adoption
+    await().atMost(WAIT).until(() -> child(second, "web").state() == ChildState.STOPPED);
+    try (Socket waiting = new Socket()) {
+      waiting.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+      waiting.setSoTimeout(10_000);
+      second.start("web");
+      String line = new BufferedReader(new InputStreamReader(waiting.getInputStream(), StandardCharsets.UTF_8)).readLine();
+      assertThat(line).startsWith("pid=" + pid(second, "web") + " ").doesNotStartWith("pid=" + adopted + " ");
+    }
+  }
+
+  @Test
+  void aChildConfinedByLandlockStillGetsItsSocketsAndRuns() throws Exception {
+    assumeNativeSpawn();
+    assumeThat(dev.supervisor.internal.Landlock.unavailable()).as("Landlock").isEmpty();
+    int port = freePort();
+    Supervisor s = start(server("boxed", "tcp:127.0.0.1:" + port).privileges(dev.supervisor.Privileges.builder()
+        .permissions(dev.supervisor.Permissions.builder().read(home).build()).build()).build());
+    await().atMost(WAIT).until(() -> child(s, "boxed").state() == ChildState.RUNNING);
+    assertThat(askTcp(port)).startsWith("pid=" + pid(s, "boxed") + " ");
+  }
+
+  @Test
   void aPortInUseFailsOnlyThatChildAndSaysWhy() throws Exception {
     assumeNativeSpawn();
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
@@ -248,7 +319,7 @@ class SocketActivationTest extends SupervisorFixture {
               Duration.ofMillis(20))).giveUpAfter(1, Duration.ofMinutes(1))).build(), sleeps("other").build());
       await().atMost(WAIT).until(() -> child(s, "web").state() == ChildState.FATAL);
       assertThat(child(s, "web").lastExit().orElseThrow().toString())
-          .contains("cannot listen on tcp:127.0.0.1:" + taken.getLocalPort()).contains("Address already in use");
+          .contains("cannot listen on tcp:127.0.0.1:" + taken.getLocalPort()).contains("errno 98");
       assertThat(child(s, "other").state()).isEqualTo(ChildState.RUNNING);
     }
   }

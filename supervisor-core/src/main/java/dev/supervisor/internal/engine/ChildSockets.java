@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,86 +18,86 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The listening sockets of socket activation ({@link ChildSpec#sockets()}), by the name of the
- * spec that declares them, so that every instance of {@code web} ({@code web-0}, {@code web-1})
- * shares one set. Bound before the first run that needs them, kept across runs and restarts,
- * bound anew when a reload changed the addresses, closed when the child is removed and when the
- * supervisor's run ends. Threadsafe (its own lock); binds on the loop, before a spawn.
+ * The listening sockets of socket activation ({@link ChildSpec#sockets()}), held by address
+ * ({@code tcp:127.0.0.1:8080}), so that every run and every instance declaring an address shares
+ * one socket, and a reload that adds, drops or renames sockets keeps those whose address stays
+ * (an instance still on the old spec goes on accepting while the next one starts). Bound before
+ * the first run that needs them, or taken back from an adopted process that got them from the
+ * supervisor before; kept across runs and restarts; closed once no live child declares them (after
+ * a reload) and at the supervisor's end. Threadsafe (its own lock); binds on the loop, before a
+ * spawn.
  */
 final class ChildSockets {
   private static final Logger log = LoggerFactory.getLogger(ChildSockets.class);
 
-  /** What one spec's sockets are bound as. */
-  private record Held(List<String> addresses, List<ListenSockets.Bound> bound) {
-    void close(boolean removeFiles) {
-      bound.forEach(b -> b.close(removeFiles));
-    }
-  }
+  /** By {@link ListenAddress#address()}. */
+  private final Map<String, ListenSockets.Bound> held = new HashMap<>();
+  /** Why an address could not be taken back from an adopted process: said again if binding it fails. */
+  private final Map<String, String> notTaken = new HashMap<>();
 
-  private final Map<String, Held> held = new HashMap<>();
-
-  /** The name the sockets of {@code spec} are held under: the spec's own, the same for each of its instances. */
-  static String owner(ChildSpec spec) {
-    return spec.instanceOf().orElse(spec.name());
+  private static List<ListenAddress> addresses(ChildSpec spec) {
+    return spec.sockets().stream().map(a -> ListenAddress.parse(a, Optional.empty())).toList();
   }
 
   /**
-   * The descriptors to pass to a run of {@code spec}, bound now if they are not yet (or were bound
-   * for other addresses); empty when it declares none. When this supervisor holds none yet but
-   * {@code siblings} (live processes of the same spec, adopted from the supervisor before) do,
-   * theirs are taken back ({@link ListenSockets#takeFrom}) rather than bound again.
+   * The descriptors to pass to a run of {@code spec}, in its order, each bound now if it is not
+   * held yet; empty when it declares none.
    *
-   * @throws IOException naming the address that cannot be listened on, and why; nothing is left bound
+   * @throws IOException naming the address that cannot be listened on, and why; nothing new is left bound
    */
-  synchronized List<Integer> fds(ChildSpec spec, List<Long> siblings) throws IOException {
-    if (spec.sockets().isEmpty()) {
-      return List.of();
-    }
-    String owner = owner(spec);
-    Held h = held.get(owner);
-    if (h == null || !h.addresses().equals(spec.sockets())) {
-      if (h != null) {
-        log.info("child '{}': its sockets changed from {} to {}: binding the new ones", owner, h.addresses(), spec.sockets());
-        held.remove(owner).close(true);
-      }
-      List<ListenAddress> addresses = spec.sockets().stream().map(a -> ListenAddress.parse(a, Optional.empty())).toList();
-      List<String> notTaken = new ArrayList<>();
-      List<ListenSockets.Bound> bound = null;
-      for (long pid : h == null ? siblings : List.<Long>of()) {
-        try {
-          bound = ListenSockets.takeFrom(pid, addresses);
-          log.info("child '{}': took its sockets {} back from process {}, which holds them from the supervisor before",
-              owner, spec.sockets(), pid);
-          break;
-        } catch (IOException e) {
-          notTaken.add("process " + pid + ": " + e.getMessage());
+  synchronized List<Integer> fds(ChildSpec spec) throws IOException {
+    List<ListenSockets.Bound> fresh = new ArrayList<>();
+    List<Integer> fds = new ArrayList<>();
+    try {
+      for (ListenAddress a : addresses(spec)) {
+        ListenSockets.Bound b = held.get(a.address());
+        if (b == null) {
+          try {
+            b = ListenSockets.listen(a);
+          } catch (IOException e) {
+            String why = notTaken.get(a.address());
+            throw why == null ? e : new IOException(e.getMessage() + "; it could not be taken back from the process that"
+                + " holds it either (" + why + ")", e);
+          }
+          fresh.add(b);
         }
+        fds.add(b.fd());
       }
-      if (bound == null) {
-        try {
-          bound = bind(addresses);
-        } catch (IOException e) {
-          throw notTaken.isEmpty() ? e : new IOException(e.getMessage() + "; the sockets could not be taken back from the"
-              + " instances still running either (" + String.join("; ", notTaken) + ")", e);
-        }
-        log.info("child '{}': listening on {} for it", owner, addresses.stream().map(ListenAddress::address).toList());
-      }
-      h = new Held(spec.sockets(), bound);
-      held.put(owner, h);
+    } catch (IOException | RuntimeException e) {
+      fresh.forEach(ListenSockets.Bound::close);
+      throw e;
     }
-    return h.bound().stream().map(ListenSockets.Bound::fd).toList();
+    for (ListenSockets.Bound b : fresh) {
+      held.put(b.address().address(), b);
+      notTaken.remove(b.address().address());
+      log.info("child '{}': listening on {} for it", spec.name(), b.address().address());
+    }
+    return fds;
   }
 
-  private static List<ListenSockets.Bound> bind(List<ListenAddress> addresses) throws IOException {
-    List<ListenSockets.Bound> bound = new ArrayList<>();
-    try {
-      for (ListenAddress a : addresses) {
-        bound.add(ListenSockets.listen(a));
+  /**
+   * At the adoption of {@code pid} (a hand-over, or a crash with ADOPT): its descriptors 3, 4, ...
+   * are the sockets of {@code spec} the supervisor before passed it; each address not held yet is
+   * taken back from it, so that it outlives that process. What cannot be taken is said at WARN,
+   * and named again if binding it later fails.
+   */
+  synchronized void takeBack(ChildSpec spec, long pid) {
+    List<ListenAddress> addresses = addresses(spec);
+    for (int i = 0; i < addresses.size(); i++) {
+      ListenAddress a = addresses.get(i);
+      if (held.containsKey(a.address())) {
+        continue;
       }
-      return List.copyOf(bound);
-    } catch (IOException | RuntimeException e) {
-      bound.forEach(ListenSockets.Bound::close);
-      throw e;
+      try {
+        held.put(a.address(), ListenSockets.takeFrom(pid, 3 + i, a));
+        notTaken.remove(a.address());
+        log.info("child '{}': took {} back from process {}, which got it from the supervisor before", spec.name(),
+            a.address(), pid);
+      } catch (IOException e) {
+        notTaken.put(a.address(), "process " + pid + ": " + e.getMessage());
+        log.warn("child '{}': cannot take {} back from process {} ({}); it is bound anew at the next start, which fails"
+            + " while another process holds it", spec.name(), a.address(), pid, e.getMessage());
+      }
     }
   }
 
@@ -112,22 +113,23 @@ final class ChildSockets {
     Map<String, String> out = new LinkedHashMap<>(env);
     out.remove("LISTEN_PID");
     out.put("LISTEN_FDS", Integer.toString(spec.sockets().size()));
-    out.put("LISTEN_FDNAMES", spec.sockets().stream().map(a -> ListenAddress.parse(a, Optional.empty()).name())
-        .collect(Collectors.joining(":")));
+    out.put("LISTEN_FDNAMES", addresses(spec).stream().map(ListenAddress::name).collect(Collectors.joining(":")));
     return out;
   }
 
-  /** Closes the sockets of every spec not in {@code owners} (after a reload removed children). */
-  synchronized void retain(Collection<String> owners) {
-    Set<String> keep = Set.copyOf(owners);
+  /** Closes every socket no spec in {@code live} declares (a reload removed the child, or its socket). */
+  synchronized void retain(Collection<ChildSpec> live) {
+    Set<String> declared = new HashSet<>();
+    live.forEach(sp -> addresses(sp).forEach(a -> declared.add(a.address())));
     held.entrySet().removeIf(e -> {
-      if (keep.contains(e.getKey())) {
+      if (declared.contains(e.getKey())) {
         return false;
       }
-      log.info("child '{}' was removed: closing its sockets {}", e.getKey(), e.getValue().addresses());
+      log.info("no child declares {} any more: closing it", e.getKey());
       e.getValue().close(true);
       return true;
     });
+    notTaken.keySet().retainAll(declared);
   }
 
   /**
@@ -137,5 +139,6 @@ final class ChildSockets {
   synchronized void closeAll(boolean removeFiles) {
     held.values().forEach(h -> h.close(removeFiles));
     held.clear();
+    notTaken.clear();
   }
 }

@@ -458,13 +458,14 @@ public final class EngineCore implements Engine, Commands {
 
   @Override
   public List<Integer> listenFds(ChildRunner r) throws IOException {
-    if (r.spec.sockets().isEmpty()) {
-      return List.of();
+    return r.spec.sockets().isEmpty() ? List.of() : listenSockets.fds(r.spec);
+  }
+
+  @Override
+  public void adopted(ChildRunner r, long pid) {
+    if (!r.spec.sockets().isEmpty()) {
+      listenSockets.takeBack(r.spec, pid);
     }
-    String owner = ChildSockets.owner(r.spec);
-    List<Long> siblings = table.live().stream().filter(o -> o != r && ChildSockets.owner(o.spec).equals(owner))
-        .map(o -> o.snapshot.pid()).filter(java.util.OptionalLong::isPresent).map(java.util.OptionalLong::getAsLong).toList();
-    return listenSockets.fds(r.spec, siblings);
   }
 
   /** A child became up: start the children waiting for it. */

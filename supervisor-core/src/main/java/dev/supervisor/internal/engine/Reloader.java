@@ -74,9 +74,7 @@ final class Reloader {
       r.retired = true;
       done.add("removed " + r.name());
     }
-    if (!removed.isEmpty()) { // a removed child's port is free again; the instances of a kept one share theirs
-      listenSockets.retain(table.live().stream().map(r -> ChildSockets.owner(r.spec)).toList());
-    }
+
     // 2. the new start order: runners for the added ones (a name removed before is reused), renumbered
     synchronized (commands.monitor()) {
       for (String name : plan.added()) {
@@ -117,6 +115,8 @@ final class Reloader {
       }
       done.add("restarted " + name);
     }
+    // on the loop, where spawns take descriptors: a socket no child declares any more is closed, its port free again
+    commands.onLoop(() -> listenSockets.retain(table.live().stream().map(r -> r.spec).toList()));
     engine.changed();
     ReloadResult result = new ReloadResult(plan.added(), plan.removed(), plan.restarted(), plan.unchanged());
     log.info("reload done: added {}, removed {}, restarted {}, unchanged {}", plan.added(), plan.removed(), plan.restarted(),
