@@ -26,7 +26,8 @@ import java.util.stream.Collectors;
  * {@code bench restart}: kill -9 one child N times (zero backoff) and time until its replacement
  * is alive, seen two ways: the supervisor's RUNNING event, and a new child pid found in /proc.
  * {@code bench scale}: start N {@code sleep} children; time to all RUNNING, the JVM's threads and
- * RSS with them running, and the supervisor's CPU over an idle window.
+ * RSS with them running, and the supervisor's CPU over an idle window. {@code bench family}
+ * ({@link FamilyBench}, not part of {@code all}): the memory of agentd's four JVMs, idle.
  */
 public final class Bench {
   private Bench() {}
@@ -46,7 +47,7 @@ public final class Bench {
     int idleSeconds = 30;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "restart", "scale", "recovery", "storm", "ipc", "ensure", "all" -> which = args[i];
+        case "restart", "scale", "recovery", "storm", "ipc", "ensure", "family", "all" -> which = args[i];
         case "--kills" -> kills = Integer.parseInt(args[++i]);
         case "--children" -> children = Integer.parseInt(args[++i]);
         case "--idle-seconds" -> idleSeconds = Integer.parseInt(args[++i]);
@@ -77,6 +78,9 @@ public final class Bench {
     }
     if (all || which.equals("ensure")) {
       IpcBench.ensure(200);
+    }
+    if (which.equals("family")) {
+      FamilyBench.run(idleSeconds);
     }
     return 0;
   }

@@ -298,7 +298,7 @@ public final class Agentd {
     }
   }
 
-  @Command(name = "bench", description = "benchmarks: restart | scale | recovery | storm | ipc | ensure | all (--kills N, --children N, --idle-seconds N, --privileges user,nnp,caps,limits,umask,landlock,net)")
+  @Command(name = "bench", description = "benchmarks: restart | scale | recovery | storm | ipc | ensure | family | all (--kills N, --children N, --idle-seconds N, --privileges user,nnp,caps,limits,umask,landlock,net)")
   static final class BenchCmd implements Callable<Integer> {
     @CommandLine.Unmatched List<String> args = new ArrayList<>();
 

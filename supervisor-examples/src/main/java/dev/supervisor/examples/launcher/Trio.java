@@ -31,6 +31,17 @@ public final class Trio {
   /** Flags for short CLI invocations: start fast, no JIT beyond C1, no perf data. */
   public static final List<String> CLI_JVM_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto");
 
+  /**
+   * Flags of the three child JVMs: a heap that starts at 4 MiB and stays under 48, the serial
+   * collector, C1 only on one compiler thread, a small code cache and metaspace cap, no perf data,
+   * and the JDK's class-data archive mapped at its own base address rather than relocated (JDK
+   * 20+ relocates it to a random address by default, which makes its 13 MiB private to each JVM;
+   * mapped in place, the four JVMs share it). {@code agentd bench family} measures them.
+   */
+  public static final List<String> CHILD_JVM_FLAGS = List.of("-Xms4m", "-Xmx48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+      "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=12m", "-XX:MaxMetaspaceSize=48m", "-Xss512k", "-XX:-UsePerfData",
+      "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
+
   /** The three children, in start order. */
   public static final java.util.List<String> NAMES = java.util.List.of("validator", "executor", "scheduler");
 
@@ -149,8 +160,8 @@ public final class Trio {
   private static ChildSpec.Builder child(AgentdHome home, String classPath, String name, Class<?> main) {
     SocketHealthCheck ping = SocketHealthCheck.ping(home.socket(name), Duration.ofSeconds(2));
     return ChildSpec.builder(name)
-        .argv(javaCommandFrom(classPath, main, "-Xmx48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:-UsePerfData",
-            "-Djava.io.tmpdir=" + home.workDir(name).resolve("tmp")))
+        .argv(javaCommandFrom(classPath, main, java.util.stream.Stream.concat(CHILD_JVM_FLAGS.stream(),
+            java.util.stream.Stream.of("-Djava.io.tmpdir=" + home.workDir(name).resolve("tmp"))).toArray(String[]::new)))
         .workingDirectory(home.workDir(name))
         .inheritEnv("PATH", "LANG", "TZ")
         .env("AGENTD_HOME", home.root().toString())

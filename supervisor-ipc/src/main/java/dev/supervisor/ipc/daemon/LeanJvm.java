@@ -17,7 +17,8 @@ import java.util.Optional;
 public final class LeanJvm {
   /** The supervisor's JVM flags. */
   public static final List<String> FLAGS = List.of("-Xms8m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-      "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-XX:MaxMetaspaceSize=64m");
+      "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-XX:MaxMetaspaceSize=64m",
+      "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
   /** Set on the relaunched JVM: it is never relaunched again. */
   public static final String RELAUNCHED = "supervisor.leanJvm";
 
