@@ -71,8 +71,10 @@ final class DaemonCmd {
   int stopSupervisor() throws Exception {
     AgentdHome h = top.home();
     long pid;
+    Optional<ProcessSignature> jvm;
     try {
       pid = Liveness.ask(h.root(), top.timeout(), t -> ControlClient.of(h.controlSocket(), t).ping().pid());
+      jvm = ProcessSignature.of(pid); // taken now: a recycled pid is never waited for
     } catch (Liveness.NoAnswer e) {
       if (e.code() == Agentd.NOT_RUNNING) {
         top.out().println("agentd is not running");
@@ -92,8 +94,8 @@ final class DaemonCmd {
     while (PidLock.liveOwner(PidLock.fileOf(h.root())).isPresent() && System.nanoTime() < deadline) {
       Thread.sleep(20); // waiting for another process to exit
     }
-    // the lock goes with the supervisor's close, a little before its JVM exits: "stopped" means the process is gone
-    java.util.Optional<ProcessHandle> jvm = ProcessHandle.of(pid);
+    // the lock goes with the supervisor's close, a little before its JVM exits: "stopped" means the process has exited.
+    // A zombie has: it holds nothing, and waiting until whoever adopted it (init, often slow) reaps it cost seconds
     while (jvm.isPresent() && jvm.get().isAlive() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
