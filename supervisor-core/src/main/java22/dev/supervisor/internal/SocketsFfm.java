@@ -30,28 +30,26 @@ final class SocketsFfm implements ListenSockets.Binder {
   private static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_ACCEPTCONN = 30, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
   private static final long SYS_PIDFD_OPEN = 434, SYS_PIDFD_GETFD = 438; // the same numbers on every architecture
 
-  private static final Linker LINKER = Linker.nativeLinker();
   private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
   private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
   private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
 
-  private final MethodHandle socket = handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
-  private final MethodHandle setsockopt = handle("setsockopt",
+  private final MethodHandle socket = Libc.handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
+  private final MethodHandle setsockopt = Libc.handle("setsockopt",
       FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
-  private final MethodHandle bind = handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
-  private final MethodHandle listen = handle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
-  private final MethodHandle close = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-  private final MethodHandle fchmod = handle("fchmod", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
-  private final MethodHandle connect = handle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
-  private final MethodHandle fcntl = handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+  private final MethodHandle bind = Libc.handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
+  private final MethodHandle listen = Libc.handle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
+  private final MethodHandle close = Libc.handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+  private final MethodHandle fchmod = Libc.handle("fchmod", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
+  private final MethodHandle connect = Libc.handle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
+  private final MethodHandle fcntl = Libc.handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
       Linker.Option.firstVariadicArg(2), CAPTURE);
-  private final MethodHandle getsockname = handle("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+  private final MethodHandle getsockname = Libc.handle("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
       CAPTURE);
-  private final MethodHandle getsockopt = handle("getsockopt",
+  private final MethodHandle getsockopt = Libc.handle("getsockopt",
       FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), CAPTURE);
-  private final MethodHandle syscall = handle("syscall",
+  private final MethodHandle syscall = Libc.handle("syscall",
       FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1), CAPTURE);
-  private final MethodHandle strerror = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
   @Override
   public int bind(ListenAddress a) throws IOException {
@@ -128,13 +126,13 @@ final class SocketsFfm implements ListenSockets.Binder {
       MemorySegment state = arena.allocate(CALL_STATE);
       int pidfd = (int) (long) syscall.invokeExact(state, SYS_PIDFD_OPEN, pid, 0L, 0L);
       if (pidfd < 0) {
-        throw new IOException("pidfd_open(" + pid + ") failed: " + describe((int) ERRNO.get(state, 0L)));
+        throw new IOException("pidfd_open(" + pid + ") failed: " + Libc.describe((int) ERRNO.get(state, 0L)));
       }
       try {
         fd = (int) (long) syscall.invokeExact(state, SYS_PIDFD_GETFD, (long) pidfd, (long) target, 0L);
         if (fd < 0) {
           int errno = (int) ERRNO.get(state, 0L);
-          throw new IOException("pidfd_getfd(" + pid + ", " + target + ") failed: " + describe(errno) + (errno == 1
+          throw new IOException("pidfd_getfd(" + pid + ", " + target + ") failed: " + Libc.describe(errno) + (errno == 1
               ? " (taking a descriptor from another process needs the right to ptrace it: the same user and, under Yama's"
               + " ptrace_scope 1, CAP_SYS_PTRACE; see /proc/sys/kernel/yama/ptrace_scope)" : ""));
         }
@@ -147,7 +145,7 @@ final class SocketsFfm implements ListenSockets.Binder {
       len.set(JAVA_INT, 0, 4);
       if ((int) getsockopt.invokeExact(state, fd, SOL_SOCKET, SO_ACCEPTCONN, value, len) != 0) {
         throw new IOException("descriptor " + target + " of process " + pid + " is not a socket: "
-            + describe((int) ERRNO.get(state, 0L)));
+            + Libc.describe((int) ERRNO.get(state, 0L)));
       }
       if (value.get(JAVA_INT, 0) != 1) {
         throw new IOException("descriptor " + target + " of process " + pid + " is a socket that does not listen");
@@ -157,7 +155,7 @@ final class SocketsFfm implements ListenSockets.Binder {
       len.set(JAVA_INT, 0, 128);
       if ((int) getsockname.invokeExact(state, fd, got, len) != 0) {
         throw new IOException("getsockname of descriptor " + target + " of process " + pid + " failed: "
-            + describe((int) ERRNO.get(state, 0L)));
+            + Libc.describe((int) ERRNO.get(state, 0L)));
       }
       if (!sameAddress(want, got, len.get(JAVA_INT, 0))) {
         throw new IOException("descriptor " + target + " of process " + pid + " is not bound to " + a.address());
@@ -212,7 +210,7 @@ final class SocketsFfm implements ListenSockets.Binder {
     int errno = (int) ERRNO.get(state, 0L);
     close(fd);
     if (moved < 0) {
-      throw new IOException("cannot listen on " + what + ": cannot move its descriptor above 2: " + describe(errno));
+      throw new IOException("cannot listen on " + what + ": cannot move its descriptor above 2: " + Libc.describe(errno));
     }
     return moved;
   }
@@ -237,7 +235,7 @@ final class SocketsFfm implements ListenSockets.Binder {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CALL_STATE);
       if ((int) listen.invokeExact(state, fd, backlog) != 0) {
-        throw new IOException("listen failed: " + describe((int) ERRNO.get(state, 0L)));
+        throw new IOException("listen failed: " + Libc.describe((int) ERRNO.get(state, 0L)));
       }
     } catch (IOException | RuntimeException | Error e) {
       throw e;
@@ -267,21 +265,8 @@ final class SocketsFfm implements ListenSockets.Binder {
       case 2 -> ": its directory does not exist";
       default -> "";
     };
-    return new IOException("cannot listen on " + a.address() + ": " + call + " failed: " + describe(errno) + hint);
+    return new IOException("cannot listen on " + a.address() + ": " + call + " failed: " + Libc.describe(errno) + hint);
   }
 
-  /** {@code "Address already in use (errno 98)"}. */
-  private String describe(int errno) {
-    try {
-      MemorySegment s = (MemorySegment) strerror.invokeExact(errno);
-      return s.reinterpret(256).getString(0) + " (errno " + errno + ")";
-    } catch (Throwable t) {
-      return "errno " + errno;
-    }
-  }
 
-  private static MethodHandle handle(String name, FunctionDescriptor d, Linker.Option... options) {
-    MemorySegment addr = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-    return LINKER.downcallHandle(addr, d, options);
-  }
 }

@@ -33,38 +33,36 @@ final class SpawnFfm implements NativeSpawns.Spawn {
   /** glibc's posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80, sigset_t 128 (64-bit): room to spare. */
   private static final long ATTR_SIZE = 1024, ACTIONS_SIZE = 512, SIGSET_SIZE = 256;
 
-  private static final Linker LINKER = Linker.nativeLinker();
   private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
   private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
   private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
   private static final FunctionDescriptor INT_PTR = FunctionDescriptor.of(JAVA_INT, ADDRESS);
 
-  private final MethodHandle spawn = handle("posix_spawn",
+  private final MethodHandle spawn = Libc.handle("posix_spawn",
       FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-  private final MethodHandle attrInit = handle("posix_spawnattr_init", INT_PTR);
-  private final MethodHandle attrDestroy = handle("posix_spawnattr_destroy", INT_PTR);
-  private final MethodHandle setFlags = handle("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
-  private final MethodHandle setSigMask = handle("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-  private final MethodHandle setSigDefault = handle("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-  private final MethodHandle sigEmpty = handle("sigemptyset", INT_PTR);
-  private final MethodHandle sigFill = handle("sigfillset", INT_PTR);
-  private final MethodHandle actionsInit = handle("posix_spawn_file_actions_init", INT_PTR);
-  private final MethodHandle actionsDestroy = handle("posix_spawn_file_actions_destroy", INT_PTR);
-  private final MethodHandle addOpen = handle("posix_spawn_file_actions_addopen",
+  private final MethodHandle attrInit = Libc.handle("posix_spawnattr_init", INT_PTR);
+  private final MethodHandle attrDestroy = Libc.handle("posix_spawnattr_destroy", INT_PTR);
+  private final MethodHandle setFlags = Libc.handle("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
+  private final MethodHandle setSigMask = Libc.handle("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+  private final MethodHandle setSigDefault = Libc.handle("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+  private final MethodHandle sigEmpty = Libc.handle("sigemptyset", INT_PTR);
+  private final MethodHandle sigFill = Libc.handle("sigfillset", INT_PTR);
+  private final MethodHandle actionsInit = Libc.handle("posix_spawn_file_actions_init", INT_PTR);
+  private final MethodHandle actionsDestroy = Libc.handle("posix_spawn_file_actions_destroy", INT_PTR);
+  private final MethodHandle addOpen = Libc.handle("posix_spawn_file_actions_addopen",
       FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-  private final MethodHandle addDup2 = handle("posix_spawn_file_actions_adddup2",
+  private final MethodHandle addDup2 = Libc.handle("posix_spawn_file_actions_adddup2",
       FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-  private final MethodHandle addChdir = handle("posix_spawn_file_actions_addchdir_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-  private final MethodHandle addCloseFrom = handle("posix_spawn_file_actions_addclosefrom_np",
+  private final MethodHandle addChdir = Libc.handle("posix_spawn_file_actions_addchdir_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+  private final MethodHandle addCloseFrom = Libc.handle("posix_spawn_file_actions_addclosefrom_np",
       FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-  private final MethodHandle open = handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+  private final MethodHandle open = Libc.handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
       Linker.Option.firstVariadicArg(2), CAPTURE);
-  private final MethodHandle close = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-  private final MethodHandle fcntl = handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+  private final MethodHandle close = Libc.handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+  private final MethodHandle fcntl = Libc.handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
       Linker.Option.firstVariadicArg(2));
-  private final MethodHandle kill = handle("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-  private final MethodHandle waitid = handle("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-  private final MethodHandle strerror = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+  private final MethodHandle kill = Libc.handle("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+  private final MethodHandle waitid = Libc.handle("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
 
   private final ExitWatch.Pidfds pidfds;
 
@@ -127,7 +125,7 @@ final class SpawnFfm implements NativeSpawns.Spawn {
             outFd = (int) open.invokeExact(state, arena.allocateFrom(file), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
             if (outFd < 0) {
               int errno = (int) ERRNO.get(state, 0L);
-              throw new IOException("cannot open the log file " + file + ": " + describe(errno));
+              throw new IOException("cannot open the log file " + file + ": " + Libc.describe(errno));
             }
             if (outFd < 3) { // the JVM runs with a standard stream closed: keep the log clear of the child's 0, 1 and 2
               int moved = (int) fcntl.invokeExact(outFd, F_DUPFD_CLOEXEC, 3);
@@ -166,7 +164,7 @@ final class SpawnFfm implements NativeSpawns.Spawn {
             r = (int) spawn.invokeExact(pidOut, arena.allocateFrom("/bin/sh"), actions, attr, strings(arena, sh), envp);
           }
           if (r != 0) {
-            throw new IOException("posix_spawn of " + executable + dir.map(d -> " in " + d).orElse("") + " failed: " + describe(r));
+            throw new IOException("posix_spawn of " + executable + dir.map(d -> " in " + d).orElse("") + " failed: " + Libc.describe(r));
           }
           pid = pidOut.get(JAVA_INT, 0);
           ExitWatch.pending(pid); // ours to reap: the orphan reaper keeps off
@@ -221,22 +219,9 @@ final class SpawnFfm implements NativeSpawns.Spawn {
 
   private void check(int r, String what) throws IOException {
     if (r != 0) {
-      throw new IOException(what + " failed: " + describe(r));
+      throw new IOException(what + " failed: " + Libc.describe(r));
     }
   }
 
-  /** {@code "No such file or directory (errno 2)"}. */
-  private String describe(int errno) {
-    try {
-      MemorySegment s = (MemorySegment) strerror.invokeExact(errno);
-      return s.reinterpret(256).getString(0) + " (errno " + errno + ")";
-    } catch (Throwable t) {
-      return "errno " + errno;
-    }
-  }
 
-  private static MethodHandle handle(String name, FunctionDescriptor d, Linker.Option... options) {
-    MemorySegment addr = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-    return LINKER.downcallHandle(addr, d, options);
-  }
 }
