@@ -60,6 +60,9 @@ public record ListenAddress(String name, InetAddress host, int port, Path path) 
         p = baseDir.get().resolve(p);
       }
       p = p.normalize();
+      if (p.getParent() == null) {
+        throw new IllegalArgumentException("socket '" + text + "': give a file in a directory, like " + EXAMPLES);
+      }
       int bytes = p.toString().getBytes(StandardCharsets.UTF_8).length;
       if (bytes > MAX_UNIX_PATH_BYTES) {
         throw new IllegalArgumentException("socket '" + text + "': the path is " + bytes + " bytes long, and a unix socket's"
@@ -108,6 +111,29 @@ public record ListenAddress(String name, InetAddress host, int port, Path path) 
       throw new IllegalArgumentException("socket '" + text + "': " + h + " is not an IP address", e);
     }
     return new ListenAddress(name != null ? name : "tcp-" + port, host, port, null);
+  }
+
+  /**
+   * Two children declaring the same address, if any do: the kernel would split its connections
+   * between two different programs. (The instances of one child share its sockets by design.)
+   */
+  public static Optional<String> sharedAddress(java.util.List<dev.supervisor.ChildSpec> specs) {
+    java.util.Map<String, String> owner = new java.util.HashMap<>();
+    for (dev.supervisor.ChildSpec spec : specs) {
+      if (spec == null) {
+        continue;
+      }
+      String name = spec.instanceOf().orElse(spec.name());
+      for (String s : spec.sockets()) {
+        String address = parse(s, Optional.empty()).address();
+        String other = owner.putIfAbsent(address, name);
+        if (other != null && !other.equals(name)) {
+          return Optional.of("children '" + other + "' and '" + name + "' both declare the socket " + address + ": a socket is"
+              + " passed to one child (and its instances); give each its own address");
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** Whether this is a unix socket. */

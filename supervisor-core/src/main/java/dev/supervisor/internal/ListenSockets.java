@@ -139,8 +139,15 @@ public final class ListenSockets {
   public static Bound listen(ListenAddress address) throws IOException {
     Binder b = binder().orElseThrow(() -> new IOException("cannot listen on " + address.address() + ": " + Holder.CHOICE.why()));
     if (address.unix()) {
-      checkDirectory(address);
-      clearStale(b, address);
+      try {
+        checkDirectory(address);
+        clearStale(b, address);
+      } catch (IOException e) {
+        if (e.getMessage() != null && e.getMessage().startsWith("cannot listen")) {
+          throw e;
+        }
+        throw new IOException("cannot listen on " + address.address() + ": " + OwnedDirectories.reason(e, address.path()), e);
+      }
     }
     int fd = b.bind(address);
     Object key = null;

@@ -26,7 +26,7 @@ import java.util.Arrays;
  */
 final class SocketsFfm implements ListenSockets.Binder {
   private static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
-  private static final int F_DUPFD_CLOEXEC = 1030, ECONNREFUSED = 111, ENOENT = 2;
+  private static final int F_DUPFD_CLOEXEC = 1030, ECONNREFUSED = 111, ENOENT = 2, EAGAIN = 11, EINPROGRESS = 115;
   private static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_ACCEPTCONN = 30, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
   private static final long SYS_PIDFD_OPEN = 434, SYS_PIDFD_GETFD = 438; // the same numbers on every architecture
 
@@ -61,7 +61,7 @@ final class SocketsFfm implements ListenSockets.Binder {
       if (fd < 0) {
         throw failed(a, "socket", state);
       }
-      fd = aboveStandardStreams(fd, a.address(), state);
+      fd = aboveStandardStreams(fd, "cannot listen on " + a.address(), state);
       boolean ok = false;
       try {
         MemorySegment one = arena.allocate(JAVA_INT);
@@ -139,7 +139,9 @@ final class SocketsFfm implements ListenSockets.Binder {
       } finally {
         close(pidfd);
       }
-      fd = aboveStandardStreams(fd, a.address(), state);
+      int copy = fd;
+      fd = -1; // aboveStandardStreams closes it on a failure
+      fd = aboveStandardStreams(copy, "cannot take back " + a.address(), state);
       MemorySegment len = arena.allocate(JAVA_INT);
       MemorySegment value = arena.allocate(JAVA_INT);
       len.set(JAVA_INT, 0, 4);
@@ -190,7 +192,13 @@ final class SocketsFfm implements ListenSockets.Binder {
           return true;
         }
         int errno = (int) ERRNO.get(state, 0L);
-        return errno != ECONNREFUSED && errno != ENOENT;
+        if (errno == ECONNREFUSED || errno == ENOENT) {
+          return false; // a socket file nobody listens on
+        }
+        if (errno == EAGAIN || errno == EINPROGRESS) {
+          return true; // a listener with a full backlog
+        }
+        throw new IOException("cannot tell whether a process listens on " + path + ": connect failed: " + Libc.describe(errno));
       } finally {
         close(fd);
       }
@@ -210,7 +218,7 @@ final class SocketsFfm implements ListenSockets.Binder {
     int errno = (int) ERRNO.get(state, 0L);
     close(fd);
     if (moved < 0) {
-      throw new IOException("cannot listen on " + what + ": cannot move its descriptor above 2: " + Libc.describe(errno));
+      throw new IOException(what + ": cannot move its descriptor above 2: " + Libc.describe(errno));
     }
     return moved;
   }

@@ -53,9 +53,12 @@ class SocketActivationTest extends SupervisorFixture {
    * can still drop one it had accepted.
    */
   static final String SERVER = String.join("\n",
-      "use strict; my @s; my $bits = ''; my $stop = 0; $SIG{TERM} = sub { $stop = 1 };",
-      "for my $i (0 .. $ENV{LISTEN_FDS} - 1) { open(my $h, '+<&=', 3 + $i) or die 'fd ' . (3 + $i) . \": $!\";"
-          + " push @s, $h; vec($bits, 3 + $i, 1) = 1; }",
+      "use strict; use POSIX (); my @s; my $bits = ''; my $stop = 0; $SIG{TERM} = sub { $stop = 1 };",
+      "for my $i (0 .. $ENV{LISTEN_FDS} - 1) { my $h;",
+      // MOVE_SOCKETS=1: as Go's activation package does, the socket is copied to another descriptor and 3.. closed
+      "  if ($ENV{MOVE_SOCKETS}) { open($h, '+<&', 3 + $i) or die \"dup: $!\"; POSIX::close(3 + $i); }",
+      "  else { open($h, '+<&=', 3 + $i) or die 'fd ' . (3 + $i) . \": $!\"; }",
+      "  push @s, $h; vec($bits, fileno($h), 1) = 1; }",
       "while (!$stop) { my $r = $bits; select($r, undef, undef, undef) > 0 or next;",
       "  for my $h (@s) { next unless vec($r, fileno($h), 1); if (accept(my $c, $h)) {",
       "    print $c \"pid=$$ listen_pid=$ENV{LISTEN_PID} fds=$ENV{LISTEN_FDS} names=$ENV{LISTEN_FDNAMES}\\n\"; close $c; } } }",
@@ -297,6 +300,39 @@ class SocketActivationTest extends SupervisorFixture {
     second.stop("web"); // the only process that held the socket ends: the supervisor took it back at the adoption
     await().atMost(WAIT).until(() -> child(second, "web").state() == ChildState.STOPPED);
     assertAQueuedConnectionIsAnsweredByTheNextRun(second, "web", port, adopted);
+  }
+
+  @Test
+  void aSocketTheChildMovedToAnotherDescriptorIsStillTakenBackAfterAHandOver() throws Exception {
+    assumeNativeSpawn();
+    int port = freePort();
+    ChildSpec web = server("web", "tcp:127.0.0.1:" + port).env("MOVE_SOCKETS", "1").build();
+    Supervisor first = start(b -> b.recovery(dev.supervisor.OrphanPolicy.ADOPT), web);
+    await().atMost(WAIT).until(() -> child(first, "web").state() == ChildState.RUNNING);
+    long adopted = pid(first, "web");
+    await().atMost(WAIT).until(() -> !openFds(adopted).contains(3)); // it moved its socket
+    assertThat(askTcp(port)).startsWith("pid=" + adopted + " ");
+    first.handOver(WAIT);
+    first.close();
+    Supervisor second = start(web);
+    await().atMost(WAIT).until(() -> child(second, "web").state() == ChildState.RUNNING);
+    second.stop("web");
+    await().atMost(WAIT).until(() -> child(second, "web").state() == ChildState.STOPPED);
+    assertAQueuedConnectionIsAnsweredByTheNextRun(second, "web", port, adopted);
+  }
+
+  @Test
+  void twoChildrenCannotDeclareOneAddressButInstancesShareTheirs() throws Exception {
+    int port = freePort();
+    assertThatThrownBy(() -> Supervisor.builder(home).child(server("api", "tcp:127.0.0.1:" + port).build())
+        .child(server("admin", "tcp:localhost:" + port).build()).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("children 'api' and 'admin' both declare the socket tcp:127.0.0.1:" + port);
+    assertThatThrownBy(() -> dev.supervisor.SupervisorConfig.parse("{\"children\": [{\"name\": \"api\", \"command\": [\"x\"],"
+        + " \"sockets\": [\"tcp:127.0.0.1:" + port + "\"]}, {\"name\": \"admin\", \"command\": [\"x\"], \"sockets\":"
+        + " [\"tcp:127.0.0.1:" + port + "\"]}]}", "two.json"))
+        .isInstanceOf(dev.supervisor.ConfigException.class).hasMessageContaining("two.json: children: children 'api' and 'admin'");
+    Supervisor.builder(home).child(server("web", "tcp:127.0.0.1:" + port).instances(3).build()).build().close();
   }
 
   @Test

@@ -399,6 +399,10 @@ public final class ConfigReader {
           }
         }
       }
+      Optional<String> shared = dev.supervisor.internal.ListenAddress.sharedAddress(specs);
+      if (shared.isPresent()) {
+        throw fail("children", shared.get());
+      }
       Optional<List<String>> cycle = dev.supervisor.internal.DependencyOrder.findCycle(specs);
       if (cycle.isPresent()) {
         throw fail("children[" + indexByName.get(cycle.get().get(0)) + "].dependsOn",

@@ -462,8 +462,8 @@ final class ChildRunner extends ChildMachine {
 
   /**
    * Re-attaches a live process a previous supervisor left running, as the launcher adopted it
-   * ({@link dev.supervisor.spi.ProcessLauncher#adopt}), with the sockets it holds. Its exit is
-   * watched as a spawned one's; an unreadable status (not our child) is UNKNOWN, a failure.
+   * ({@link dev.supervisor.spi.ProcessLauncher#adopt}). Its exit is watched as a spawned one's;
+   * an unreadable status (not our child) is UNKNOWN, a failure.
    *
    * @param handedOverState the state the previous supervisor saved when it handed the child over
    *     ({@link Supervisor#handOver}), empty after a crash. A child handed over READY is READY at
@@ -478,7 +478,6 @@ final class ChildRunner extends ChildMachine {
     notify.newRun();
     long myRun = runId;
     process.attach(p, true, (exited, exit) -> onExit(myRun, exited, exit));
-    engine.adopted(this, p.pid());
     transition(ChildState.RUNNING, null, handedOverState.isPresent() ? "handed over by the previous supervisor"
         : "adopted from a crashed supervisor");
     boolean wasReady = handedOverState.map("READY"::equals).orElse(false);

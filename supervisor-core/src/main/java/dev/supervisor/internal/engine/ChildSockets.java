@@ -89,7 +89,7 @@ final class ChildSockets {
         continue;
       }
       try {
-        held.put(a.address(), ListenSockets.takeFrom(pid, 3 + i, a));
+        held.put(a.address(), takeFrom(pid, 3 + i, a));
         notTaken.remove(a.address());
         log.info("child '{}': took {} back from process {}, which got it from the supervisor before", spec.name(),
             a.address(), pid);
@@ -98,6 +98,35 @@ final class ChildSockets {
         log.warn("child '{}': cannot take {} back from process {} ({}); it is bound anew at the next start, which fails"
             + " while another process holds it", spec.name(), a.address(), pid, e.getMessage());
       }
+    }
+  }
+
+  /**
+   * The socket at descriptor {@code expected} of {@code pid} (where the supervisor before put it),
+   * else at any of its descriptors: a program may have moved it (Go's activation package dups
+   * it and closes 3), and a config changed across an upgrade may list the sockets in another order.
+   */
+  private static ListenSockets.Bound takeFrom(long pid, int expected, ListenAddress a) throws IOException {
+    try {
+      return ListenSockets.takeFrom(pid, expected, a);
+    } catch (IOException atExpected) {
+      List<Integer> others = new ArrayList<>();
+      try (java.util.stream.Stream<java.nio.file.Path> fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc",
+          Long.toString(pid), "fd"))) {
+        fds.map(f -> f.getFileName().toString()).filter(n -> n.matches("[0-9]+")).map(Integer::parseInt)
+            .filter(fd -> fd >= 3 && fd != expected).sorted().forEach(others::add);
+      } catch (IOException | java.io.UncheckedIOException unreadable) {
+        throw atExpected;
+      }
+      for (int fd : others) {
+        try {
+          return ListenSockets.takeFrom(pid, fd, a);
+        } catch (IOException notThisOne) {
+          // another descriptor of its own
+        }
+      }
+      throw new IOException("descriptor " + expected + ": " + atExpected.getMessage() + "; none of its other "
+          + others.size() + " descriptors listens on " + a.address(), atExpected);
     }
   }
 

@@ -91,7 +91,7 @@ interface Engine {
    */
   List<Integer> listenFds(ChildRunner r) throws IOException;
 
-  /** {@code r} adopted process {@code pid}: the sockets it holds from the supervisor before are taken back. On the loop. */
+  /** {@code r} is to adopt process {@code pid}: the sockets it holds from the supervisor before are taken back. On the loop. */
   void adopted(ChildRunner r, long pid);
 
   /** {@code up} became up: the children waiting for it may start. */

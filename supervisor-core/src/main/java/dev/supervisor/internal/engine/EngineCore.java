@@ -235,8 +235,8 @@ public final class EngineCore implements Engine, Commands {
    */
   private void closeDown(SupervisorState to, String cause, boolean children) {
     emit(new SupervisorStateChanged(now(), life.state(), to, Optional.ofNullable(cause)));
+    listenSockets.closeAll(children); // after the last child stopped, before the lock goes (a successor binds them); files kept at a hand-over
     session.close();
-    listenSockets.closeAll(children); // after the last child stopped (connections queued until then); kept at a hand-over
     life.publish(to, cause);
     loop.end(!children); // at once for a hand-over: the last statement, it interrupts this thread
   }

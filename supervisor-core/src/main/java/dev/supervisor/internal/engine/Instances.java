@@ -57,6 +57,9 @@ public final class Instances {
     Map<String, ChildSpec> templates = new LinkedHashMap<>();
     Map<String, List<String>> members = new LinkedHashMap<>();
     List<ChildSpec> expanded = new ArrayList<>();
+    dev.supervisor.internal.ListenAddress.sharedAddress(specs).ifPresent(why -> {
+      throw new IllegalArgumentException(why);
+    });
     for (ChildSpec spec : specs) {
       Objects.requireNonNull(spec, "spec");
       if (spec.instances() == 0) {

@@ -104,6 +104,8 @@ public final class Recovery {
     }
     stopAll(toStop);
 
+    // every adopted process's sockets first: a child started below must find them held, not bind them anew
+    toAdopt.forEach((r, process) -> engine.adopted(r, process.pid()));
     for (ChildRunner r : engine.runners()) {
       PersistedState.Child p = byRunner.get(r);
       if (p == null) {

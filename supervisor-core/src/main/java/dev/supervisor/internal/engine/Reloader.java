@@ -50,6 +50,20 @@ final class Reloader {
 
   /** The caller holds the reload lock and has checked that the supervisor runs. */
   ReloadResult apply(List<ChildSpec> specs, Duration perChild) throws TimeoutException, InterruptedException {
+    try {
+      return applyAll(specs, perChild);
+    } finally { // also after a reload that stopped half-way: a removed child's sockets must not go on queueing clients
+      if (!engine.isShuttingDown()) {
+        try { // on the loop, where spawns take descriptors
+          commands.onLoop(() -> listenSockets.retain(table.live().stream().map(r -> r.spec).toList()));
+        } catch (RuntimeException ended) {
+          // the supervisor ended meanwhile: its sockets are closed with it
+        }
+      }
+    }
+  }
+
+  private ReloadResult applyAll(List<ChildSpec> specs, Duration perChild) throws TimeoutException, InterruptedException {
     Instances.Expanded next;
     try {
       next = Instances.expand(specs);
@@ -115,8 +129,6 @@ final class Reloader {
       }
       done.add("restarted " + name);
     }
-    // on the loop, where spawns take descriptors: a socket no child declares any more is closed, its port free again
-    commands.onLoop(() -> listenSockets.retain(table.live().stream().map(r -> r.spec).toList()));
     engine.changed();
     ReloadResult result = new ReloadResult(plan.added(), plan.removed(), plan.restarted(), plan.unchanged());
     log.info("reload done: added {}, removed {}, restarted {}, unchanged {}", plan.added(), plan.removed(), plan.restarted(),

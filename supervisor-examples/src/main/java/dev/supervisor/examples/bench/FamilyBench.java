@@ -61,7 +61,12 @@ final class FamilyBench {
     roles.put(sup, "supervisor");
     for (String child : children(sup)) {
       long pid = Long.parseLong(child);
-      String cmd = Files.readString(Path.of("/proc", child, "cmdline")).replace('\0', ' ');
+      String cmd;
+      try {
+        cmd = Files.readString(Path.of("/proc", child, "cmdline")).replace('\0', ' ');
+      } catch (IOException gone) { // it exited meanwhile (a restart): the table counts the JVMs it shows
+        continue;
+      }
       for (String n : Trio.NAMES) {
         if (cmd.toLowerCase(java.util.Locale.ROOT).contains("." + n + "." )) {
           roles.put(pid, n);

@@ -35,7 +35,7 @@ public final class Trio {
    * Flags of the three child JVMs: a heap that starts at 4 MiB and stays under 48, the serial
    * collector, C1 only on one compiler thread, a small code cache and metaspace cap, no perf data,
    * and the JDK's class-data archive mapped at its own base address rather than relocated (JDK
-   * 20+ relocates it to a random address by default, which makes its 13 MiB private to each JVM;
+   * 20+, and recent 17 updates, relocate it to a random address by default, which makes its 13 MiB private to each JVM;
    * mapped in place, the four JVMs share it). {@code agentd bench family} measures them.
    */
   public static final List<String> CHILD_JVM_FLAGS = List.of("-Xms4m", "-Xmx48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
