@@ -218,56 +218,6 @@ public final class Cgroups {
     return Optional.empty();
   }
 
-  /**
-   * After a crash: every child cgroup a dead supervisor ({@code supervisor-<pid>} beside this
-   * one's) still has, but its saved state did not name (a spawn in the last moments before the
-   * crash, not yet saved: its process may be alive, re-parented, with no parent-death signal set
-   * yet), except those in {@code keep}: SIGKILLed, waited for (2 s) and removed. Returns how many
-   * processes were killed. A live supervisor's tree is never touched.
-   */
-  public static int killLeftBy(long supervisorPid, java.util.Set<Path> keep) {
-    if (supervisorPid == SELF || ProcessHandle.of(supervisorPid).isPresent()) {
-      return 0;
-    }
-    int killed = 0;
-    hierarchy(Mode.AUTO); // detected now if no spawn has yet: recovery comes first
-    for (Hierarchy h : DETECTED.values().stream().flatMap(Optional::stream).distinct().toList()) {
-      Path root = h.own.resolve("supervisor-" + supervisorPid);
-      List<Path> leaves = new java.util.ArrayList<>();
-      try (DirectoryStream<Path> d = Files.newDirectoryStream(root, Files::isDirectory)) {
-        for (Path sub : d) {
-          if (SLOT_NAME.matcher(sub.getFileName().toString()).matches()) {
-            try (DirectoryStream<Path> inSlot = Files.newDirectoryStream(sub, Files::isDirectory)) {
-              inSlot.forEach(leaves::add);
-            }
-          } else {
-            leaves.add(sub);
-          }
-        }
-      } catch (IOException e) {
-        continue; // no such tree here
-      }
-      for (Path leaf : leaves) {
-        if (keep.contains(leaf.normalize())) {
-          continue;
-        }
-        Optional<ChildCgroup> g = saved(leaf.toString());
-        if (g.isPresent() && !g.get().isEmpty()) {
-          List<Long> pids = g.get().pids();
-          log.warn("cgroup {} of the crashed supervisor {} holds processes its saved state did not name {} (started just before"
-              + " the crash): killing them", leaf, supervisorPid, pids);
-          killed += pids.size();
-          g.get().kill();
-          if (!g.get().awaitEmpty(Duration.ofSeconds(2))) {
-            log.warn("cgroup {} still holds processes {} 2 s after SIGKILL", leaf, g.get().pids());
-          }
-        }
-      }
-      removeTree(root);
-    }
-    return killed;
-  }
-
   /** How many processes are in the cgroup {@code dir} (sub-cgroups included); 0 once it is gone. */
   public static int count(Path dir) {
     List<Long> out = new ArrayList<>();

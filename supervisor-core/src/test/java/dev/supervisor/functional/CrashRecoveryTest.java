@@ -173,33 +173,6 @@ class CrashRecoveryTest {
     assertThat(cgroup.getParent()).as("the dead supervisor's cgroup directory").doesNotExist();
   }
 
-  /**
-   * ChaosTest once saw two live instances of a child: the supervisor was SIGKILLed just after a
-   * spawn, before its state named the new process and before setpriv set its parent-death
-   * signal, so the next supervisor knew nothing of it and started another. Here a process stands
-   * for that spawn: in a child cgroup of the first supervisor, named by no saved state.
-   */
-  @Test
-  void recoveryKillsWhatTheCrashedSupervisorStartedButHadNotSavedYet() throws Exception {
-    assumeTrue(SystemProcessLauncher.INSTANCE.usesCgroups(), SystemProcessLauncher.INSTANCE::containment);
-    Path home = home();
-    String[] children = {"web=exec sleep 100000"};
-    Process first = supervisor(home, children);
-    runningPids(home, first, 1);
-    Path recorded = Path.of(state(home).child("web").orElseThrow().cgroup().orElseThrow());
-    Path unsaved = Files.createDirectory(recorded.resolveSibling("web-99"));
-    Process late = dev.supervisor.testsupport.TestProcesses.builder("sleep", "100001").start();
-    Files.writeString(unsaved.resolve("cgroup.procs"), Long.toString(late.pid()));
-
-    kill9(first);
-    assertThat(late.isAlive()).as("no parent-death signal, no record: only its cgroup knows it").isTrue();
-    Process second = supervisor(home, children);
-    runningPids(home, second, 1);
-    assertThat(late.waitFor(10, TimeUnit.SECONDS)).as("killed by the next supervisor's recovery").isTrue();
-    assertThat(unsaved).doesNotExist();
-    assertThat(recorded.getParent()).as("the dead supervisor's cgroup directory").doesNotExist();
-  }
-
   @Test
   void anAdoptedChildIsStoppedWithEverythingInItsCgroup() throws Exception {
     assumeTrue(SystemProcessLauncher.INSTANCE.usesCgroups(), SystemProcessLauncher.INSTANCE::containment);

@@ -103,13 +103,6 @@ public final class Recovery {
       }
     }
     stopAll(toStop);
-    if (!handedOver) { // what the crashed supervisor spawned but had not saved yet: no record, but its cgroup is there
-      // a recorded process still alive now (adopted, or left alone as it may be the child itself) keeps its cgroup
-      Set<java.nio.file.Path> recordedLive = saved.children().stream()
-          .filter(c -> c.process().map(ProcessSignature::isAlive).orElse(false)).map(PersistedState.Child::cgroup)
-          .flatMap(Optional::stream).map(c -> java.nio.file.Path.of(c).normalize()).collect(Collectors.toSet());
-      saved.supervisor().ifPresent(dead -> Cgroups.killLeftBy(dead.pid(), recordedLive));
-    }
 
     // every adopted process's sockets first: a child started below must find them held, not bind them anew
     toAdopt.forEach((r, process) -> engine.adopted(r, process.pid()));
