@@ -45,14 +45,13 @@ public final class Cgroups {
   /** The in-child join: the wrapper writes its own pid, then execs the rest of the command line. */
   static final String JOIN_SCRIPT = "echo $$ > \"$0\" && exec \"$@\"";
   /**
-   * The join for a child that gets a parent-death signal, which setpriv sets only after the join
-   * (a move waits for an RCU grace period, milliseconds): if the supervisor died meanwhile, the
-   * child would run on as an orphan nobody knows of, so it checks that its parent is still the
-   * supervisor ({@code $1}) after the join, from {@code /proc} (sh's {@code $PPID} is fixed at its
-   * start), and exits if not.
+   * The join for a child whose parent-death signal is already set (it runs after setpriv's
+   * {@code prctl}): {@code sh -c SCRIPT cgroup.procs <supervisor pid> command...}. If the
+   * supervisor died before the prctl, the shell's {@code $PPID} (read at its start) is another
+   * process and it exits; if it dies later, the signal ends the child. See {@link PrivilegedCommand}.
    */
-  static final String JOIN_SCRIPT_PARENT_CHECKED = "echo $$ > \"$0\" || exit; read -r _ _ _ p _ < /proc/$$/stat; "
-      + "[ \"$p\" = \"$1\" ] || exit 1; shift; exec \"$@\"";
+  static final String JOIN_SCRIPT_PARENT_CHECKED = "[ \"$PPID\" = \"$1\" ] || exit 1; echo $$ > \"$0\" || exit; shift; "
+      + "exec \"$@\"";
   private static final Pattern ROOT_NAME = Pattern.compile("supervisor-(\\d+)");
   static final Pattern SLOT_NAME = Pattern.compile("ll-\\d+");
   static final long SELF = ProcessHandle.current().pid();

@@ -19,9 +19,18 @@ import java.util.Set;
 /**
  * The command line that applies a child's {@link Privileges} before its own program runs, and the
  * Landlock rules its spawner thread takes on:
- * {@code [prlimit --nofile=N:N ... --] [unshare --net --] [setpriv --pdeathsig KILL --reuid U ... --]
- * setsid [sh -c 'umask 0027 && exec "$0" "$@"'] argv}. Each wrapper is there only when needed;
- * a child without privileges runs as before ({@code setpriv --pdeathsig KILL -- setsid argv}).
+ * {@code [sh -c JOIN cgroup.procs] [prlimit --nofile=N:N ... --] [unshare --net --]
+ * [setpriv --pdeathsig KILL --reuid U ... --] [sh -c CHECK ppid] [setsid] [sh -c 'umask 0027 && exec "$0" "$@"'] argv}.
+ * Each wrapper is there only when needed; a child without privileges runs
+ * {@code setpriv --pdeathsig KILL -- sh -c JOIN+CHECK cgroup.procs ppid [setsid] argv}.
+ *
+ * <p>The parent check comes after the {@code prctl(PR_SET_PDEATHSIG)} of setpriv, never before:
+ * a supervisor that dies before the prctl sends no signal, so a check made earlier leaves a window
+ * in which the child outlives a SIGKILLed supervisor unrecorded and the next supervisor starts a
+ * second instance beside it. After the prctl, either the shell sees its parent is still the
+ * supervisor (and any later death signals it) or it sees another parent and exits. The cgroup join
+ * rides in the same shell unless setpriv changes credentials (the join needs the supervisor's);
+ * then the join goes first and the check is a shell of its own.
  */
 public final class PrivilegedCommand {
   /** Directories of the dynamic loader's libraries, granted read when they exist. */
@@ -30,19 +39,46 @@ public final class PrivilegedCommand {
 
   private PrivilegedCommand() {}
 
+  /**
+   * The shell that ends the chain when the supervisor died before setpriv's {@code prctl}: run as
+   * {@code sh -c CHECK <supervisor pid> command...}. {@code $PPID} is read at the shell's start,
+   * which is after the prctl.
+   */
+  static final String PARENT_CHECK_SCRIPT = "[ \"$PPID\" = \"$0\" ] || exit 1; exec \"$@\"";
+
   /** The full command: wrappers, then {@code argv}, as the JDK's spawn runs it (with {@code setsid}). */
   public static List<String> command(Privileges p, boolean parentDeathSignal, List<String> argv) {
     return command(p, parentDeathSignal, argv, true);
   }
 
   /**
-   * The full command: wrappers, then {@code argv}.
+   * The full command: wrappers, then {@code argv}, without a cgroup join.
    *
    * @param setsid whether the command makes its own session ({@code setsid}); false where the
    *     spawn does ({@code posix_spawn} with {@code POSIX_SPAWN_SETSID})
    */
   public static List<String> command(Privileges p, boolean parentDeathSignal, List<String> argv, boolean setsid) {
+    return command(p, parentDeathSignal, argv, setsid, Optional.empty(), ProcessHandle.current().pid());
+  }
+
+  /**
+   * The full command: wrappers, then {@code argv}.
+   *
+   * @param join the {@code cgroup.procs} the child writes its pid into before its program runs
+   * @param supervisorPid the parent the child must still have once its parent-death signal is set
+   */
+  static List<String> command(Privileges p, boolean parentDeathSignal, List<String> argv, boolean setsid, Optional<Path> join,
+      long supervisorPid) {
     List<String> cmd = new ArrayList<>();
+    Optional<String> sh = ProcessGroups.tool("sh");
+    List<String> setprivOptions = setprivOptions(p, parentDeathSignal);
+    Optional<String> setpriv = setprivOptions.isEmpty() ? Optional.empty() : ProcessGroups.tool("setpriv");
+    boolean checkAfter = parentDeathSignal && setpriv.isPresent() && sh.isPresent();
+    boolean joinInCheck = join.isPresent() && checkAfter && !changesCredentials(p);
+    if (join.isPresent() && !joinInCheck) {
+      cmd.addAll(List.of(sh.orElseThrow(() -> new IllegalStateException("no sh in /usr/bin or /bin to join a cgroup")), "-c",
+          Cgroups.JOIN_SCRIPT, join.get().toString()));
+    }
     if (!p.limits().isEmpty()) {
       ProcessGroups.tool("prlimit").ifPresent(prlimit -> {
         cmd.add(prlimit);
@@ -57,16 +93,17 @@ public final class PrivilegedCommand {
       cmd.add("--net");
       cmd.add("--");
     }
-    List<String> setpriv = setprivOptions(p, parentDeathSignal);
-    if (!setpriv.isEmpty()) {
-      Optional<String> tool = ProcessGroups.tool("setpriv");
-      if (tool.isPresent()) {
-        cmd.add(tool.get());
-        cmd.addAll(setpriv);
-        cmd.add("--");
-      } else if (parentDeathSignal) {
-        cmd.addAll(ProcessGroups.parentDeathPrefix()); // logs the WARN once
+    if (setpriv.isPresent()) {
+      cmd.add(setpriv.get());
+      cmd.addAll(setprivOptions);
+      cmd.add("--");
+      if (joinInCheck) {
+        cmd.addAll(List.of(sh.get(), "-c", Cgroups.JOIN_SCRIPT_PARENT_CHECKED, join.get().toString(), Long.toString(supervisorPid)));
+      } else if (checkAfter) {
+        cmd.addAll(List.of(sh.get(), "-c", PARENT_CHECK_SCRIPT, Long.toString(supervisorPid)));
       }
+    } else if (parentDeathSignal) {
+      cmd.addAll(ProcessGroups.parentDeathPrefix()); // logs the WARN once
     }
     if (setsid) {
       cmd.addAll(ProcessGroups.groupLeaderPrefix());
@@ -78,6 +115,11 @@ public final class PrivilegedCommand {
     }
     cmd.addAll(argv);
     return cmd;
+  }
+
+  /** Whether setpriv changes the child's user, group or capabilities: then it can no longer join a cgroup itself. */
+  private static boolean changesCredentials(Privileges p) {
+    return p.user().isPresent() || p.group().isPresent() || p.capabilities().isPresent();
   }
 
   private static List<String> setprivOptions(Privileges p, boolean parentDeathSignal) {
@@ -200,8 +242,11 @@ public final class PrivilegedCommand {
           && command.get(i + 2).startsWith("umask ")) {
         i += 3;
       } else if (c.startsWith("/") && base.equals("sh") && i + 3 < command.size() && command.get(i + 1).equals("-c")
-          && command.get(i + 2).equals(ListenSockets.LISTEN_PID_SCRIPT)) {
-        i += 4; // sh -c SCRIPT sh program...
+          && Set.of(ListenSockets.LISTEN_PID_SCRIPT, PARENT_CHECK_SCRIPT, Cgroups.JOIN_SCRIPT).contains(command.get(i + 2))) {
+        i += 4; // sh -c SCRIPT $0 program...
+      } else if (c.startsWith("/") && base.equals("sh") && i + 4 < command.size() && command.get(i + 1).equals("-c")
+          && command.get(i + 2).equals(Cgroups.JOIN_SCRIPT_PARENT_CHECKED)) {
+        i += 5; // sh -c SCRIPT procs ppid program...
       } else {
         return i;
       }

@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Real processes: {@code [sh -c JOIN cgroup.procs] [setpriv --pdeathsig KILL --] [setsid] argv}
+ * Real processes: {@code setpriv --pdeathsig KILL -- sh -c JOIN+CHECK cgroup.procs ppid [setsid] argv}
  * (with the wrappers of {@link PrivilegedCommand} for a child with privileges, spawned on a
  * Landlock-restricted thread when it has permissions) with stdin from {@code /dev/null} and
  * stdout+stderr appended to the log file. Two spawns: {@code posix_spawn} through the FFM API on
@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * ({@code jspawnhelper}, the {@code setsid} command, a reaper thread per child).
  *
  * <p>Containment: each run gets a cgroup of its own where one can be made ({@link Cgroups}); the
- * first step of the command line is a shell that writes its own pid into the cgroup's
- * {@code cgroup.procs} and execs the rest, so the child is in its cgroup before its program (or
- * any wrapper: setpriv may drop root, which writing there needs) runs and before it can fork.
+ * command line holds a shell that writes its own pid into the cgroup's {@code cgroup.procs} and
+ * execs the rest, so the child is in its cgroup before its program runs and before it can fork:
+ * right after setpriv sets the parent-death signal, or first where setpriv drops root (writing
+ * there needs it). {@link PrivilegedCommand} has the order and why.
  * Without a cgroup, the process group plus a {@code /proc} sweep of descendants is the fallback,
  * announced once at WARN with what it loses.
  */
@@ -191,7 +192,8 @@ public final class SystemProcessLauncher implements ProcessLauncher {
         PrivateFiles.createDirectories(r.logFile().get().toAbsolutePath().getParent());
         PrivateFiles.createFile(r.logFile().get());
       }
-      List<String> command = cgroup.map(g -> joining(g, r.parentDeathSignal(), inner)).orElse(inner);
+      List<String> command = cgroup.isEmpty() ? inner : PrivilegedCommand.command(priv, r.parentDeathSignal(),
+          ListenSockets.withListenPid(r.argv(), r.listenFds()), !natively, Optional.of(cgroup.get().procs()), Cgroups.SELF);
       return natively ? spawnNatively(r, dir, command, profile, cgroup) : spawn(r, dir, command, profile, cgroup);
     } catch (IOException | RuntimeException e) {
       cgroup.ifPresent(ChildCgroup::remove);
@@ -254,24 +256,6 @@ public final class SystemProcessLauncher implements ProcessLauncher {
       throw new IOException("cannot start " + r.argv() + ": " + e, e);
     }
     return new SystemProcess(p.pid(), p.exit(), new Containment(p.pid(), p.handle(), cgroup));
-  }
-
-  /**
-   * {@code sh -c 'echo $$ > "$0" && exec "$@"' <cgroup.procs> command...}: joins, then is the
-   * command (same pid); with a parent-death signal to come, also checks that the supervisor
-   * (this JVM, its parent) still lives after the join.
-   */
-  static List<String> joining(ChildCgroup g, boolean parentDeathSignal, List<String> command) {
-    List<String> out = new ArrayList<>(command.size() + 5);
-    out.add(ProcessGroups.tool("sh").orElseThrow());
-    out.add("-c");
-    out.add(parentDeathSignal ? Cgroups.JOIN_SCRIPT_PARENT_CHECKED : Cgroups.JOIN_SCRIPT);
-    out.add(g.procs().toString());
-    if (parentDeathSignal) {
-      out.add(Long.toString(ProcessHandle.current().pid()));
-    }
-    out.addAll(command);
-    return out;
   }
 
   @Override

@@ -54,7 +54,7 @@ public interface ProcessLauncher {
   }
 
   /**
-   * Real processes: {@code [sh -c 'join cgroup'] setpriv --pdeathsig KILL -- [setsid] argv}, output
+   * Real processes: {@code setpriv --pdeathsig KILL -- sh -c 'check parent, join cgroup' [setsid] argv}, output
    * appended to the log file; each run in a cgroup of its own where one can be made
    * ({@code -Dsupervisor.containment=process-group} turns that off). On JDK 22+ started by
    * {@code posix_spawn} through the FFM API (the session made by the spawn, no {@code setsid}) and

@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.supervisor.testsupport.ProcessLeakGuard;
-import dev.supervisor.testsupport.TestProcesses;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The layout is read from /proc, never assumed: the two layouts a supervisor meets, as the kernel prints them. */
 @ExtendWith(ProcessLeakGuard.class)
@@ -52,21 +49,5 @@ class CgroupsTest {
   @Test
   void theJoinIsAShellThatWritesItsOwnPidAndExecsTheRest() {
     assertThat(Cgroups.JOIN_SCRIPT).isEqualTo("echo $$ > \"$0\" && exec \"$@\"");
-  }
-
-  /** Run against a plain file standing for cgroup.procs: what the shell writes and when it goes on. */
-  private static String join(Path procs, String parent) throws Exception {
-    Process p = TestProcesses.builder("sh", "-c", Cgroups.JOIN_SCRIPT_PARENT_CHECKED, procs.toString(), parent, "echo", "ran")
-        .redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes()).trim();
-    return (p.waitFor() + " " + out).trim();
-  }
-
-  @Test
-  void withAParentDeathSignalToComeTheJoinGoesOnOnlyWhileTheSupervisorIsItsParent(@TempDir Path dir) throws Exception {
-    Path procs = dir.resolve("cgroup.procs");
-    assertThat(join(procs, Long.toString(ProcessHandle.current().pid()))).isEqualTo("0 ran");
-    assertThat(Files.readString(procs).trim()).matches("\\d+");
-    assertThat(join(procs, "1")).as("the supervisor died during the join: the child was re-parented").isEqualTo("1");
   }
 }
