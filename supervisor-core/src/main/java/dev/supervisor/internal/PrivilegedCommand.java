@@ -19,9 +19,11 @@ import java.util.Set;
 /**
  * The command line that applies a child's {@link Privileges} before its own program runs, and the
  * Landlock rules its spawner thread takes on:
- * {@code [sh -c JOIN cgroup.procs] [prlimit --nofile=N:N ... --] [unshare --net --]
- * [setpriv --pdeathsig KILL --reuid U ... --] [sh -c CHECK ppid] [setsid] [sh -c 'umask 0027 && exec "$0" "$@"'] argv}.
- * Each wrapper is there only when needed; a child without privileges runs
+ * {@code setpriv --pdeathsig KILL [--no-new-privs] -- sh -c JOIN+CHECK cgroup.procs ppid [prlimit --nofile=N:N ... --]
+ * [unshare --net --] [setsid] [sh -c 'umask 0027 && exec "$0" "$@"'] argv}, or, where setpriv changes the user, group or
+ * capabilities, {@code [sh -c JOIN cgroup.procs] [prlimit ...] [unshare ...] setpriv --pdeathsig KILL --reuid U ... --
+ * sh -c CHECK ppid [setsid] [sh -c umask...] argv}. Each wrapper is there only when needed (without a cgroup, the
+ * shell after setpriv only checks); a child without privileges runs
  * {@code setpriv --pdeathsig KILL -- sh -c JOIN+CHECK cgroup.procs ppid [setsid] argv}.
  *
  * <p>The parent check comes after the {@code prctl(PR_SET_PDEATHSIG)} of setpriv, never before:
@@ -29,8 +31,10 @@ import java.util.Set;
  * in which the child outlives a SIGKILLed supervisor unrecorded and the next supervisor starts a
  * second instance beside it. After the prctl, either the shell sees its parent is still the
  * supervisor (and any later death signals it) or it sees another parent and exits. The cgroup join
- * rides in the same shell unless setpriv changes credentials (the join needs the supervisor's);
- * then the join goes first and the check is a shell of its own.
+ * rides in the same shell, before prlimit (a shell's redirection needs descriptors above 10,
+ * which a low {@code nofile} denies), unless setpriv changes credentials (the join needs the
+ * supervisor's): then the join goes first and the check is a shell of its own after setpriv, the
+ * last one, whose uid change would clear a parent-death signal set earlier.
  */
 public final class PrivilegedCommand {
   /** Directories of the dynamic loader's libraries, granted read when they exist. */
@@ -73,9 +77,12 @@ public final class PrivilegedCommand {
     Optional<String> sh = ProcessGroups.tool("sh");
     List<String> setprivOptions = setprivOptions(p, parentDeathSignal);
     Optional<String> setpriv = setprivOptions.isEmpty() ? Optional.empty() : ProcessGroups.tool("setpriv");
-    boolean checkAfter = parentDeathSignal && setpriv.isPresent() && sh.isPresent();
-    boolean joinInCheck = join.isPresent() && checkAfter && !changesCredentials(p);
-    if (join.isPresent() && !joinInCheck) {
+    boolean checked = parentDeathSignal && setpriv.isPresent() && sh.isPresent();
+    // first, so the join's shell runs before prlimit's limits (dash cannot redirect under nofile <= 11)
+    boolean setprivFirst = checked && !changesCredentials(p);
+    if (setprivFirst) {
+      addSetpriv(cmd, setpriv.get(), setprivOptions, sh.get(), join, supervisorPid);
+    } else if (join.isPresent()) {
       cmd.addAll(List.of(sh.orElseThrow(() -> new IllegalStateException("no sh in /usr/bin or /bin to join a cgroup")), "-c",
           Cgroups.JOIN_SCRIPT, join.get().toString()));
     }
@@ -93,15 +100,14 @@ public final class PrivilegedCommand {
       cmd.add("--net");
       cmd.add("--");
     }
-    if (setpriv.isPresent()) {
+    if (setprivFirst) {
+      // done above
+    } else if (checked) {
+      addSetpriv(cmd, setpriv.get(), setprivOptions, sh.get(), Optional.empty(), supervisorPid); // after the join: it drops root
+    } else if (setpriv.isPresent()) {
       cmd.add(setpriv.get());
       cmd.addAll(setprivOptions);
       cmd.add("--");
-      if (joinInCheck) {
-        cmd.addAll(List.of(sh.get(), "-c", Cgroups.JOIN_SCRIPT_PARENT_CHECKED, join.get().toString(), Long.toString(supervisorPid)));
-      } else if (checkAfter) {
-        cmd.addAll(List.of(sh.get(), "-c", PARENT_CHECK_SCRIPT, Long.toString(supervisorPid)));
-      }
     } else if (parentDeathSignal) {
       cmd.addAll(ProcessGroups.parentDeathPrefix()); // logs the WARN once
     }
@@ -115,6 +121,19 @@ public final class PrivilegedCommand {
     }
     cmd.addAll(argv);
     return cmd;
+  }
+
+  /** setpriv with the parent-death signal, then the shell that checks the parent (and joins the cgroup, if given). */
+  private static void addSetpriv(List<String> cmd, String setpriv, List<String> options, String sh, Optional<Path> join,
+      long supervisorPid) {
+    cmd.add(setpriv);
+    cmd.addAll(options);
+    cmd.add("--");
+    if (join.isPresent()) {
+      cmd.addAll(List.of(sh, "-c", Cgroups.JOIN_SCRIPT_PARENT_CHECKED, join.get().toString(), Long.toString(supervisorPid)));
+    } else {
+      cmd.addAll(List.of(sh, "-c", PARENT_CHECK_SCRIPT, Long.toString(supervisorPid)));
+    }
   }
 
   /** Whether setpriv changes the child's user, group or capabilities: then it can no longer join a cgroup itself. */

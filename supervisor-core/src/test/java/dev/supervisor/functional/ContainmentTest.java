@@ -225,7 +225,7 @@ class ContainmentTest extends SupervisorFixture {
     Files.deleteIfExists(d);
   }
 
-  /** The join comes first in the command line: before prlimit, the umask shell and setpriv dropping root. */
+  /** For a child that drops root the join comes first: before prlimit, the umask shell and setpriv dropping root. */
   @Test
   void aChildThatDropsRootIsJoinedToItsCgroupBeforeAndStaysContained() throws Exception {
     assumeCgroups();

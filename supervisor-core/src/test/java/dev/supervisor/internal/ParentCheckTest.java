@@ -97,6 +97,24 @@ class ParentCheckTest {
     assertThat(marker).hasContent("ran");
   }
 
+  /** The join's shell redirects, which dash cannot do under a nofile of 11 or less: it runs before prlimit. */
+  @Test
+  void aLowOpenFileLimitStillLetsTheChildJoinAndRun() throws Exception {
+    assumeTrue(ProcessGroups.tool("setpriv").isPresent() && ProcessGroups.tool("prlimit").isPresent(),
+        "setpriv and prlimit (util-linux) are not installed");
+    Path procs = dir.resolve("cgroup.procs");
+    Files.createFile(procs);
+    Privileges p = Privileges.builder().limit(dev.supervisor.ResourceLimit.NOFILE, 8).umask(0027).build();
+    List<String> cmd = command(p, Optional.of(procs), SELF, List.of(ProcessGroups.tool("sh").orElseThrow(), "-c",
+        "exec grep -c '^Max open files  *8  *8 ' /proc/self/limits"));
+    Process proc = TestProcesses.builder(cmd).redirectErrorStream(true).start();
+    String out = new String(proc.getInputStream().readAllBytes()).trim();
+    assertThat(proc.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(proc.exitValue()).as("%s: %s", cmd, out).isZero();
+    assertThat(out).as("the program runs under the limit").isEqualTo("1");
+    assertThat(Files.readString(procs).trim()).matches("\\d+");
+  }
+
   /** A pid that was this JVM's child and is gone now. */
   private static long deadPid() throws Exception {
     Process p = TestProcesses.start("true");
