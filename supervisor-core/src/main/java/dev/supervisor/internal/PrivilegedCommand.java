@@ -62,7 +62,7 @@ public final class PrivilegedCommand {
    *     spawn does ({@code posix_spawn} with {@code POSIX_SPAWN_SETSID})
    */
   public static List<String> command(Privileges p, boolean parentDeathSignal, List<String> argv, boolean setsid) {
-    return command(p, parentDeathSignal, argv, setsid, Optional.empty(), ProcessHandle.current().pid());
+    return command(p, parentDeathSignal, argv, setsid, Optional.empty(), Cgroups.SELF);
   }
 
   /**
@@ -100,15 +100,13 @@ public final class PrivilegedCommand {
       cmd.add("--net");
       cmd.add("--");
     }
-    if (setprivFirst) {
-      // done above
-    } else if (checked) {
+    if (checked && !setprivFirst) {
       addSetpriv(cmd, setpriv.get(), setprivOptions, sh.get(), Optional.empty(), supervisorPid); // after the join: it drops root
-    } else if (setpriv.isPresent()) {
+    } else if (!checked && setpriv.isPresent()) {
       cmd.add(setpriv.get());
       cmd.addAll(setprivOptions);
       cmd.add("--");
-    } else if (parentDeathSignal) {
+    } else if (!checked && parentDeathSignal) {
       cmd.addAll(ProcessGroups.parentDeathPrefix()); // logs the WARN once
     }
     if (setsid) {

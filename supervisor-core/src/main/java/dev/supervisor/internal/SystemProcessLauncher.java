@@ -168,8 +168,8 @@ public final class SystemProcessLauncher implements ProcessLauncher {
             + "; or set \"enforce\": \"best-effort\"");
       }
     }
-    List<String> inner = PrivilegedCommand.command(priv, r.parentDeathSignal(), ListenSockets.withListenPid(r.argv(), r.listenFds()),
-        !natively);
+    List<String> argv = ListenSockets.withListenPid(r.argv(), r.listenFds());
+    List<String> inner = PrivilegedCommand.command(priv, r.parentDeathSignal(), argv, !natively);
     Optional<RestrictedSpawners.Profile> profile = landlockProfile(priv, inner, r, dir, Optional.empty());
     Optional<ChildCgroup> cgroup = Optional.empty();
     Optional<Cgroups.Hierarchy> h = hierarchy();
@@ -192,8 +192,9 @@ public final class SystemProcessLauncher implements ProcessLauncher {
         PrivateFiles.createDirectories(r.logFile().get().toAbsolutePath().getParent());
         PrivateFiles.createFile(r.logFile().get());
       }
-      List<String> command = cgroup.isEmpty() ? inner : PrivilegedCommand.command(priv, r.parentDeathSignal(),
-          ListenSockets.withListenPid(r.argv(), r.listenFds()), !natively, Optional.of(cgroup.get().procs()), Cgroups.SELF);
+      // the Landlock profile above needed the command before the cgroup existed; the join goes into the same chain
+      List<String> command = cgroup.isEmpty() ? inner
+          : PrivilegedCommand.command(priv, r.parentDeathSignal(), argv, !natively, Optional.of(cgroup.get().procs()), Cgroups.SELF);
       return natively ? spawnNatively(r, dir, command, profile, cgroup) : spawn(r, dir, command, profile, cgroup);
     } catch (IOException | RuntimeException e) {
       cgroup.ifPresent(ChildCgroup::remove);
